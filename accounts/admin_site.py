@@ -1,0 +1,53 @@
+from functools import wraps
+
+from django.utils.translation import gettext_lazy as _
+from unfold.sites import UnfoldAdminSite
+
+from accounts.selectors import is_staff_in, staff_scope_for
+from accounts.tenancy import get_scope, reset_scope, set_scope
+
+
+class SpotterAdminSite(UnfoldAdminSite):
+    """The managers' back office.
+
+    Open to a gym's owners, branch managers and front desk (by their roles, not a
+    global is_staff flag). Every admin view runs in the person's staff scope, so
+    branch staff only reach their branches' rows, whatever the ModelAdmin does.
+    """
+
+    site_header = _("Spotter back office")
+    site_title = _("Spotter")
+    index_title = _("Dashboard")
+
+    def has_permission(self, request):
+        scope = get_scope()
+        user = request.user
+        return scope is not None and is_staff_in(user=user, organisation_id=scope.organisation_id)
+
+    def admin_view(self, view, cacheable=False):
+        guarded = super().admin_view(view, cacheable)
+
+        @wraps(guarded)
+        def in_staff_scope(request, *args, **kwargs):
+            scope = get_scope()
+            if scope is None or request.user.is_anonymous:
+                return guarded(request, *args, **kwargs)
+            token = set_scope(
+                staff_scope_for(user=request.user, organisation_id=scope.organisation_id)
+            )
+            try:
+                return guarded(request, *args, **kwargs)
+            finally:
+                reset_scope(token)
+
+        return in_staff_scope
+
+    def login(self, request, extra_context=None):
+        # One login path for everyone (allauth, guarded by django-axes).
+        from django.contrib.auth.views import redirect_to_login
+        from django.urls import reverse
+
+        if request.user.is_authenticated:
+            return super().login(request, extra_context)
+        next_url = request.GET.get("next") or reverse("admin:index", current_app=self.name)
+        return redirect_to_login(next_url, reverse("account_login"))

@@ -1,0 +1,2 @@
+def tenant(request):
+    return {"organisation": getattr(request, "organisation", None)}

@@ -1,0 +1,156 @@
+"""Read-only queries about people, organisations and branches."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import QuerySet
+
+from accounts.models import (
+    BRANCH_ROLES,
+    STAFF_ROLES,
+    Branch,
+    Member,
+    Organisation,
+    Role,
+    RoleAssignment,
+    TrainerProfile,
+    User,
+)
+from accounts.tenancy import TenantScope
+
+
+def user_roles_in(*, user: User, organisation_id: int) -> set[str]:
+    """Role names (plus "member") a person holds in one organisation."""
+    if user.is_anonymous:
+        return set()
+    roles = set(
+        RoleAssignment.objects.unscoped()
+        .filter(organisation_id=organisation_id, user=user)
+        .values_list("role", flat=True)
+    )
+    if (
+        Member.objects.unscoped()
+        .filter(organisation_id=organisation_id, user=user, status=Member.Status.ACTIVE)
+        .exists()
+    ):
+        roles.add("member")
+    return roles
+
+
+def user_organisation_ids(*, user: User) -> set[int]:
+    staff = (
+        RoleAssignment.objects.unscoped()
+        .filter(user=user)
+        .values_list("organisation_id", flat=True)
+    )
+    members = Member.objects.unscoped().filter(user=user).values_list("organisation_id", flat=True)
+    return set(staff) | set(members)
+
+
+def organisation_for_host(*, host: str) -> Organisation | None:
+    """The organisation served at this host name, or the only one of a one-gym deployment."""
+    host = host.split(":")[0].lower()
+    organisation = Organisation.objects.filter(domain=host).first()
+    if organisation is not None:
+        return organisation
+    only = list(Organisation.objects.all()[:2])
+    return only[0] if len(only) == 1 else None
+
+
+def organisation_for_user(*, user: User) -> Organisation | None:
+    if user.is_anonymous:
+        return None
+    ids = user_organisation_ids(user=user)
+    if len(ids) != 1:
+        return None
+    return Organisation.objects.get(pk=ids.pop())
+
+
+def staff_scope_for(*, user: User, organisation_id: int) -> TenantScope:
+    """The scope a person works in as staff: every branch for owners, else their branches."""
+    if user.is_superuser:
+        return TenantScope(organisation_id=organisation_id)
+    assignments = list(
+        RoleAssignment.objects.unscoped()
+        .filter(organisation_id=organisation_id, user=user, role__in=STAFF_ROLES)
+        .values_list("role", "branch_id")
+    )
+    if any(role == Role.OWNER for role, _ in assignments):
+        return TenantScope(organisation_id=organisation_id)
+    return TenantScope(
+        organisation_id=organisation_id,
+        branch_ids=frozenset(branch for role, branch in assignments if role in BRANCH_ROLES),
+    )
+
+
+def is_staff_in(*, user: User, organisation_id: int) -> bool:
+    if user.is_anonymous or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    return (
+        RoleAssignment.objects.unscoped()
+        .filter(organisation_id=organisation_id, user=user, role__in=STAFF_ROLES)
+        .exists()
+    )
+
+
+def member_for_user(*, user: User) -> Member | None:
+    """The signed-in person's member record in the organisation in scope."""
+    if user.is_anonymous:
+        return None
+    return Member.objects.filter(user=user, status=Member.Status.ACTIVE).first()
+
+
+def trainer_for_user(*, user: User) -> TrainerProfile | None:
+    if user.is_anonymous:
+        return None
+    return TrainerProfile.objects.filter(user=user, is_active=True).first()
+
+
+def household_members(*, member: Member) -> QuerySet[Member]:
+    """The member and the dependants they pay for."""
+    from django.db.models import Q
+
+    return Member.objects.filter(Q(pk=member.pk) | Q(payer=member), status=Member.Status.ACTIVE)
+
+
+@dataclass(frozen=True)
+class BranchDistance:
+    branch: Branch
+    distance_km: float
+
+
+def _haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    radius_km = 6371.0088
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    d_phi = math.radians(lat2 - lat1)
+    d_lambda = math.radians(lon2 - lon1)
+    a = math.sin(d_phi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(d_lambda / 2) ** 2
+    return 2 * radius_km * math.asin(math.sqrt(a))
+
+
+def branch_list() -> QuerySet[Branch]:
+    return Branch.objects.filter(is_active=True).prefetch_related("opening_hours")
+
+
+def branches_nearest(*, latitude: Decimal, longitude: Decimal) -> list[BranchDistance]:
+    """Open branches ordered by great-circle distance from a point.
+
+    A gym has a handful of branches, so the distance is computed in Python rather
+    than with PostGIS (not available on the embedded PostgreSQL).
+    """
+    lat, lon = float(latitude), float(longitude)
+    ranked = [
+        BranchDistance(
+            branch=branch,
+            distance_km=round(
+                _haversine_km(lat, lon, float(branch.latitude), float(branch.longitude)), 2
+            ),
+        )
+        for branch in branch_list()
+    ]
+    return sorted(ranked, key=lambda item: item.distance_km)

@@ -1,0 +1,92 @@
+"""State changes for people, organisations and branches."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from accounts.models import AuditLog, Branch, Member, User
+from gymsite.errors import ServiceError
+
+
+def audit_record(*, actor: User | None, action: str, target, data: dict | None = None) -> AuditLog:
+    """Record a staff action (refund, manual check-in, membership edit) with who did it.
+
+    Called inside the service's own transaction, so the audit row and the change
+    commit together or not at all.
+    """
+    return AuditLog.objects.create(
+        actor=actor if actor and actor.is_authenticated else None,
+        action=action,
+        target_type=target._meta.label_lower,
+        target_id=str(target.pk),
+        data=data or {},
+    )
+
+
+@transaction.atomic
+def member_register(
+    *,
+    user: User | None,
+    first_name: str,
+    last_name: str,
+    home_branch: Branch,
+    email: str = "",
+    phone: str = "",
+    date_of_birth=None,
+    emergency_contact_name: str = "",
+    emergency_contact_phone: str = "",
+    goals: str = "",
+    payer: Member | None = None,
+) -> Member:
+    """Create a member in the organisation in scope (a dependant when ``payer`` is given)."""
+    if user is not None and Member.objects.filter(user=user).exists():
+        raise ServiceError("You are already a member of this gym.", code="already_member")
+    if payer is not None and payer.payer_id is not None:
+        raise ServiceError(
+            "A dependant cannot pay for another member.", code="invalid_payer", field="payer"
+        )
+    return Member.objects.create(
+        user=user,
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        email=(email or (user.email if user else "")).strip().lower(),
+        phone=phone,
+        date_of_birth=date_of_birth,
+        emergency_contact_name=emergency_contact_name,
+        emergency_contact_phone=emergency_contact_phone,
+        goals=goals,
+        home_branch=home_branch,
+        payer=payer,
+    )
+
+
+@transaction.atomic
+def member_update_profile(*, member: Member, **changes) -> Member:
+    allowed = {
+        "first_name",
+        "last_name",
+        "phone",
+        "date_of_birth",
+        "emergency_contact_name",
+        "emergency_contact_phone",
+        "goals",
+        "photo",
+        "home_branch",
+    }
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ServiceError(f"Cannot change {', '.join(sorted(unknown))}.", code="not_editable")
+    for field, value in changes.items():
+        setattr(member, field, value)
+    member.full_clean(exclude=["user", "payer", "organisation"])
+    member.save(update_fields=[*changes.keys()])
+    return member
+
+
+@transaction.atomic
+def member_archive(*, member: Member, actor: User | None) -> Member:
+    """Soft-delete: the member's history (invoices, bookings, visits) stays."""
+    member.status = Member.Status.ARCHIVED
+    member.save(update_fields=["status"])
+    audit_record(actor=actor, action="member.archive", target=member)
+    return member

@@ -1,0 +1,211 @@
+"""Tenant and branch isolation, enforced at the data layer.
+
+Every organisation-owned model uses ``TenantManager``. A query through it is
+filtered to the organisation (and, for branch staff, the branches) in scope, and
+raises ``TenantScopeMissing`` when no scope is active: a forgotten filter is an
+error, never every gym's rows.
+
+The scope lives in a context variable, set per request by
+``accounts.middleware.TenantMiddleware`` (and the API's authentication), per
+task by ``gymsite.tasks.tenant_task``, and in code with ``tenant_scope(...)``.
+
+The filter is attached when the query runs, not when the queryset is built, so
+class-level querysets (DRF serializer fields, django-filter filtersets, form
+fields) can be declared at import time and are scoped to whichever request
+evaluates them. (This is why we do not use django-scopes, whose querysets raise
+as soon as they are declared outside a scope.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from django.db import models
+
+
+class TenantScopeMissing(RuntimeError):
+    """A tenant-owned model was queried with no organisation in scope."""
+
+
+@dataclass(frozen=True)
+class TenantScope:
+    organisation_id: int
+    # None: every branch of the organisation (owners, members). A set: only these
+    # branches (branch managers and front desk).
+    branch_ids: frozenset[int] | None = None
+
+    def allows_branch(self, branch_id: int | None) -> bool:
+        return self.branch_ids is None or branch_id in self.branch_ids
+
+
+_current_scope: ContextVar[TenantScope | None] = ContextVar("tenant_scope", default=None)
+
+
+def get_scope() -> TenantScope | None:
+    return _current_scope.get()
+
+
+def require_scope() -> TenantScope:
+    scope = _current_scope.get()
+    if scope is None:
+        raise TenantScopeMissing(
+            "No organisation in scope: wrap this code in tenant_scope(organisation)."
+        )
+    return scope
+
+
+def set_scope(scope: TenantScope | None):
+    """Set the scope for the rest of the current context; returns a token for reset."""
+    return _current_scope.set(scope)
+
+
+def reset_scope(token) -> None:
+    _current_scope.reset(token)
+
+
+@contextmanager
+def tenant_scope(organisation, branch_ids: Iterable[int] | None = None) -> Iterator[TenantScope]:
+    organisation_id = organisation if isinstance(organisation, int) else organisation.pk
+    scope = TenantScope(
+        organisation_id=organisation_id,
+        branch_ids=None if branch_ids is None else frozenset(branch_ids),
+    )
+    token = _current_scope.set(scope)
+    try:
+        yield scope
+    finally:
+        _current_scope.reset(token)
+
+
+class TenantQuerySet(models.QuerySet):
+    """A queryset that adds the scope's filter just before it runs."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._tenant_pending = True
+
+    def _clone(self):
+        clone = super()._clone()
+        clone._tenant_pending = self._tenant_pending
+        return clone
+
+    def _apply_tenant_scope(self) -> None:
+        if not self._tenant_pending:
+            return
+        scope = require_scope()
+        self.query.add_q(scope_filter(self.model, scope))
+        self._tenant_pending = False
+
+    def unscoped(self) -> TenantQuerySet:
+        """Every organisation's rows: for platform-wide jobs and migrations only."""
+        clone = self._chain()
+        clone._tenant_pending = False
+        return clone
+
+    # Every path by which a queryset reaches the database passes one of these.
+    def _fetch_all(self):
+        if self._result_cache is None:
+            self._apply_tenant_scope()
+        super()._fetch_all()
+
+    def _iterator(self, use_chunked_fetch, chunk_size):
+        self._apply_tenant_scope()
+        yield from super()._iterator(use_chunked_fetch, chunk_size)
+
+    def count(self):
+        if self._result_cache is None:
+            self._apply_tenant_scope()
+        return super().count()
+
+    def exists(self):
+        if self._result_cache is None:
+            self._apply_tenant_scope()
+        return super().exists()
+
+    def aggregate(self, *args, **kwargs):
+        self._apply_tenant_scope()
+        return super().aggregate(*args, **kwargs)
+
+    def update(self, **kwargs):
+        self._apply_tenant_scope()
+        return super().update(**kwargs)
+
+    update.alters_data = True
+
+    def _update(self, values):
+        self._apply_tenant_scope()
+        return super()._update(values)
+
+    def delete(self):
+        self._apply_tenant_scope()
+        return super().delete()
+
+    delete.alters_data = True
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        for obj in objs:
+            if obj.organisation_id is None:
+                obj.organisation_id = require_scope().organisation_id
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def explain(self, *args, **kwargs):
+        self._apply_tenant_scope()
+        return super().explain(*args, **kwargs)
+
+    def resolve_expression(self, *args, **kwargs):
+        # Used as a subquery inside another query.
+        self._apply_tenant_scope()
+        return super().resolve_expression(*args, **kwargs)
+
+
+def scope_filter(model, scope: TenantScope) -> models.Q:
+    condition = models.Q(**{model.tenant_organisation_path: scope.organisation_id})
+    branch_path = getattr(model, "tenant_branch_path", None)
+    if scope.branch_ids is not None and branch_path:
+        condition &= models.Q(**{f"{branch_path}__in": scope.branch_ids})
+    return condition
+
+
+class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if get_scope() is not None:
+            # Filter now, so the queryset is safe inside Subquery()/Exists() too.
+            queryset._apply_tenant_scope()
+        return queryset
+
+
+class TenantModel(models.Model):
+    """Base for every organisation-owned model.
+
+    ``objects`` is scoped. ``tenant_branch_path`` names the lookup to the row's
+    branch (``"branch"``, ``"session__branch"``) when the row belongs to one, so
+    branch staff only reach their branches' rows.
+    """
+
+    organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="+", editable=False
+    )
+
+    tenant_organisation_path = "organisation_id"
+    tenant_branch_path: str | None = None
+
+    objects = TenantManager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        scope = get_scope()
+        if self.organisation_id is None:
+            self.organisation_id = require_scope().organisation_id
+        elif scope is not None and scope.organisation_id != self.organisation_id:
+            raise TenantScopeMissing(
+                f"Refusing to save a row of organisation {self.organisation_id} "
+                f"inside the scope of organisation {scope.organisation_id}."
+            )
+        super().save(*args, **kwargs)

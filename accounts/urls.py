@@ -1,0 +1,15 @@
+from django.urls import path
+
+from accounts import views
+
+app_name = "portal"
+
+urlpatterns = [
+    path("", views.landing, name="landing"),
+    path("branches/", views.branches, name="branches"),
+    path("portal/", views.home, name="home"),
+    path("portal/join/", views.join, name="join"),
+    path("portal/profile/", views.profile, name="profile"),
+    path("portal/household/", views.household, name="household"),
+    path("trainer/", views.trainer_home, name="trainer"),
+]

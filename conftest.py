@@ -1,0 +1,116 @@
+"""Named actors shared by every app's tests.
+
+Gym A has two branches (north, south); gym B is another tenant whose people must
+never see A's data, and the reverse.
+"""
+
+import pytest
+
+from accounts.models import Role
+from accounts.tenancy import tenant_scope
+from accounts.tests.factories import (
+    BranchFactory,
+    MemberFactory,
+    OrganisationFactory,
+    RoleAssignmentFactory,
+    TrainerProfileFactory,
+    UserFactory,
+)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.ALLOWED_HOSTS = ["*"]
+
+
+@pytest.fixture
+def gym(db):
+    return OrganisationFactory(name="Gym A", slug="gym-a", domain="gym-a.test")
+
+
+@pytest.fixture
+def other_gym(db):
+    return OrganisationFactory(name="Gym B", slug="gym-b", domain="gym-b.test")
+
+
+@pytest.fixture
+def branch(gym):
+    return BranchFactory(organisation=gym, name="North", slug="north")
+
+
+@pytest.fixture
+def other_branch(gym):
+    """A second branch of the same gym."""
+    return BranchFactory(organisation=gym, name="South", slug="south")
+
+
+@pytest.fixture
+def foreign_branch(other_gym):
+    return BranchFactory(organisation=other_gym, name="Elsewhere", slug="elsewhere")
+
+
+@pytest.fixture
+def owner(gym):
+    user = UserFactory(email="owner@gym-a.test")
+    RoleAssignmentFactory(user=user, organisation=gym, branch=None, role=Role.OWNER)
+    return user
+
+
+@pytest.fixture
+def manager(branch):
+    user = UserFactory(email="manager@gym-a.test")
+    RoleAssignmentFactory(user=user, branch=branch, role=Role.BRANCH_MANAGER)
+    return user
+
+
+@pytest.fixture
+def front_desk(branch):
+    user = UserFactory(email="desk@gym-a.test")
+    RoleAssignmentFactory(user=user, branch=branch, role=Role.FRONT_DESK)
+    return user
+
+
+@pytest.fixture
+def trainer(gym, branch):
+    profile = TrainerProfileFactory(organisation=gym, user=UserFactory(email="coach@gym-a.test"))
+    profile.branches.add(branch)
+    return profile
+
+
+@pytest.fixture
+def member(branch):
+    return MemberFactory(home_branch=branch, user=UserFactory(email="member@gym-a.test"))
+
+
+@pytest.fixture
+def outsider(foreign_branch):
+    """A member of gym B."""
+    return MemberFactory(home_branch=foreign_branch, user=UserFactory(email="member@gym-b.test"))
+
+
+@pytest.fixture
+def in_gym(gym):
+    """Run the test body inside gym A's tenant scope."""
+    with tenant_scope(gym):
+        yield gym
+
+
+@pytest.fixture
+def client_for(client):
+    """A test client signed in as a user, talking to gym A's host."""
+
+    def make(user, host="gym-a.test"):
+        client.force_login(user, backend="allauth.account.auth_backends.AuthenticationBackend")
+        client.defaults["HTTP_HOST"] = host
+        return client
+
+    return make
+
+
+@pytest.fixture
+def api_client():
+    from rest_framework.test import APIClient
+
+    return APIClient(HTTP_HOST="gym-a.test")

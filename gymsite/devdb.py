@@ -1,0 +1,30 @@
+"""Start the embedded PostgreSQL (pgserver) for development and tests.
+
+Used by scripts/run and scripts/test when DATABASE_URL is not set: prints a
+DATABASE_URL for a server whose data lives in .devdb/ and which listens on a
+Unix socket only. The server keeps running between commands; `python -m
+gymsite.devdb --stop` stops it.
+"""
+
+import sys
+from pathlib import Path
+from urllib.parse import quote
+
+DATA_DIR = Path(__file__).resolve().parent.parent / ".devdb"
+
+
+def main() -> None:
+    import pgserver
+
+    server = pgserver.get_server(DATA_DIR, cleanup_mode=None)
+    if "--stop" in sys.argv:
+        server.cleanup()
+        return
+    exists = server.psql("SELECT 1 FROM pg_database WHERE datname = 'spotter';")
+    if "1 row" not in exists:
+        server.psql("CREATE DATABASE spotter;")
+    print(f"postgres://postgres@{quote(str(DATA_DIR), safe='')}/spotter")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,23 @@
+"""Money is a Decimal amount with a currency; never a float."""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import models
+
+CENT = Decimal("0.01")
+
+
+def quantize(amount: Decimal) -> Decimal:
+    return Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def amount_field(verbose_name=None, **kwargs) -> models.DecimalField:
+    kwargs.setdefault("max_digits", 12)
+    kwargs.setdefault("decimal_places", 2)
+    return models.DecimalField(verbose_name, **kwargs)
+
+
+def currency_field(**kwargs) -> models.CharField:
+    kwargs.setdefault("max_length", 3)
+    kwargs.setdefault("default", "EUR")
+    return models.CharField(**kwargs)

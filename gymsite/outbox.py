@@ -1,0 +1,180 @@
+"""The durable outbox: every side effect that leaves the process goes through it.
+
+``outbox_enqueue`` writes a row inside the caller's transaction and, after commit,
+asks Celery to deliver it. If the broker is down the row simply waits: the
+``outbox_relay`` beat task sweeps due rows every minute. A row is claimed with a
+lease (``SELECT ... FOR UPDATE SKIP LOCKED`` and a ``claimed_until`` stamp) before
+it is delivered, so two relays or a relay and a worker never send it twice, and
+no network call is made while a row lock is held.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from email.utils import make_msgid
+from functools import partial
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from gymsite.models import OutboxMessage
+
+logger = logging.getLogger(__name__)
+
+CLAIM_LEASE = timedelta(minutes=5)
+MAX_ATTEMPTS = 8
+Handler = Callable[[OutboxMessage], None]
+_handlers: dict[str, Handler] = {}
+
+
+def outbox_handler(kind: str) -> Callable[[Handler], Handler]:
+    """Register the function that delivers messages of one kind."""
+
+    def register(func: Handler) -> Handler:
+        _handlers[kind] = func
+        return func
+
+    return register
+
+
+def outbox_enqueue(
+    *,
+    kind: str,
+    payload: dict,
+    organisation_id: int | None = None,
+    dedupe_key: str | None = None,
+    deliver_after=None,
+) -> OutboxMessage | None:
+    """Record a side effect in the current transaction; deliver it after commit.
+
+    With a ``dedupe_key`` the same effect is recorded once, however often it is
+    asked for (returns None for a repeat).
+    """
+    if kind not in _handlers:
+        raise ValueError(f"No outbox handler for {kind!r}")
+    message = OutboxMessage(
+        organisation_id=organisation_id,
+        kind=kind,
+        payload=payload,
+        dedupe_key=dedupe_key,
+        next_attempt_at=deliver_after or timezone.now(),
+    )
+    try:
+        # The unique dedupe_key decides, not a prior look-up: two concurrent callers
+        # cannot both record the same effect.
+        with transaction.atomic():
+            message.save()
+    except IntegrityError:
+        if dedupe_key is None:
+            raise
+        return None
+    if deliver_after is None:
+        transaction.on_commit(partial(_dispatch, message.pk))
+    return message
+
+
+def _dispatch(message_id: int) -> None:
+    from gymsite.tasks import outbox_deliver
+
+    try:
+        outbox_deliver.delay(message_id)
+    except Exception:
+        # The broker is unreachable: the row is safe in the database and the
+        # relay will deliver it on its next sweep.
+        logger.warning("outbox dispatch deferred to the relay", extra={"message_id": message_id})
+
+
+def _claim(filters: Q, limit: int) -> list[int]:
+    now = timezone.now()
+    with transaction.atomic():
+        ids = list(
+            OutboxMessage.objects.filter(filters, status=OutboxMessage.Status.PENDING)
+            .filter(next_attempt_at__lte=now)
+            .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+            .order_by("next_attempt_at", "pk")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:limit]
+        )
+        if ids:
+            OutboxMessage.objects.filter(pk__in=ids).update(
+                claimed_until=now + CLAIM_LEASE, attempts=F("attempts") + 1
+            )
+    return ids
+
+
+def _deliver_claimed(message_id: int) -> bool:
+    message = OutboxMessage.objects.get(pk=message_id)
+    try:
+        _handlers[message.kind](message)
+    except Exception as exc:
+        logger.exception("outbox delivery failed", extra={"message_id": message_id})
+        give_up = message.attempts >= MAX_ATTEMPTS
+        OutboxMessage.objects.filter(pk=message_id).update(
+            status=OutboxMessage.Status.FAILED if give_up else OutboxMessage.Status.PENDING,
+            claimed_until=None,
+            last_error=repr(exc)[:2000],
+            next_attempt_at=timezone.now() + timedelta(minutes=2 ** min(message.attempts, 10)),
+        )
+        return False
+    OutboxMessage.objects.filter(pk=message_id).update(
+        status=OutboxMessage.Status.SENT, sent_at=timezone.now(), claimed_until=None
+    )
+    return True
+
+
+def outbox_deliver(*, message_id: int) -> bool:
+    """Deliver one message now, unless someone else holds it or it is already sent."""
+    claimed = _claim(Q(pk=message_id), limit=1)
+    return bool(claimed) and _deliver_claimed(claimed[0])
+
+
+def outbox_relay(*, limit: int = 200) -> int:
+    """Deliver every due message; returns how many were sent."""
+    sent = 0
+    for message_id in _claim(Q(), limit=limit):
+        sent += _deliver_claimed(message_id)
+    return sent
+
+
+# --- email ---------------------------------------------------------------------
+
+
+def email_enqueue(
+    *,
+    to: list[str] | str,
+    template: str,
+    context: dict,
+    organisation_id: int | None = None,
+    dedupe_key: str | None = None,
+) -> OutboxMessage | None:
+    """Render ``emails/<template>_subject.txt`` and ``emails/<template>.txt`` now, and
+    queue the email for delivery after commit."""
+    recipients = [to] if isinstance(to, str) else list(to)
+    context = {"site_url": settings.SITE_URL, **context}
+    subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
+    body = render_to_string(f"emails/{template}.txt", context)
+    return outbox_enqueue(
+        kind="email",
+        payload={"to": recipients, "subject": subject, "body": body},
+        organisation_id=organisation_id,
+        dedupe_key=dedupe_key,
+    )
+
+
+@outbox_handler("email")
+def deliver_email(message: OutboxMessage) -> None:
+    payload = message.payload
+    email = EmailMultiAlternatives(
+        subject=payload["subject"],
+        body=payload["body"],
+        to=payload["to"],
+        # A stable Message-ID lets a mail server drop a copy sent again after a crash.
+        headers={"Message-ID": make_msgid(idstring=f"outbox-{message.pk}", domain="spotter")},
+    )
+    email.send()
