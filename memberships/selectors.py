@@ -1,0 +1,77 @@
+"""Read-side questions about memberships, shared by bookings, access and billing."""
+
+from __future__ import annotations
+
+from datetime import date, time
+
+from django.db.models import Case, IntegerField, Q, Value, When
+
+from accounts.models import Member
+from memberships.models import Membership, Plan
+
+# When a member holds several memberships, the one that decides is the most usable.
+_STATUS_RANK = [
+    Membership.Status.ACTIVE,
+    Membership.Status.FROZEN,
+    Membership.Status.PAST_DUE,
+    Membership.Status.SUSPENDED,
+    Membership.Status.PENDING,
+    Membership.Status.EXPIRED,
+    Membership.Status.CANCELLED,
+]
+
+
+def membership_deciding(*, member: Member | int, on: date) -> Membership | None:
+    """The membership that decides what a member may do on a date, whatever its status.
+
+    Prefers an active one covering the date; otherwise the most usable status, so a
+    caller can say *why* access is refused (frozen, past_due, ...). Memberships that
+    ended before the date count as expired.
+    """
+    member_id = member if isinstance(member, int) else member.pk
+    rank = Case(
+        *[When(status=status, then=Value(i)) for i, status in enumerate(_STATUS_RANK)],
+        output_field=IntegerField(),
+    )
+    covering = Q(start_date__lte=on) & (Q(end_date__isnull=True) | Q(end_date__gte=on))
+    return (
+        Membership.objects.filter(member_id=member_id)
+        .select_related("plan")
+        .annotate(
+            rank=rank,
+            covers=Case(
+                When(covering, then=Value(0)), default=Value(1), output_field=IntegerField()
+            ),
+        )
+        .order_by("covers", "rank", "-start_date", "-pk")
+        .first()
+    )
+
+
+def membership_status_on(*, membership: Membership, on: date) -> str:
+    """The effective status on a date: an active membership past its end is expired."""
+    ended = membership.end_date is not None and membership.end_date < on
+    if ended and membership.status in (Membership.Status.ACTIVE, Membership.Status.FROZEN):
+        return Membership.Status.EXPIRED
+    if membership.start_date > on and membership.status == Membership.Status.ACTIVE:
+        return Membership.Status.PENDING
+    return membership.status
+
+
+def plan_allows_branch(*, plan: Plan, branch_id: int) -> bool:
+    branch_ids = [b.pk for b in plan.branches.all()]
+    return not branch_ids or branch_id in branch_ids
+
+
+def plan_allows_category(*, plan: Plan, category_id: int | None) -> bool:
+    category_ids = [c.pk for c in plan.class_categories.all()]
+    return not category_ids or category_id in category_ids
+
+
+def plan_allows_time(*, plan: Plan, local_time: time) -> bool:
+    """Off-peak plans open only between access_from and access_until (local time)."""
+    if plan.access_from is None or plan.access_until is None:
+        return True
+    if plan.access_from <= plan.access_until:
+        return plan.access_from <= local_time < plan.access_until
+    return local_time >= plan.access_from or local_time < plan.access_until
