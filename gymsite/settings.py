@@ -26,6 +26,8 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+# Benchmark-only endpoints (the framework floor); bench/harness.py turns them on.
+BENCH_ENDPOINTS = env_bool("BENCH_ENDPOINTS", default=False)
 
 INSTALLED_APPS = [
     "unfold",

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -12,3 +13,8 @@ urlpatterns = [
     path("", include("access.api.urls")),
     path("", include("inventory.api.urls")),
 ]
+
+if settings.BENCH_ENDPOINTS:
+    from gymsite.api.bench import FloorView
+
+    urlpatterns.append(path("bench/floor", FloorView.as_view(), name="api-bench-floor"))
