@@ -1,0 +1,76 @@
+"""Door devices authenticate with their own API key: ``Authorization: Device <key>``.
+
+The device puts its organisation and branch in scope for the rest of the request
+(``accounts.middleware.TenantMiddleware`` resets the scope when the request ends),
+so everything a device reaches is its own branch's.
+"""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+
+from access import credentials as creds
+from access import selectors, services
+from access.models import AccessDevice
+from accounts.tenancy import TenantScope, get_scope, set_scope
+
+KEYWORD = b"device"
+
+
+class DevicePrincipal:
+    """``request.user`` for a device: authenticated, but nobody's account."""
+
+    is_authenticated = True
+    is_anonymous = False
+    is_active = True
+    is_staff = False
+    is_superuser = False
+    pk = None
+    id = None
+
+    def __init__(self, device: AccessDevice):
+        self.device = device
+
+    def __str__(self):
+        return f"device:{self.device.pk}"
+
+    def has_perm(self, perm, obj=None):
+        return False
+
+
+class DeviceKeyAuthentication(BaseAuthentication):
+    """Missing header: not this scheme (401 from the permission). Wrong key: 401.
+    Revoked device: 403. A device of another gym than the host's: 401."""
+
+    def authenticate(self, request):
+        header = get_authorization_header(request).split()
+        if not header or header[0].lower() != KEYWORD:
+            return None
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed(_("Invalid device key header."))
+        try:
+            key = header[1].decode()
+        except UnicodeError:
+            raise exceptions.AuthenticationFailed(_("Invalid device key.")) from None
+        prefix = creds.device_key_prefix(key)
+        device = selectors.device_for_key_prefix(prefix=prefix) if prefix else None
+        if device is None or not creds.device_key_matches(key, device.key_hash):
+            raise exceptions.AuthenticationFailed(_("Invalid device key."))
+        if device.status != AccessDevice.Status.ACTIVE:
+            raise exceptions.PermissionDenied(_("This device has been revoked."))
+        scope = get_scope()
+        if scope is not None and scope.organisation_id != device.organisation_id:
+            raise exceptions.AuthenticationFailed(_("Invalid device key."))
+        set_scope(
+            TenantScope(
+                organisation_id=device.organisation_id, branch_ids=frozenset({device.branch_id})
+            )
+        )
+        services.device_touch(device=device, at=timezone.now())
+        return DevicePrincipal(device), device
+
+    def authenticate_header(self, request):
+        return 'Device realm="api"'

@@ -1,0 +1,465 @@
+"""Read-side of access control: who is presenting what, and may they come in.
+
+The check-in decision reads the live membership rows on every attempt (through
+``memberships.selectors``): a freeze, cancellation, expiry or missed payment
+refuses the very next check-in, with no cache to go stale.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from access import credentials as creds
+from access.models import AccessDevice, AccessLog, AccessPolicy, Credential, Reason, Result
+from accounts.models import Branch, Member, OpeningHours
+from memberships.models import Membership, Plan
+from memberships.selectors import (
+    membership_deciding,
+    membership_status_on,
+    plan_allows_branch,
+    plan_allows_time,
+)
+
+DEFAULT_POLICY = AccessPolicy(
+    anti_passback_minutes=0, reentry_minutes=240, class_arrival_minutes=30, occupancy_hours=4
+)
+
+_STATUS_REASONS = {
+    Membership.Status.PENDING: Reason.PENDING,
+    Membership.Status.FROZEN: Reason.FROZEN,
+    Membership.Status.PAST_DUE: Reason.PAST_DUE,
+    Membership.Status.SUSPENDED: Reason.SUSPENDED,
+    Membership.Status.CANCELLED: Reason.CANCELLED,
+    Membership.Status.EXPIRED: Reason.EXPIRED,
+}
+
+
+@lru_cache(maxsize=256)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def branch_local(branch: Branch, at: datetime) -> datetime:
+    return at.astimezone(_zone(branch.timezone))
+
+
+def policy_for(branch: Branch) -> AccessPolicy:
+    """The branch's policy (already joined when the device was authenticated)."""
+    try:
+        return branch.access_policy
+    except AccessPolicy.DoesNotExist:
+        return DEFAULT_POLICY
+
+
+# --- Devices -------------------------------------------------------------------
+
+
+def device_for_key_prefix(*, prefix: str) -> AccessDevice | None:
+    """The device owning a key prefix, in any gym: it is how a device says who it is.
+
+    Joins the branch and its access policy, so the check-in needs no further query
+    for them.
+    """
+    return (
+        AccessDevice.objects.unscoped()
+        .select_related("branch", "branch__access_policy")
+        .filter(key_prefix=prefix)
+        .first()
+    )
+
+
+# --- Credentials ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Presented:
+    """What a credential turned out to be."""
+
+    credential: Credential | None
+    reason: str | None  # None when it identifies an active member's credential
+
+    @property
+    def member(self) -> Member | None:
+        return self.credential.member if self.credential else None
+
+
+def credential_resolve(*, presented: str, at: datetime | None = None) -> Presented:
+    """Identify a scanned QR payload or card number (one indexed query).
+
+    ``at`` is when it was presented: now for a live scan, the device's time for an
+    offline decision uploaded later.
+    """
+    text = presented.strip()
+    parsed = creds.qr_parse(text)
+    base = Credential.objects.select_related("member").filter(status=Credential.Status.ACTIVE)
+    if parsed is not None:
+        credential = base.filter(pk=parsed.credential_id, kind=Credential.Kind.QR).first()
+        if credential is None or not creds.qr_signature_valid(
+            parsed=parsed, secret=credential.secret
+        ):
+            return Presented(None, Reason.UNKNOWN_CREDENTIAL)
+        if not creds.qr_window_current(parsed=parsed, at=at):
+            return Presented(credential, Reason.CODE_EXPIRED)
+    else:
+        number = creds.card_number_normalise(text)
+        if not number:
+            return Presented(None, Reason.UNKNOWN_CREDENTIAL)
+        credential = base.filter(kind=Credential.Kind.CARD, number=number).first()
+        if credential is None:
+            return Presented(None, Reason.UNKNOWN_CREDENTIAL)
+    if credential.member.status != Member.Status.ACTIVE:
+        return Presented(credential, Reason.NO_MEMBERSHIP)
+    return Presented(credential, None)
+
+
+def member_qr_credential(*, member: Member) -> Credential | None:
+    return Credential.objects.filter(
+        member=member, kind=Credential.Kind.QR, status=Credential.Status.ACTIVE
+    ).first()
+
+
+def member_credentials(*, member: Member) -> QuerySet[Credential]:
+    return Credential.objects.filter(member=member).order_by("status", "-created_at")
+
+
+# --- The decision --------------------------------------------------------------
+
+
+@dataclass
+class Decision:
+    result: str
+    reason: str
+    member: Member | None = None
+    membership: Membership | None = None
+    # The grant needs one entry of a limited-entry ticket (decided under a lock).
+    needs_entry: bool = False
+    recent_grants: list[dict] = field(default_factory=list)
+
+    @property
+    def granted(self) -> bool:
+        return self.result == Result.GRANTED
+
+
+def _deny(reason: str, **kwargs) -> Decision:
+    return Decision(result=Result.DENIED, reason=reason, **kwargs)
+
+
+def branch_open_at(*, branch: Branch, local: datetime) -> bool:
+    """Open by its opening hours; a branch with no hours recorded is always open."""
+    if not branch.is_active:
+        return False
+    rows = list(
+        OpeningHours.objects.filter(branch_id=branch.pk).values_list(
+            "weekday", "opens_at", "closes_at"
+        )
+    )
+    if not rows:
+        return True
+    weekday, now = local.weekday(), local.time()
+    return any(day == weekday and opens <= now < closes for day, opens, closes in rows)
+
+
+def ticket_dates_reason(*, plan: Plan, on: date) -> str | None:
+    """Limited-entry tickets may be valid only between two dates."""
+    if plan.valid_from and on < plan.valid_from:
+        return Reason.PENDING
+    if plan.valid_until and on > plan.valid_until:
+        return Reason.EXPIRED
+    return None
+
+
+def recent_grants(*, member_id: int, branch_id: int, since: datetime, until=None) -> list[dict]:
+    """A member's granted passes at a branch since a time, newest first.
+
+    Walks the (member, occurred_at) index; a handful of rows at most.
+    """
+    rows = AccessLog.objects.filter(
+        member_id=member_id,
+        branch_id=branch_id,
+        result=Result.GRANTED,
+        occurred_at__gte=since,
+    )
+    if until is not None:
+        rows = rows.filter(occurred_at__lte=until)
+    return list(
+        rows.order_by("-occurred_at").values(
+            "occurred_at", "direction", "entry_consumed", "membership_id"
+        )[:20]
+    )
+
+
+def is_inside(*, grants: list[dict], since: datetime) -> bool:
+    """The last pass since ``since`` was an entry with no exit after it."""
+    latest = next((g for g in grants if g["occurred_at"] >= since), None)
+    return latest is not None and latest["direction"] == AccessLog.Direction.ENTRY
+
+
+def same_visit_entry(
+    *, grants: list[dict], membership_id: int, around: datetime, minutes: int
+) -> bool:
+    """An entry already charged to this ticket within the re-entry window of ``around``."""
+    window = timedelta(minutes=minutes)
+    return any(
+        g["entry_consumed"]
+        and g["membership_id"] == membership_id
+        and abs(g["occurred_at"] - around) <= window
+        for g in grants
+    )
+
+
+def checkin_decide(
+    *, member: Member, branch: Branch, at: datetime | None = None, check_passback: bool = True
+) -> Decision:
+    """Decide whether a member may enter a branch now, and why not.
+
+    Order matters for the reason reported: the branch being closed first (nobody
+    may enter), then the membership's state, then its limits, then anti-passback
+    and entries. Reads only; the caller records the attempt.
+    """
+    at = at or timezone.now()
+    policy = policy_for(branch)
+    local = branch_local(branch, at)
+    today = local.date()
+
+    if not branch_open_at(branch=branch, local=local):
+        return _deny(Reason.BRANCH_CLOSED, member=member)
+    membership = membership_deciding(member=member.pk, on=today)
+    if membership is None:
+        return _deny(Reason.NO_MEMBERSHIP, member=member)
+    status = membership_status_on(membership=membership, on=today)
+    if status != Membership.Status.ACTIVE:
+        return _deny(
+            _STATUS_REASONS.get(status, Reason.NO_MEMBERSHIP), member=member, membership=membership
+        )
+    plan = membership.plan
+    ticket_reason = ticket_dates_reason(plan=plan, on=today)
+    if ticket_reason:
+        return _deny(ticket_reason, member=member, membership=membership)
+    if not plan_allows_branch(plan=plan, branch_id=branch.pk):
+        return _deny(Reason.BRANCH_NOT_INCLUDED, member=member, membership=membership)
+    if not plan_allows_time(plan=plan, local_time=local.time()):
+        return _deny(Reason.OUTSIDE_PLAN_HOURS, member=member, membership=membership)
+
+    limited = membership.entries_remaining is not None
+    passback = policy.anti_passback_minutes if check_passback else 0
+    grants: list[dict] = []
+    if passback or limited:
+        look_back = max(passback, policy.reentry_minutes if limited else 0)
+        grants = recent_grants(
+            member_id=member.pk, branch_id=branch.pk, since=at - timedelta(minutes=look_back)
+        )
+    if passback and is_inside(grants=grants, since=at - timedelta(minutes=passback)):
+        return _deny(Reason.ALREADY_INSIDE, member=member, membership=membership)
+    if limited:
+        if same_visit_entry(
+            grants=grants, membership_id=membership.pk, around=at, minutes=policy.reentry_minutes
+        ):
+            return Decision(Result.GRANTED, Reason.REENTRY, member, membership, False, grants)
+        if membership.entries_remaining <= 0:
+            return _deny(Reason.NO_ENTRIES_LEFT, member=member, membership=membership)
+        return Decision(Result.GRANTED, Reason.OK, member, membership, True, grants)
+    return Decision(Result.GRANTED, Reason.OK, member, membership, False, grants)
+
+
+# --- Occupancy, visits, alerts -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Occupant:
+    member_id: int
+    name: str
+    entered_at: datetime
+
+
+def branch_occupancy(*, branch: Branch, at: datetime | None = None) -> list[Occupant]:
+    """Who is inside now: members whose last pass today was an entry.
+
+    One query on the (branch, occurred_at) index over the last few hours.
+    """
+    at = at or timezone.now()
+    since = at - timedelta(hours=policy_for(branch).occupancy_hours)
+    latest = (
+        AccessLog.objects.filter(
+            branch_id=branch.pk,
+            result=Result.GRANTED,
+            occurred_at__gte=since,
+            occurred_at__lte=at,
+            member__isnull=False,
+        )
+        .order_by("member_id", "-occurred_at")
+        .distinct("member_id")
+        .values("member_id", "member__first_name", "member__last_name", "direction", "occurred_at")
+    )
+    inside = [
+        Occupant(
+            member_id=row["member_id"],
+            name=f"{row['member__first_name']} {row['member__last_name']}".strip(),
+            entered_at=row["occurred_at"],
+        )
+        for row in latest
+        if row["direction"] == AccessLog.Direction.ENTRY
+    ]
+    return sorted(inside, key=lambda o: o.entered_at, reverse=True)
+
+
+def member_visits(*, member: Member) -> QuerySet[AccessLog]:
+    """A member's granted entries, newest first, with the branch joined."""
+    return (
+        AccessLog.objects.filter(
+            member=member, result=Result.GRANTED, direction=AccessLog.Direction.ENTRY
+        )
+        .select_related("branch")
+        .order_by("-occurred_at")
+    )
+
+
+def denied_alerts(*, since: datetime, threshold: int = 3) -> list[dict]:
+    """Credentials or members refused repeatedly since a time: worth a look by staff.
+
+    Unknown credentials tried again and again (someone probing a reader) count by
+    what was presented at each device.
+    """
+    from django.db.models import Count, Max
+
+    rows = (
+        AccessLog.objects.filter(result=Result.DENIED, occurred_at__gte=since)
+        .values(
+            "branch_id",
+            "branch__name",
+            "member_id",
+            "member__first_name",
+            "member__last_name",
+            "reason",
+        )
+        .annotate(attempts=Count("id"), last=Max("occurred_at"))
+        .filter(attempts__gte=threshold)
+        .order_by("-attempts")[:50]
+    )
+    return list(rows)
+
+
+def member_search(*, text: str, limit: int = 20) -> list[Member]:
+    """Front desk lookup by name, email or card number."""
+    text = text.strip()
+    if not text:
+        return []
+    condition = Q()
+    for word in text.split()[:3]:
+        condition &= (
+            Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(email__icontains=word)
+        )
+    number = creds.card_number_normalise(text)
+    card_owner = Q(
+        access_credentials__kind=Credential.Kind.CARD,
+        access_credentials__number=number,
+        access_credentials__status=Credential.Status.ACTIVE,
+    )
+    return list(
+        Member.objects.filter(condition | card_owner, status=Member.Status.ACTIVE)
+        .distinct()
+        .order_by("last_name", "first_name")[:limit]
+    )
+
+
+# --- Offline allow-list ----------------------------------------------------------
+
+
+def _allowlist_member_ids(*, since: datetime | None) -> set[int]:
+    if since is None:
+        return set(
+            Credential.objects.filter(status=Credential.Status.ACTIVE).values_list(
+                "member_id", flat=True
+            )
+        )
+    changed_credentials = Credential.objects.filter(updated_at__gte=since).values_list(
+        "member_id", flat=True
+    )
+    changed_memberships = Membership.objects.filter(
+        updated_at__gte=since,
+        member__access_credentials__isnull=False,
+    ).values_list("member_id", flat=True)
+    return set(changed_credentials) | set(changed_memberships)
+
+
+def allowlist_entries(*, branch: Branch, since: datetime | None, at: datetime) -> list[dict]:
+    """Each member's offline state at a branch: may they enter, until when, with what.
+
+    The device applies the time rules itself (plan hours, validity dates, entries);
+    this says what the membership allows today. Membership state is read through
+    ``membership_deciding`` one member at a time: the same rule as online, at the
+    cost of a query per member (a full list is fetched rarely; increments are small).
+    """
+    member_ids = _allowlist_member_ids(since=since)
+    if not member_ids:
+        return []
+    today = branch_local(branch, at).date()
+    members = {
+        m.pk: m
+        for m in Member.objects.filter(pk__in=member_ids).prefetch_related("access_credentials")
+    }
+    branches_allowed: dict[int, bool] = {}
+    entries = []
+    for member_id in sorted(member_ids):
+        member = members.get(member_id)
+        if member is None:
+            continue
+        active_credentials = [
+            c for c in member.access_credentials.all() if c.status == Credential.Status.ACTIVE
+        ]
+        entry = {
+            "member": member.pk,
+            "name": member.full_name,
+            "allowed": False,
+            "reason": Reason.NO_MEMBERSHIP.value,
+            "valid_from": None,
+            "valid_until": None,
+            "access_from": None,
+            "access_until": None,
+            "entries_remaining": None,
+            "credentials": [
+                {"id": c.pk, "kind": c.kind, "secret": c.secret}
+                if c.kind == Credential.Kind.QR
+                else {"id": c.pk, "kind": c.kind, "number_sha256": creds.card_number_hash(c.number)}
+                for c in active_credentials
+            ],
+        }
+        membership = (
+            membership_deciding(member=member.pk, on=today)
+            if member.status == Member.Status.ACTIVE and active_credentials
+            else None
+        )
+        if membership is not None:
+            plan = membership.plan
+            status = membership_status_on(membership=membership, on=today)
+            # A membership paid for and starting soon is listed with its start date.
+            starts_later = (
+                membership.status == Membership.Status.ACTIVE and membership.start_date > today
+            )
+            if plan.pk not in branches_allowed:
+                branches_allowed[plan.pk] = plan_allows_branch(plan=plan, branch_id=branch.pk)
+            reason = (
+                Reason.OK
+                if status == Membership.Status.ACTIVE or starts_later
+                else _STATUS_REASONS.get(status, Reason.NO_MEMBERSHIP)
+            )
+            if reason == Reason.OK and not branches_allowed[plan.pk]:
+                reason = Reason.BRANCH_NOT_INCLUDED
+            ends = [d for d in (membership.end_date, plan.valid_until) if d]
+            starts = [d for d in (membership.start_date, plan.valid_from) if d]
+            entry.update(
+                allowed=reason == Reason.OK,
+                reason=reason.value if hasattr(reason, "value") else reason,
+                valid_from=max(starts).isoformat() if starts else None,
+                valid_until=min(ends).isoformat() if ends else None,
+                access_from=plan.access_from.strftime("%H:%M") if plan.access_from else None,
+                access_until=plan.access_until.strftime("%H:%M") if plan.access_until else None,
+                entries_remaining=membership.entries_remaining,
+            )
+        entries.append(entry)
+    return entries

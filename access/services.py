@@ -1,0 +1,505 @@
+"""Access control state changes: devices, credentials, check-ins, offline uploads.
+
+A check-in is one short transaction. For unlimited memberships it is a single
+INSERT into the access log. For a limited-entry ticket it locks the membership row
+(the first lock in the architecture's order), decides under the lock whether this
+pass starts a new visit, consumes one entry with the conditional UPDATE of
+``memberships.services.membership_consume_entry`` and inserts the log row.
+
+Idempotency: a device sends a ``request_id`` with each attempt (and each offline
+decision). The unique constraint on (device, request_id) decides: a retry racing
+the original blocks on the index until the original commits, then fails, rolls
+back whatever it did (an entry it consumed included) and answers with the
+original's decision. No lookup-then-insert.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from access import credentials as creds
+from access import selectors
+from access.models import AccessDevice, AccessLog, Credential, Reason, Result
+from accounts.models import Branch, Member, User
+from accounts.services import audit_record
+from gymsite.errors import ServiceError
+from memberships.models import Membership
+from memberships.selectors import membership_deciding
+from memberships.services import membership_consume_entry
+
+logger = logging.getLogger(__name__)
+
+
+# --- Devices -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeviceWithKey:
+    device: AccessDevice
+    key: str  # shown once, never stored
+
+
+@transaction.atomic
+def device_register(
+    *, branch: Branch, name: str, kind: str, direction: str, actor: User | None = None
+) -> DeviceWithKey:
+    issued = creds.issue_device_key()
+    device = AccessDevice.objects.create(
+        branch=branch,
+        name=name.strip(),
+        kind=kind,
+        direction=direction,
+        key_prefix=issued.prefix,
+        key_hash=issued.key_hash,
+    )
+    audit_record(actor=actor, action="access.device_register", target=device)
+    return DeviceWithKey(device=device, key=issued.key)
+
+
+@transaction.atomic
+def device_rotate_key(*, device: AccessDevice, actor: User | None = None) -> DeviceWithKey:
+    """A new key; the old one stops working at once. Re-activates a revoked device."""
+    issued = creds.issue_device_key()
+    device.key_prefix = issued.prefix
+    device.key_hash = issued.key_hash
+    device.key_rotated_at = timezone.now()
+    device.status = AccessDevice.Status.ACTIVE
+    device.revoked_at = None
+    device.save(update_fields=["key_prefix", "key_hash", "key_rotated_at", "status", "revoked_at"])
+    audit_record(actor=actor, action="access.device_rotate_key", target=device)
+    return DeviceWithKey(device=device, key=issued.key)
+
+
+@transaction.atomic
+def device_revoke(*, device: AccessDevice, actor: User | None = None) -> AccessDevice:
+    if device.status == AccessDevice.Status.REVOKED:
+        return device
+    device.status = AccessDevice.Status.REVOKED
+    device.revoked_at = timezone.now()
+    device.save(update_fields=["status", "revoked_at"])
+    audit_record(actor=actor, action="access.device_revoke", target=device)
+    return device
+
+
+def device_touch(*, device: AccessDevice, at: datetime) -> None:
+    """Record that a device was heard from, at most once a minute (no write per request)."""
+    if device.last_seen_at and at - device.last_seen_at < timedelta(minutes=1):
+        return
+    AccessDevice.objects.unscoped().filter(pk=device.pk).update(last_seen_at=at)
+    device.last_seen_at = at
+
+
+# --- Credentials ---------------------------------------------------------------
+
+
+@transaction.atomic
+def credential_qr_for(*, member: Member) -> Credential:
+    """The member's active QR credential, created on first use.
+
+    Two first requests at once both try to create one; the partial unique
+    constraint lets one win and the other reads it.
+    """
+    existing = selectors.member_qr_credential(member=member)
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            return Credential.objects.create(
+                organisation_id=member.organisation_id, member=member, kind=Credential.Kind.QR
+            )
+    except IntegrityError:
+        return selectors.member_qr_credential(member=member)
+
+
+@transaction.atomic
+def credential_qr_rotate(*, member: Member, actor: User | None = None) -> Credential:
+    """Revoke the member's QR credential and issue a new one: every old code dies."""
+    Credential.objects.filter(
+        member=member, kind=Credential.Kind.QR, status=Credential.Status.ACTIVE
+    ).update(status=Credential.Status.REVOKED, revoked_at=timezone.now(), updated_at=timezone.now())
+    credential = Credential.objects.create(
+        organisation_id=member.organisation_id, member=member, kind=Credential.Kind.QR
+    )
+    audit_record(actor=actor, action="access.qr_rotate", target=credential)
+    return credential
+
+
+@transaction.atomic
+def credential_card_register(
+    *, member: Member, number: str, label: str = "", actor: User | None = None
+) -> Credential:
+    number = creds.card_number_normalise(number)
+    if not number or len(number) > 64:
+        raise ServiceError("Enter the card number.", code="card_number_invalid", field="number")
+    try:
+        with transaction.atomic():
+            credential = Credential.objects.create(
+                organisation_id=member.organisation_id,
+                member=member,
+                kind=Credential.Kind.CARD,
+                number=number,
+                label=label,
+            )
+    except IntegrityError:
+        raise ServiceError(
+            "This card is already registered to an active credential.",
+            code="card_number_taken",
+            field="number",
+        ) from None
+    audit_record(actor=actor, action="access.card_register", target=credential)
+    return credential
+
+
+@transaction.atomic
+def credential_revoke(*, credential: Credential, actor: User | None = None) -> Credential:
+    if credential.status == Credential.Status.REVOKED:
+        return credential
+    credential.status = Credential.Status.REVOKED
+    credential.revoked_at = timezone.now()
+    credential.save(update_fields=["status", "revoked_at", "updated_at"])
+    audit_record(actor=actor, action="access.credential_revoke", target=credential)
+    return credential
+
+
+# --- Check-in ------------------------------------------------------------------
+
+
+@dataclass
+class CheckinOutcome:
+    log: AccessLog
+    replayed: bool = False  # a retry: the original attempt's decision is returned
+
+    @property
+    def granted(self) -> bool:
+        return self.log.result == Result.GRANTED
+
+
+def _log(**fields) -> AccessLog:
+    return AccessLog(**fields)
+
+
+def _mark_attended(*, member: Member, branch: Branch, at: datetime) -> None:
+    """Hook: a check-in marks the member's booking for a class about to start attended.
+
+    Calls the bookings app's service when it exists (see docs/access.md).
+    """
+    try:
+        from bookings import services as booking_services
+    except ImportError:
+        return
+    mark = getattr(booking_services, "booking_mark_attended_on_checkin", None)
+    if mark is None:
+        return
+    mark(member=member, branch=branch, at=at)
+
+
+def _record(
+    log: AccessLog, decision: selectors.Decision | None, *, at: datetime, branch: Branch
+) -> CheckinOutcome:
+    """Write one attempt: the log row, and for a limited ticket the entry, atomically."""
+    try:
+        with transaction.atomic():
+            if decision is not None and decision.needs_entry:
+                _charge_entry(log, decision, at=at, branch=branch)
+            log.save(force_insert=True)
+            if (
+                log.result == Result.GRANTED
+                and log.direction == AccessLog.Direction.ENTRY
+                and log.member_id is not None
+                and log.source != AccessLog.Source.OFFLINE
+            ):
+                _mark_attended(member=log.member, branch=branch, at=at)
+    except IntegrityError:
+        if log.request_id is None:
+            raise
+        original = AccessLog.objects.unscoped().get(device=log.device, request_id=log.request_id)
+        return CheckinOutcome(log=original, replayed=True)
+    return CheckinOutcome(log=log)
+
+
+def _charge_entry(
+    log: AccessLog, decision: selectors.Decision, *, at: datetime, branch: Branch
+) -> None:
+    """Under the membership's row lock: same visit (no charge), one entry, or none left."""
+    membership = Membership.objects.select_for_update().filter(pk=decision.membership.pk).first()
+    policy = selectors.policy_for(branch)
+    window = timedelta(minutes=policy.reentry_minutes)
+    grants = selectors.recent_grants(
+        member_id=decision.member.pk, branch_id=branch.pk, since=at - window, until=at + window
+    )
+    if selectors.same_visit_entry(
+        grants=grants, membership_id=membership.pk, around=at, minutes=policy.reentry_minutes
+    ):
+        if log.source not in (AccessLog.Source.OFFLINE, AccessLog.Source.MANUAL):
+            log.reason = Reason.REENTRY
+        return
+    try:
+        membership_consume_entry(membership=membership)
+    except ServiceError:
+        if log.source in (AccessLog.Source.OFFLINE, AccessLog.Source.MANUAL):
+            # The door already opened (offline) or staff let them in: record it
+            # truthfully and charge nothing.
+            log.note = (log.note + " · " if log.note else "") + "No entries left to charge."
+            return
+        log.result, log.reason = Result.DENIED, Reason.NO_ENTRIES_LEFT
+        return
+    log.entry_consumed = True
+    decision.membership = membership
+
+
+def checkin_attempt(
+    *,
+    branch: Branch,
+    presented: str,
+    device: AccessDevice | None = None,
+    direction: str = AccessLog.Direction.ENTRY,
+    request_id: str | None = None,
+    source: str = AccessLog.Source.ONLINE,
+    staff: User | None = None,
+    at: datetime | None = None,
+) -> CheckinOutcome:
+    """Decide and record one attempt to pass a door with a QR code or card."""
+    at = at or timezone.now()
+    presented_as = selectors.credential_resolve(presented=presented, at=at)
+    log = _log(
+        organisation_id=branch.organisation_id,
+        branch=branch,
+        device=device,
+        credential=presented_as.credential,
+        member=presented_as.member,
+        direction=direction,
+        occurred_at=at,
+        received_at=at,
+        request_id=request_id,
+        source=source,
+        staff=staff,
+    )
+    if presented_as.reason is not None:
+        log.result, log.reason = Result.DENIED, presented_as.reason
+        if presented_as.credential is None:
+            log.presented = presented.strip()[:24]
+        return _record(log, None, at=at, branch=branch)
+    member = presented_as.member
+    if direction == AccessLog.Direction.EXIT:
+        log.result, log.reason = Result.GRANTED, Reason.CHECKOUT
+        return _record(log, None, at=at, branch=branch)
+    decision = selectors.checkin_decide(member=member, branch=branch, at=at)
+    log.result, log.reason, log.membership = decision.result, decision.reason, decision.membership
+    return _record(log, decision, at=at, branch=branch)
+
+
+def checkin_member(
+    *,
+    member: Member,
+    branch: Branch,
+    staff: User,
+    source: str = AccessLog.Source.KIOSK,
+    at: datetime | None = None,
+) -> CheckinOutcome:
+    """Front desk: check a member in after looking them up, by the same rules as a door."""
+    at = at or timezone.now()
+    decision = selectors.checkin_decide(member=member, branch=branch, at=at)
+    log = _log(
+        organisation_id=branch.organisation_id,
+        branch=branch,
+        member=member,
+        membership=decision.membership,
+        result=decision.result,
+        reason=decision.reason,
+        occurred_at=at,
+        received_at=at,
+        source=source,
+        staff=staff,
+    )
+    return _record(log, decision, at=at, branch=branch)
+
+
+@transaction.atomic
+def checkin_manual(
+    *, member: Member, branch: Branch, staff: User, reason: str, at: datetime | None = None
+) -> CheckinOutcome:
+    """Front desk override: let a member in whatever the rules say, with a reason.
+
+    Audited. A limited-entry ticket with entries left is still charged (once per
+    visit); the override is for the person, not a free pass on their ticket.
+    """
+    reason = reason.strip()
+    if not reason:
+        raise ServiceError(
+            "Say why you are checking this member in by hand.",
+            code="reason_required",
+            field="reason",
+        )
+    at = at or timezone.now()
+    decision = selectors.checkin_decide(member=member, branch=branch, at=at, check_passback=False)
+    membership = decision.membership
+    log = _log(
+        organisation_id=branch.organisation_id,
+        branch=branch,
+        member=member,
+        membership=membership,
+        result=Result.GRANTED,
+        reason=Reason.MANUAL,
+        occurred_at=at,
+        received_at=at,
+        source=AccessLog.Source.MANUAL,
+        staff=staff,
+        note=reason[:255],
+    )
+    charge = None
+    if membership is not None and membership.entries_remaining is not None:
+        charge = selectors.Decision(Result.GRANTED, Reason.MANUAL, member, membership, True)
+    outcome = _record(log, charge, at=at, branch=branch)
+    audit_record(
+        actor=staff,
+        action="access.manual_checkin",
+        target=member,
+        data={
+            "branch": branch.pk,
+            "reason": reason,
+            "rules_said": decision.reason,
+            "log": outcome.log.pk,
+        },
+    )
+    return outcome
+
+
+@transaction.atomic
+def checkout_member(*, member: Member, branch: Branch, staff: User | None = None) -> AccessLog:
+    """Record that a member left (front desk button, or an exit without a reader)."""
+    now = timezone.now()
+    return AccessLog.objects.create(
+        organisation_id=branch.organisation_id,
+        branch=branch,
+        member=member,
+        direction=AccessLog.Direction.EXIT,
+        result=Result.GRANTED,
+        reason=Reason.CHECKOUT,
+        source=AccessLog.Source.MANUAL if staff else AccessLog.Source.ONLINE,
+        staff=staff,
+        occurred_at=now,
+        received_at=now,
+    )
+
+
+# --- Offline -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OfflineEvent:
+    request_id: str
+    presented: str
+    occurred_at: datetime
+    direction: str
+    result: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class OfflineOutcome:
+    request_id: str
+    status: str  # applied | duplicate
+    entry_consumed: bool
+    log_id: int
+
+
+def offline_events_apply(
+    *, device: AccessDevice, events: list[OfflineEvent]
+) -> list[OfflineOutcome]:
+    """Apply decisions a device made while offline, each at most once.
+
+    The device's decision stands (the door already opened or stayed shut): a grant
+    on a limited-entry ticket consumes an entry unless that visit was already
+    charged (an online check-in or another offline grant within the re-entry
+    window), and the unique (device, request_id) makes a re-upload a no-op.
+    """
+    branch = device.branch
+    now = timezone.now()
+    outcomes = []
+    for event in sorted(events, key=lambda e: e.occurred_at):
+        presented_as = selectors.credential_resolve(presented=event.presented, at=event.occurred_at)
+        log = _log(
+            organisation_id=device.organisation_id,
+            branch=branch,
+            device=device,
+            credential=presented_as.credential,
+            member=presented_as.member,
+            direction=event.direction,
+            occurred_at=event.occurred_at,
+            received_at=now,
+            request_id=event.request_id,
+            source=AccessLog.Source.OFFLINE,
+            result=event.result,
+            reason=event.reason,
+        )
+        if presented_as.credential is None:
+            log.presented = event.presented.strip()[:24]
+        decision = None
+        is_entry_grant = (
+            event.result == Result.GRANTED
+            and event.direction == AccessLog.Direction.ENTRY
+            and presented_as.member is not None
+        )
+        if is_entry_grant:
+            local_day = selectors.branch_local(branch, event.occurred_at).date()
+            membership = membership_deciding(member=presented_as.member.pk, on=local_day)
+            log.membership = membership
+            if membership is not None and membership.entries_remaining is not None:
+                decision = selectors.Decision(
+                    Result.GRANTED, event.reason, presented_as.member, membership, True
+                )
+        outcome = _record(log, decision, at=event.occurred_at, branch=branch)
+        outcomes.append(
+            OfflineOutcome(
+                request_id=event.request_id,
+                status="duplicate" if outcome.replayed else "applied",
+                entry_consumed=outcome.log.entry_consumed,
+                log_id=outcome.log.pk,
+            )
+        )
+    return outcomes
+
+
+# --- Allow-list ----------------------------------------------------------------
+
+ALLOWLIST_OVERLAP = timedelta(minutes=5)
+ALLOWLIST_VALID_FOR = timedelta(hours=24)
+
+
+def allowlist_build(
+    *, device: AccessDevice, since: datetime | None = None, at: datetime | None = None
+) -> dict:
+    """A signed list of who may enter the device's branch, for when it is offline.
+
+    Full when ``since`` is None, else only members whose credentials or memberships
+    changed since then (each entry replaces the device's whole entry for that
+    member). The next cursor overlaps the last by a few minutes so a transaction
+    that committed late is never missed; applying an entry twice is harmless.
+    """
+    at = at or timezone.now()
+    entries = selectors.allowlist_entries(branch=device.branch, since=since, at=at)
+    payload = {
+        "version": 1,
+        "organisation": device.organisation_id,
+        "branch": device.branch_id,
+        "device": device.pk,
+        "generated_at": at.isoformat(),
+        "valid_until": (at + ALLOWLIST_VALID_FOR).isoformat(),
+        "full": since is None,
+        "since": since.isoformat() if since else None,
+        "cursor": (at - ALLOWLIST_OVERLAP).isoformat(),
+        "qr_window_seconds": creds.QR_WINDOW_SECONDS,
+        "members": entries,
+    }
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+    return {
+        "payload": payload,
+        "signature": creds.sign_payload(canonical=canonical, device_key_hash=device.key_hash),
+        "algorithm": "HMAC-SHA256(key=sha256(device key), canonical JSON)",
+    }
