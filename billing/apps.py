@@ -1,5 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class BillingConfig(AppConfig):
     name = "billing"
+    verbose_name = _("Billing")
+
+    def ready(self):
+        # Registers the outbox handlers (refunds at online providers).
+        from billing import services  # noqa: F401

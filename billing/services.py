@@ -1,0 +1,911 @@
+"""Billing state changes: invoices, account charges, payments, refunds, credit notes,
+and automatic collection with dunning.
+
+Contracts other apps rely on (see docs/billing.md): ``InvoiceLineSpec``,
+``invoice_issue``, ``member_charge_add``, ``payment_record``, ``invoice_paid_handler``.
+
+Lock order (docs/architecture.md): the rows a paid handler will change (memberships,
+orders: taken first through the handler's ``lock`` hook) → invoice → payment.
+No provider call is made inside a transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Branch, Member, User
+from accounts.services import audit_record
+from billing.models import (
+    CreditNote,
+    DocumentCounter,
+    Invoice,
+    InvoiceLine,
+    Payment,
+    PaymentMethod,
+    PendingCharge,
+    Refund,
+)
+from billing.providers import ChargeResult, ProviderError, get_provider
+from gymsite.errors import Conflict, ServiceError
+from gymsite.money import quantize
+from gymsite.outbox import email_enqueue, outbox_enqueue, outbox_handler
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_DUNNING_RETRY_DAYS = (1, 3, 7)
+
+
+# --- handler registries -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Handler:
+    func: Callable
+    lock: Callable[[list[str]], None] | None
+
+
+_paid_handlers: dict[str, _Handler] = {}
+_failed_handlers: dict[str, _Handler] = {}
+_voided_handlers: dict[str, _Handler] = {}
+
+
+def _registrar(registry: dict[str, _Handler], source_type: str, lock):
+    def register(func):
+        registry[source_type] = _Handler(func=func, lock=lock)
+        return func
+
+    return register
+
+
+def invoice_paid_handler(source_type: str, *, lock: Callable[[list[str]], None] | None = None):
+    """Register ``func(*, invoice, line)``, called once per line of ``source_type`` in the
+    transaction that makes an invoice paid.
+
+    ``lock(source_ids)``, if given, is called before the invoice is locked, to lock the
+    handler's own rows first (the architecture's lock order puts them before invoices).
+    A handler that raises rolls the payment back.
+    """
+    return _registrar(_paid_handlers, source_type, lock)
+
+
+def invoice_payment_failed_handler(
+    source_type: str, *, lock: Callable[[list[str]], None] | None = None
+):
+    """Register ``func(*, invoice, line, final: bool)``, called when an automatic charge
+    of the invoice fails; ``final`` is true after the last dunning retry."""
+    return _registrar(_failed_handlers, source_type, lock)
+
+
+def invoice_voided_handler(source_type: str, *, lock: Callable[[list[str]], None] | None = None):
+    """Register ``func(*, invoice, line)``, called when an open invoice is voided."""
+    return _registrar(_voided_handlers, source_type, lock)
+
+
+def _lines_with_handler(invoice: Invoice, registry: dict[str, _Handler]):
+    return [line for line in invoice.lines.all() if line.source_type in registry]
+
+
+def _lock_sources(invoice_id: int, registry: dict[str, _Handler]) -> None:
+    """Lock the handlers' rows before the invoice (stable lock order)."""
+    by_type: dict[str, list[str]] = {}
+    for source_type, source_id in InvoiceLine.objects.filter(invoice_id=invoice_id).values_list(
+        "source_type", "source_id"
+    ):
+        handler = registry.get(source_type)
+        if handler and handler.lock:
+            by_type.setdefault(source_type, []).append(source_id)
+    for source_type in sorted(by_type):
+        registry[source_type].lock(sorted(set(by_type[source_type])))
+
+
+def _run_handlers(invoice: Invoice, registry: dict[str, _Handler], **kwargs) -> None:
+    for line in _lines_with_handler(invoice, registry):
+        registry[line.source_type].func(invoice=invoice, line=line, **kwargs)
+
+
+# --- numbering ---------------------------------------------------------------------
+
+
+def _next_number(*, organisation_id: int, kind: str) -> int:
+    """The next number of a document kind, gap-free: see ``DocumentCounter``."""
+    table = DocumentCounter._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {table} (organisation_id, kind, last_number) VALUES (%s, %s, 1)
+            ON CONFLICT (organisation_id, kind)
+            DO UPDATE SET last_number = {table}.last_number + 1
+            RETURNING last_number
+            """,  # noqa: S608 (table name is ours, values are parameters)
+            [organisation_id, kind],
+        )
+        return cursor.fetchone()[0]
+
+
+# --- invoices ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InvoiceLineSpec:
+    """One line to bill. ``unit_price`` is net of tax; tax is added at ``tax_rate``
+    (default: the branch's rate). A negative price is a credit (e.g. unused time)."""
+
+    description: str
+    quantity: int
+    unit_price: Decimal
+    currency: str | None = None
+    source_type: str = ""
+    source_id: str = ""
+    tax_rate: Decimal | None = None
+    period_start: date | None = None
+    period_end: date | None = None
+
+
+def _as_decimal(value, *, field: str) -> Decimal:
+    try:
+        amount = Decimal(str(value)) if not isinstance(value, Decimal) else value
+    except (InvalidOperation, ValueError, TypeError):
+        raise ServiceError(_("Enter a valid amount."), code="invalid_amount", field=field) from None
+    if not amount.is_finite():
+        raise ServiceError(_("Enter a valid amount."), code="invalid_amount", field=field)
+    return amount
+
+
+def _build_lines(
+    specs: list[InvoiceLineSpec], *, currency: str, branch_tax_rate: Decimal
+) -> list[InvoiceLine]:
+    if not specs:
+        raise ServiceError(_("An invoice needs at least one line."), code="no_lines", field="lines")
+    lines = []
+    for position, spec in enumerate(specs):
+        if not spec.description or not spec.description.strip():
+            raise ServiceError(
+                _("Every line needs a description."), code="invalid_line", field="lines"
+            )
+        if not isinstance(spec.quantity, int) or spec.quantity < 1:
+            raise ServiceError(
+                _("Quantity must be a whole number of at least 1."),
+                code="invalid_quantity",
+                field="lines",
+            )
+        if spec.currency and spec.currency != currency:
+            raise ServiceError(
+                _("Every line of an invoice must be in %(currency)s.") % {"currency": currency},
+                code="currency_mismatch",
+                field="lines",
+            )
+        unit_price = quantize(_as_decimal(spec.unit_price, field="lines"))
+        tax_rate = branch_tax_rate if spec.tax_rate is None else Decimal(spec.tax_rate)
+        if not Decimal(0) <= tax_rate <= Decimal(1):
+            raise ServiceError(_("Invalid tax rate."), code="invalid_tax_rate", field="lines")
+        subtotal = quantize(unit_price * spec.quantity)
+        tax_amount = quantize(subtotal * tax_rate)
+        lines.append(
+            InvoiceLine(
+                description=spec.description.strip()[:255],
+                quantity=spec.quantity,
+                unit_price=unit_price,
+                tax_rate=tax_rate,
+                subtotal=subtotal,
+                tax_amount=tax_amount,
+                total=subtotal + tax_amount,
+                source_type=spec.source_type,
+                source_id=str(spec.source_id),
+                period_start=spec.period_start,
+                period_end=spec.period_end,
+                position=position,
+            )
+        )
+    return lines
+
+
+def _unbilled_charges(*, payer: Member, branch: Branch) -> list[PendingCharge]:
+    return list(
+        PendingCharge.objects.filter(
+            payer=payer, branch=branch, status=PendingCharge.Status.PENDING
+        )
+        .order_by("pk")
+        .select_for_update()
+    )
+
+
+@transaction.atomic
+def invoice_issue(
+    *,
+    payer: Member,
+    branch: Branch,
+    lines: list[InvoiceLineSpec],
+    due_date: date | None = None,
+    actor: User | None = None,
+    billing_key: str | None = None,
+    include_account_charges: bool = False,
+    notify: bool = True,
+) -> Invoice:
+    """Issue an open invoice with the organisation's next number.
+
+    ``payer`` is billed; a dependant is billed through their household payer.
+    ``billing_key`` makes the call idempotent: a second call with the same key returns
+    the first invoice (even when both run at once). ``include_account_charges`` adds
+    the payer's unbilled account charges at this branch.
+    """
+    payer = payer.billing_member
+    if payer.organisation_id != branch.organisation_id:
+        raise ServiceError(_("Unknown member."), code="unknown_member", field="payer")
+    if billing_key:
+        existing = Invoice.objects.filter(billing_key=billing_key).first()
+        if existing is not None:
+            return existing
+    currency = branch.organisation.currency
+    specs = list(lines)
+    charges = _unbilled_charges(payer=payer, branch=branch) if include_account_charges else []
+    specs += [
+        InvoiceLineSpec(
+            description=charge.description,
+            quantity=1,
+            unit_price=charge.amount,
+            currency=charge.currency,
+            source_type=charge.source_type,
+            source_id=charge.source_id,
+        )
+        for charge in charges
+    ]
+    built = _build_lines(specs, currency=currency, branch_tax_rate=branch.tax_rate)
+    subtotal = sum((line.subtotal for line in built), Decimal("0.00"))
+    tax_total = sum((line.tax_amount for line in built), Decimal("0.00"))
+    total = subtotal + tax_total
+    if total < 0:
+        raise ServiceError(
+            _("An invoice cannot total less than zero."), code="negative_total", field="lines"
+        )
+    now = timezone.now()
+    try:
+        # The counter increment and the insert share a savepoint: if another caller
+        # won the same billing_key, both roll back and no number is skipped.
+        with transaction.atomic():
+            invoice = Invoice.objects.create(
+                organisation_id=branch.organisation_id,
+                branch=branch,
+                payer=payer,
+                number=_next_number(
+                    organisation_id=branch.organisation_id, kind=DocumentCounter.Kind.INVOICE
+                ),
+                status=Invoice.Status.OPEN,
+                currency=currency,
+                subtotal=subtotal,
+                tax_total=tax_total,
+                total=total,
+                issued_at=now,
+                due_date=due_date or timezone.localdate(),
+                billing_key=billing_key or None,
+                created_by=actor if actor and actor.is_authenticated else None,
+            )
+    except IntegrityError:
+        if not billing_key:
+            raise
+        return Invoice.objects.get(billing_key=billing_key)
+    for line in built:
+        line.invoice = invoice
+        line.organisation_id = invoice.organisation_id
+    InvoiceLine.objects.bulk_create(built)
+    if charges:
+        charge_lines = built[len(lines) :]
+        for charge, line in zip(charges, charge_lines, strict=True):
+            charge.status = PendingCharge.Status.INVOICED
+            charge.invoice_line = line
+        PendingCharge.objects.bulk_update(charges, ["status", "invoice_line"])
+    if total == 0:
+        _invoice_mark_paid(invoice, now=now)
+    elif notify and payer.email:
+        email_enqueue(
+            to=payer.email,
+            template="billing/invoice_issued",
+            context=_invoice_email_context(invoice, payer),
+            organisation_id=invoice.organisation_id,
+            dedupe_key=f"invoice-issued-{invoice.pk}",
+        )
+    if actor is not None:
+        audit_record(actor=actor, action="invoice.issue", target=invoice)
+    return invoice
+
+
+def _invoice_email_context(invoice: Invoice, payer: Member) -> dict:
+    return {
+        "payer_name": payer.first_name,
+        "number": invoice.display_number,
+        "total": str(invoice.total),
+        "amount_due": str(invoice.amount_due),
+        "currency": invoice.currency,
+        "due_date": invoice.due_date.isoformat() if invoice.due_date else "",
+        "invoice_path": f"/billing/invoices/{invoice.pk}/",
+    }
+
+
+def _invoice_mark_paid(invoice: Invoice, *, now: datetime) -> None:
+    invoice.status = Invoice.Status.PAID
+    invoice.paid_at = now
+    invoice.next_collection_at = None
+    invoice.save(update_fields=["status", "paid_at", "next_collection_at"])
+    _run_handlers(invoice, _paid_handlers)
+
+
+def _lock_invoice(invoice_id: int, registry: dict[str, _Handler]) -> Invoice:
+    _lock_sources(invoice_id, registry)
+    try:
+        return Invoice.objects.select_for_update().select_related("payer").get(pk=invoice_id)
+    except Invoice.DoesNotExist:
+        raise ServiceError(_("Unknown invoice."), code="unknown_invoice", field="invoice") from None
+
+
+@transaction.atomic
+def invoice_void(*, invoice: Invoice, actor: User | None = None, reason: str = "") -> Invoice:
+    """Cancel an open invoice nobody has paid anything on."""
+    invoice = _lock_invoice(invoice.pk, _voided_handlers)
+    if invoice.status != Invoice.Status.OPEN:
+        raise Conflict(_("Only an open invoice can be voided."), code="invoice_not_open")
+    if invoice.amount_paid > 0:
+        raise Conflict(
+            _("This invoice has payments: refund them instead of voiding."),
+            code="invoice_has_payments",
+        )
+    invoice.status = Invoice.Status.VOID
+    invoice.voided_at = timezone.now()
+    invoice.next_collection_at = None
+    invoice.save(update_fields=["status", "voided_at", "next_collection_at"])
+    # Account charges on a voided invoice go back on the account.
+    PendingCharge.objects.filter(invoice_line__invoice=invoice).update(
+        status=PendingCharge.Status.PENDING, invoice_line=None
+    )
+    _run_handlers(invoice, _voided_handlers)
+    if actor is not None:
+        audit_record(actor=actor, action="invoice.void", target=invoice, data={"reason": reason})
+    return invoice
+
+
+@transaction.atomic
+def invoice_mark_uncollectible(*, invoice: Invoice, actor: User | None = None) -> Invoice:
+    invoice = _lock_invoice(invoice.pk, {})
+    if invoice.status != Invoice.Status.OPEN:
+        raise Conflict(_("Only an open invoice can be written off."), code="invoice_not_open")
+    invoice.status = Invoice.Status.UNCOLLECTIBLE
+    invoice.next_collection_at = None
+    invoice.save(update_fields=["status", "next_collection_at"])
+    if actor is not None:
+        audit_record(actor=actor, action="invoice.uncollectible", target=invoice)
+    return invoice
+
+
+# --- account charges ---------------------------------------------------------------
+
+
+@transaction.atomic
+def member_charge_add(
+    *,
+    member: Member,
+    branch: Branch,
+    description: str,
+    amount: Decimal,
+    source_type: str,
+    source_id: str,
+    actor: User | None = None,
+) -> PendingCharge:
+    """Put a charge on a member's account; it is billed to their payer on the next
+    invoice at that branch. One charge per (source_type, source_id): asking again
+    returns the first."""
+    amount = quantize(_as_decimal(amount, field="amount"))
+    if amount <= 0:
+        raise ServiceError(
+            _("The amount must be greater than zero."), code="invalid_amount", field="amount"
+        )
+    if not description or not description.strip():
+        raise ServiceError(_("Enter a description."), code="required", field="description")
+    if not source_type or not str(source_id):
+        raise ServiceError(_("A charge needs a source."), code="required", field="source_type")
+    if member.organisation_id != branch.organisation_id:
+        raise ServiceError(_("Unknown member."), code="unknown_member", field="member")
+    existing = (
+        PendingCharge.objects.filter(source_type=source_type, source_id=str(source_id))
+        .exclude(status=PendingCharge.Status.CANCELLED)
+        .first()
+    )
+    if existing is not None:
+        return existing
+    charge = PendingCharge(
+        organisation_id=branch.organisation_id,
+        member=member,
+        payer=member.billing_member,
+        branch=branch,
+        description=description.strip()[:255],
+        amount=amount,
+        currency=branch.organisation.currency,
+        source_type=source_type,
+        source_id=str(source_id),
+        created_by=actor if actor and actor.is_authenticated else None,
+    )
+    try:
+        with transaction.atomic():
+            charge.save()
+    except IntegrityError:
+        return PendingCharge.objects.exclude(status=PendingCharge.Status.CANCELLED).get(
+            source_type=source_type, source_id=str(source_id)
+        )
+    if actor is not None:
+        audit_record(actor=actor, action="charge.add", target=charge, data={"amount": str(amount)})
+    return charge
+
+
+@transaction.atomic
+def member_charge_cancel(*, charge: PendingCharge, actor: User | None = None) -> PendingCharge:
+    """Take an unbilled charge off the account (a waived fee)."""
+    updated = PendingCharge.objects.filter(
+        pk=charge.pk, status=PendingCharge.Status.PENDING
+    ).update(status=PendingCharge.Status.CANCELLED)
+    if not updated:
+        raise Conflict(_("This charge has already been billed."), code="charge_billed")
+    charge.refresh_from_db()
+    if actor is not None:
+        audit_record(actor=actor, action="charge.cancel", target=charge)
+    return charge
+
+
+@transaction.atomic
+def account_charges_invoice(
+    *, payer: Member, branch: Branch, actor: User | None = None
+) -> Invoice | None:
+    """Bill a payer's unbilled account charges at a branch now (None if there are none)."""
+    payer = payer.billing_member
+    if not PendingCharge.objects.filter(
+        payer=payer, branch=branch, status=PendingCharge.Status.PENDING
+    ).exists():
+        return None
+    return invoice_issue(
+        payer=payer, branch=branch, lines=[], actor=actor, include_account_charges=True
+    )
+
+
+# --- payments ----------------------------------------------------------------------
+
+
+def _validate_payment_amount(invoice: Invoice, amount) -> Decimal:
+    amount = _as_decimal(amount, field="amount")
+    if amount != quantize(amount):
+        raise ServiceError(
+            _("Use at most two decimal places."), code="invalid_amount", field="amount"
+        )
+    if amount <= 0:
+        raise ServiceError(
+            _("The amount must be greater than zero."), code="invalid_amount", field="amount"
+        )
+    if invoice.status == Invoice.Status.PAID:
+        raise Conflict(_("This invoice is already paid."), code="invoice_already_paid")
+    if invoice.status != Invoice.Status.OPEN:
+        raise Conflict(
+            _("This invoice is %(status)s and cannot be paid.")
+            % {"status": invoice.get_status_display().lower()},
+            code="invoice_not_open",
+        )
+    if amount > invoice.amount_due:
+        raise ServiceError(
+            _("The amount is more than the %(due)s %(currency)s due.")
+            % {"due": invoice.amount_due, "currency": invoice.currency},
+            code="overpayment",
+            field="amount",
+        )
+    return amount
+
+
+def _apply_payment(invoice: Invoice, payment: Payment, *, now: datetime) -> None:
+    Invoice.objects.filter(pk=invoice.pk).update(amount_paid=F("amount_paid") + payment.amount)
+    invoice.refresh_from_db(fields=["amount_paid"])
+    if invoice.amount_due <= 0:
+        _invoice_mark_paid(invoice, now=now)
+    if invoice.payer.email:
+        email_enqueue(
+            to=invoice.payer.email,
+            template="billing/payment_received",
+            context={
+                **_invoice_email_context(invoice, invoice.payer),
+                "amount": str(payment.amount),
+            },
+            organisation_id=invoice.organisation_id,
+            dedupe_key=f"payment-received-{payment.pk}",
+        )
+
+
+@transaction.atomic
+def payment_record(
+    *,
+    invoice: Invoice,
+    amount: Decimal,
+    provider: str = "manual",
+    reference: str = "",
+    actor: User | None = None,
+) -> Payment:
+    """Record money received for an invoice (front desk, or a provider's confirmation).
+
+    When the invoice is fully paid it becomes paid and the paid handlers run, all in
+    this transaction. Recording a provider reference twice (a repeated webhook)
+    returns the first payment.
+    """
+    if reference:
+        existing = Payment.objects.filter(provider=provider, reference=reference).first()
+        if existing is not None and existing.status == Payment.Status.SUCCEEDED:
+            return existing
+    get_provider(invoice.branch.organisation, provider)  # unknown names are refused
+    invoice = _lock_invoice(invoice.pk, _paid_handlers)
+    amount = _validate_payment_amount(invoice, amount)
+    now = timezone.now()
+    payment = Payment.objects.create(
+        organisation_id=invoice.organisation_id,
+        invoice=invoice,
+        branch_id=invoice.branch_id,
+        payer=invoice.payer,
+        amount=amount,
+        currency=invoice.currency,
+        provider=provider,
+        reference=reference,
+        status=Payment.Status.SUCCEEDED,
+        completed_at=now,
+        created_by=actor if actor and actor.is_authenticated else None,
+    )
+    _apply_payment(invoice, payment, now=now)
+    if actor is not None:
+        audit_record(
+            actor=actor,
+            action="payment.record",
+            target=payment,
+            data={"invoice": invoice.pk, "amount": str(amount), "provider": provider},
+        )
+    return payment
+
+
+# --- automatic collection and dunning -----------------------------------------------
+
+
+def dunning_retry_days() -> tuple[int, ...]:
+    return tuple(getattr(settings, "BILLING_DUNNING_RETRY_DAYS", DEFAULT_DUNNING_RETRY_DAYS))
+
+
+def default_payment_method(*, payer: Member) -> PaymentMethod | None:
+    return PaymentMethod.objects.filter(member=payer, is_default=True, is_active=True).first()
+
+
+# A charge attempt leases its invoice for this long, so two sweeps never both charge.
+COLLECTION_LEASE = timedelta(minutes=15)
+
+
+@transaction.atomic
+def _collection_start(*, invoice_id: int, now: datetime) -> Payment | None:
+    invoice = (
+        Invoice.objects.select_for_update(skip_locked=True)
+        .select_related("payer")
+        .filter(pk=invoice_id, status=Invoice.Status.OPEN)
+        .first()
+    )
+    if invoice is None or invoice.amount_due <= 0:
+        return None
+    pending = invoice.payments.filter(status=Payment.Status.PENDING).first()
+    if pending is not None:
+        # An earlier attempt never finished (crash): ask again with the same key.
+        return pending
+    method = default_payment_method(payer=invoice.payer)
+    attempt = invoice.collection_attempts + 1
+    invoice.next_collection_at = now + COLLECTION_LEASE
+    invoice.save(update_fields=["next_collection_at"])
+    return Payment.objects.create(
+        organisation_id=invoice.organisation_id,
+        invoice=invoice,
+        branch_id=invoice.branch_id,
+        payer=invoice.payer,
+        amount=invoice.amount_due,
+        currency=invoice.currency,
+        provider=method.provider if method else "manual",
+        payment_method=method,
+        status=Payment.Status.PENDING,
+        idempotency_key=f"invoice-{invoice.pk}-attempt-{attempt}",
+    )
+
+
+def invoice_collect(*, invoice: Invoice, now: datetime | None = None) -> Payment | None:
+    """Try to charge an open invoice to the payer's saved payment method.
+
+    Three steps: record the attempt (a pending Payment with an idempotency key) and
+    commit; call the provider with no transaction open; record the result. On a
+    decline the next retry is scheduled (``BILLING_DUNNING_RETRY_DAYS``) and the
+    payer emailed a link to pay; after the last retry the failed handlers are told
+    it was final. Returns the attempt, or None if there was nothing to collect.
+    """
+    now = now or timezone.now()
+    payment = _collection_start(invoice_id=invoice.pk, now=now)
+    if payment is None:
+        return None
+    provider_name = payment.provider
+    try:
+        provider = get_provider(invoice.branch.organisation, provider_name)
+        if not provider.supports_off_session or payment.payment_method is None:
+            result = ChargeResult(
+                succeeded=False,
+                failure_code="no_payment_method",
+                failure_message=_("No saved payment method."),
+            )
+        else:
+            result = provider.charge(
+                amount=payment.amount,
+                currency=payment.currency,
+                payment_method=payment.payment_method,
+                idempotency_key=payment.idempotency_key,
+                description=str(invoice),
+                metadata={"invoice_id": invoice.pk, "organisation_id": invoice.organisation_id},
+            )
+    except ProviderError:
+        # Left pending: the next sweep (after the lease) asks again with the same key.
+        logger.warning("payment provider unavailable", extra={"payment_id": payment.pk})
+        return payment
+    return payment_attempt_complete(payment=payment, result=result, now=now)
+
+
+@transaction.atomic
+def payment_attempt_complete(
+    *, payment: Payment, result: ChargeResult, now: datetime | None = None
+) -> Payment:
+    """Record a provider's answer to a charge attempt (also used by webhooks).
+
+    Idempotent: an attempt already completed is returned unchanged.
+    """
+    now = now or timezone.now()
+    registry = _paid_handlers if result.succeeded else _failed_handlers
+    invoice = _lock_invoice(payment.invoice_id, registry)
+    payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    if payment.status != Payment.Status.PENDING:
+        return payment
+    payment.completed_at = now
+    if result.reference:
+        payment.reference = result.reference
+    if result.succeeded and invoice.status == Invoice.Status.OPEN:
+        # Never more than is still due (paid at the desk meanwhile: the rest is refunded).
+        payment.status = Payment.Status.SUCCEEDED
+        payment.save(update_fields=["status", "completed_at", "reference"])
+        if payment.amount > invoice.amount_due:
+            logger.error("charge exceeded amount due", extra={"payment_id": payment.pk})
+            return payment
+        _apply_payment(invoice, payment, now=now)
+        return payment
+    if result.succeeded:
+        payment.status = Payment.Status.SUCCEEDED
+        payment.save(update_fields=["status", "completed_at", "reference"])
+        logger.error("charge succeeded on a closed invoice", extra={"payment_id": payment.pk})
+        return payment
+    payment.status = Payment.Status.FAILED
+    payment.failure_code = (result.failure_code or "declined")[:60]
+    payment.failure_message = (result.failure_message or "")[:255]
+    payment.save(
+        update_fields=["status", "completed_at", "reference", "failure_code", "failure_message"]
+    )
+    if invoice.status != Invoice.Status.OPEN:
+        return payment
+    retries = dunning_retry_days()
+    attempts = invoice.collection_attempts + 1
+    final = attempts > len(retries)
+    invoice.collection_attempts = attempts
+    invoice.next_collection_at = None if final else now + timedelta(days=retries[attempts - 1])
+    invoice.save(update_fields=["collection_attempts", "next_collection_at"])
+    _run_handlers(invoice, _failed_handlers, final=final)
+    if invoice.payer.email:
+        email_enqueue(
+            to=invoice.payer.email,
+            template="billing/payment_failed",
+            context={
+                **_invoice_email_context(invoice, invoice.payer),
+                "final": final,
+                "next_attempt": invoice.next_collection_at.date().isoformat()
+                if invoice.next_collection_at
+                else "",
+                "failure_message": payment.failure_message or payment.failure_code,
+            },
+            organisation_id=invoice.organisation_id,
+            dedupe_key=f"payment-failed-{payment.pk}",
+        )
+    return payment
+
+
+def invoices_collect_due(*, now: datetime | None = None, limit: int | None = None) -> int:
+    """Attempt every open invoice whose next collection is due (organisation in scope)."""
+    now = now or timezone.now()
+    ids = (
+        Invoice.objects.filter(status=Invoice.Status.OPEN, next_collection_at__lte=now)
+        .order_by("next_collection_at", "pk")
+        .values_list("pk", flat=True)
+    )
+    if limit:
+        ids = ids[:limit]
+    attempted = 0
+    for invoice in Invoice.objects.filter(pk__in=list(ids)).select_related("branch__organisation"):
+        attempted += invoice_collect(invoice=invoice, now=now) is not None
+    return attempted
+
+
+# --- credit notes and refunds ------------------------------------------------------
+
+
+def _credit_note_create(*, invoice: Invoice, amount: Decimal, reason: str, actor) -> CreditNote:
+    return CreditNote.objects.create(
+        organisation_id=invoice.organisation_id,
+        invoice=invoice,
+        number=_next_number(
+            organisation_id=invoice.organisation_id, kind=DocumentCounter.Kind.CREDIT_NOTE
+        ),
+        amount=amount,
+        currency=invoice.currency,
+        reason=reason[:255],
+        created_by=actor if actor and actor.is_authenticated else None,
+    )
+
+
+@transaction.atomic
+def credit_note_issue(
+    *, invoice: Invoice, amount: Decimal, reason: str, actor: User | None = None
+) -> CreditNote:
+    """Reduce what an open invoice asks for (a comp, a goodwill discount, a correction).
+
+    Crediting the whole amount due settles the invoice: it becomes paid and its paid
+    handlers run, as for a payment.
+    """
+    if not reason or not reason.strip():
+        raise ServiceError(_("Give a reason."), code="required", field="reason")
+    invoice = _lock_invoice(invoice.pk, _paid_handlers)
+    amount = _validate_payment_amount(invoice, amount)
+    note = _credit_note_create(invoice=invoice, amount=amount, reason=reason.strip(), actor=actor)
+    Invoice.objects.filter(pk=invoice.pk).update(amount_credited=F("amount_credited") + amount)
+    invoice.refresh_from_db(fields=["amount_credited"])
+    if invoice.amount_due <= 0:
+        _invoice_mark_paid(invoice, now=timezone.now())
+    if actor is not None:
+        audit_record(
+            actor=actor, action="credit_note.issue", target=note, data={"amount": str(amount)}
+        )
+    return note
+
+
+@transaction.atomic
+def refund_create(
+    *, payment: Payment, amount: Decimal, reason: str, actor: User | None = None
+) -> Refund:
+    """Refund (part of) a successful payment, with a credit note documenting it.
+
+    In-person payments are refunded over the counter at once; online providers are
+    asked after commit, through the outbox.
+    """
+    if not reason or not reason.strip():
+        raise ServiceError(_("Give a reason."), code="required", field="reason")
+    amount = _as_decimal(amount, field="amount")
+    if amount <= 0 or amount != quantize(amount):
+        raise ServiceError(
+            _("Enter an amount greater than zero with at most two decimals."),
+            code="invalid_amount",
+            field="amount",
+        )
+    invoice = _lock_invoice(payment.invoice_id, {})
+    payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    if payment.status != Payment.Status.SUCCEEDED:
+        raise Conflict(_("Only a successful payment can be refunded."), code="payment_not_paid")
+    if amount > payment.refundable:
+        raise ServiceError(
+            _("At most %(amount)s %(currency)s can be refunded.")
+            % {"amount": payment.refundable, "currency": payment.currency},
+            code="refund_too_large",
+            field="amount",
+        )
+    note = _credit_note_create(invoice=invoice, amount=amount, reason=reason.strip(), actor=actor)
+    provider = get_provider(invoice.branch.organisation, payment.provider)
+    refund = Refund.objects.create(
+        organisation_id=invoice.organisation_id,
+        payment=payment,
+        credit_note=note,
+        amount=amount,
+        currency=payment.currency,
+        reason=reason.strip()[:255],
+        created_by=actor if actor and actor.is_authenticated else None,
+    )
+    Payment.objects.filter(pk=payment.pk).update(amount_refunded=F("amount_refunded") + amount)
+    Invoice.objects.filter(pk=invoice.pk).update(amount_refunded=F("amount_refunded") + amount)
+    if provider.in_person:
+        refund.status = Refund.Status.SUCCEEDED
+        refund.completed_at = timezone.now()
+        refund.save(update_fields=["status", "completed_at"])
+        _refund_notify(refund, invoice)
+    else:
+        outbox_enqueue(
+            kind="billing.refund",
+            payload={"refund_id": refund.pk},
+            organisation_id=invoice.organisation_id,
+            dedupe_key=f"refund-{refund.pk}",
+        )
+    if actor is not None:
+        audit_record(
+            actor=actor,
+            action="refund.create",
+            target=refund,
+            data={"payment": payment.pk, "amount": str(amount)},
+        )
+    return refund
+
+
+def _refund_notify(refund: Refund, invoice: Invoice) -> None:
+    if invoice.payer.email:
+        email_enqueue(
+            to=invoice.payer.email,
+            template="billing/refund",
+            context={
+                **_invoice_email_context(invoice, invoice.payer),
+                "amount": str(refund.amount),
+                "reason": refund.reason,
+            },
+            organisation_id=invoice.organisation_id,
+            dedupe_key=f"refund-{refund.pk}",
+        )
+
+
+@transaction.atomic
+def refund_complete(*, refund: Refund, succeeded: bool, reference: str = "", message: str = ""):
+    """Record a provider's answer to a refund. A failed refund gives the amount back to
+    the payment (it can be refunded again)."""
+    refund = Refund.objects.select_for_update().select_related("payment").get(pk=refund.pk)
+    if refund.status != Refund.Status.PENDING:
+        return refund
+    refund.completed_at = timezone.now()
+    refund.reference = reference or refund.reference
+    if succeeded:
+        refund.status = Refund.Status.SUCCEEDED
+        refund.save(update_fields=["status", "completed_at", "reference"])
+        _refund_notify(
+            refund, Invoice.objects.select_related("payer").get(pk=refund.payment.invoice_id)
+        )
+        return refund
+    refund.status = Refund.Status.FAILED
+    refund.failure_message = message[:255]
+    refund.save(update_fields=["status", "completed_at", "reference", "failure_message"])
+    Payment.objects.filter(pk=refund.payment_id).update(
+        amount_refunded=F("amount_refunded") - refund.amount
+    )
+    Invoice.objects.filter(pk=refund.payment.invoice_id).update(
+        amount_refunded=F("amount_refunded") - refund.amount
+    )
+    return refund
+
+
+@outbox_handler("billing.refund")
+def _deliver_refund(message) -> None:
+    """Ask the provider for a refund (runs after commit, outside any lock)."""
+    from accounts.tenancy import tenant_scope
+
+    with tenant_scope(message.organisation_id):
+        refund = Refund.objects.select_related("payment__invoice__branch__organisation").get(
+            pk=message.payload["refund_id"]
+        )
+        if refund.status != Refund.Status.PENDING:
+            return
+        payment = refund.payment
+        provider = get_provider(payment.invoice.branch.organisation, payment.provider)
+        result = provider.refund(
+            payment_reference=payment.reference,
+            amount=refund.amount,
+            currency=refund.currency,
+            idempotency_key=f"refund-{refund.pk}",
+            reason=refund.reason,
+        )
+        if not result.pending:
+            refund_complete(
+                refund=refund,
+                succeeded=result.succeeded,
+                reference=result.reference,
+                message=result.failure_message,
+            )
