@@ -1,0 +1,294 @@
+"""Read-side questions about bookings: rules in force, eligibility, lists for pages and API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Member
+from classes.models import ClassSession
+from memberships.models import Membership
+from memberships.selectors import (
+    membership_deciding,
+    membership_status_on,
+    plan_allows_branch,
+    plan_allows_category,
+    plan_allows_time,
+)
+
+from .models import Appointment, Booking, BookingPolicy
+
+# A policy that is never saved: the defaults when a gym has not set its own rules.
+_DEFAULT_POLICY_FIELDS = {
+    field.name: field.get_default()
+    for field in BookingPolicy._meta.concrete_fields
+    if field.name not in ("id", "organisation", "class_type")
+}
+
+# Bookings that use up a place in the member's weekly allowance.
+WEEKLY_LIMIT_STATUSES = (
+    Booking.Status.BOOKED,
+    Booking.Status.WAITLISTED,
+    Booking.Status.ATTENDED,
+    Booking.Status.NO_SHOW,
+    Booking.Status.LATE_CANCELLED,
+)
+
+
+def policy_for(*, class_type_id: int | None) -> BookingPolicy:
+    """The rules for a class type: its own policy, else the organisation's, else defaults."""
+    policies = list(
+        BookingPolicy.objects.filter(Q(class_type__isnull=True) | Q(class_type_id=class_type_id))
+    )
+    for policy in policies:
+        if policy.class_type_id is not None:
+            return policy
+    if policies:
+        return policies[0]
+    return BookingPolicy(**_DEFAULT_POLICY_FIELDS)
+
+
+def policies_by_class_type(class_type_ids) -> dict[int | None, BookingPolicy]:
+    """Policies for many class types in one query (for pages listing many sessions)."""
+    ids = set(class_type_ids)
+    rows = list(BookingPolicy.objects.filter(Q(class_type__isnull=True) | Q(class_type_id__in=ids)))
+    default = next((p for p in rows if p.class_type_id is None), None) or BookingPolicy(
+        **_DEFAULT_POLICY_FIELDS
+    )
+    result = dict.fromkeys(ids, default)
+    result.update({p.class_type_id: p for p in rows if p.class_type_id is not None})
+    result[None] = default
+    return result
+
+
+def session_local_start(session: ClassSession) -> datetime:
+    return session.starts_at.astimezone(ZoneInfo(session.branch.timezone))
+
+
+@dataclass(frozen=True)
+class BookingWindow:
+    opens_at: datetime
+    closes_at: datetime
+    cancel_free_until: datetime
+    promotion_until: datetime
+
+
+def booking_window(*, session: ClassSession, policy: BookingPolicy) -> BookingWindow:
+    return BookingWindow(
+        opens_at=session.starts_at - timedelta(days=policy.booking_opens_days),
+        closes_at=session.starts_at - timedelta(minutes=policy.booking_closes_minutes),
+        cancel_free_until=session.starts_at - timedelta(minutes=policy.cancellation_cutoff_minutes),
+        promotion_until=session.starts_at - timedelta(minutes=policy.promotion_cutoff_minutes),
+    )
+
+
+class NotEligible(Exception):
+    def __init__(self, message: str, code: str):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+def _local_week_bounds(session: ClassSession) -> tuple[datetime, datetime]:
+    tz = ZoneInfo(session.branch.timezone)
+    local = session.starts_at.astimezone(tz)
+    monday = local.date() - timedelta(days=local.weekday())
+    start = datetime.combine(monday, datetime.min.time(), tzinfo=tz)
+    end = datetime.combine(monday + timedelta(days=7), datetime.min.time(), tzinfo=tz)
+    return start, end
+
+
+def member_eligible_membership(
+    *,
+    member: Member,
+    session: ClassSession,
+    exclude_booking_id: int | None = None,
+    require_credit: bool = True,
+) -> Membership:
+    """The membership a member books this session on, or ``NotEligible`` saying why not.
+
+    Checks status (active: not frozen, past due, suspended...), branch, class
+    category, off-peak hours, the plan's weekly class limit and credits/entries left.
+    """
+    if member.status != Member.Status.ACTIVE:
+        raise NotEligible(_("This member is archived."), "member_archived")
+    local_start = session_local_start(session)
+    on = local_start.date()
+    membership = membership_deciding(member=member, on=on)
+    if membership is None:
+        raise NotEligible(_("You need a membership to book classes."), "no_membership")
+    status = membership_status_on(membership=membership, on=on)
+    if status != Membership.Status.ACTIVE:
+        messages = {
+            Membership.Status.FROZEN: _("Your membership is frozen on that date."),
+            Membership.Status.PAST_DUE: _(
+                "Your membership has an overdue payment: please settle it to book."
+            ),
+        }
+        raise NotEligible(
+            messages.get(status, _("Your membership is not active on that date.")),
+            f"membership_{status}",
+        )
+    plan = membership.plan
+    if not plan_allows_branch(plan=plan, branch_id=session.branch_id):
+        raise NotEligible(_("Your plan does not include this branch."), "plan_branch")
+    if not plan_allows_category(plan=plan, category_id=session.class_type.category_id):
+        raise NotEligible(_("Your plan does not include this kind of class."), "plan_category")
+    if not plan_allows_time(plan=plan, local_time=local_start.time()):
+        raise NotEligible(_("Your plan does not include classes at this time."), "plan_time")
+    if (
+        require_credit
+        and membership.credits_remaining is not None
+        and membership.credits_remaining <= 0
+    ):
+        raise NotEligible(_("You have no class credits left."), "no_credits")
+    if membership.entries_remaining is not None and membership.entries_remaining <= 0:
+        raise NotEligible(_("You have no entries left on your ticket."), "no_entries_left")
+    if plan.weekly_attendance_limit is not None:
+        week_start, week_end = _local_week_bounds(session)
+        used = (
+            Booking.objects.filter(
+                member=member,
+                status__in=WEEKLY_LIMIT_STATUSES,
+                session__starts_at__gte=week_start,
+                session__starts_at__lt=week_end,
+            )
+            .exclude(pk=exclude_booking_id)
+            .count()
+        )
+        if used >= plan.weekly_attendance_limit:
+            raise NotEligible(
+                _("You have reached your plan's limit of %(n)s classes a week.")
+                % {"n": plan.weekly_attendance_limit},
+                "weekly_limit",
+            )
+    return membership
+
+
+def waitlist_position(*, booking: Booking) -> int | None:
+    """1 for the first in line; None when the booking is not on the waitlist."""
+    if booking.status != Booking.Status.WAITLISTED:
+        return None
+    ahead = Booking.objects.filter(
+        session_id=booking.session_id,
+        status=Booking.Status.WAITLISTED,
+        arrival__lt=booking.arrival,
+    ).count()
+    return ahead + 1
+
+
+def waitlist_positions(bookings) -> dict[int, int]:
+    """Positions of many waitlisted bookings in one query."""
+    waiting = [b for b in bookings if b.status == Booking.Status.WAITLISTED]
+    if not waiting:
+        return {}
+    session_ids = {b.session_id for b in waiting}
+    queues: dict[int, list[int]] = {}
+    for pk, session_id in (
+        Booking.objects.filter(session_id__in=session_ids, status=Booking.Status.WAITLISTED)
+        .order_by("session_id", "arrival")
+        .values_list("pk", "session_id")
+    ):
+        queues.setdefault(session_id, []).append(pk)
+    positions = {}
+    for pks in queues.values():
+        for index, pk in enumerate(pks, start=1):
+            positions[pk] = index
+    return positions
+
+
+def session_roster(*, session: ClassSession) -> QuerySet[Booking]:
+    return (
+        Booking.objects.filter(session=session)
+        .exclude(status__in=[Booking.Status.CANCELLED])
+        .select_related("member", "member__user", "booked_by")
+        .order_by("status", "arrival")
+    )
+
+
+def sessions_for_schedule(
+    *,
+    start: datetime,
+    end: datetime,
+    branch_id: int | None = None,
+    class_type_id: int | None = None,
+    trainer_id: int | None = None,
+    include_cancelled: bool = True,
+) -> QuerySet[ClassSession]:
+    sessions = ClassSession.objects.filter(starts_at__gte=start, starts_at__lt=end).select_related(
+        "branch", "class_type", "class_type__category", "trainer", "room"
+    )
+    if branch_id:
+        sessions = sessions.filter(branch_id=branch_id)
+    if class_type_id:
+        sessions = sessions.filter(class_type_id=class_type_id)
+    if trainer_id:
+        sessions = sessions.filter(trainer_id=trainer_id)
+    if not include_cancelled:
+        sessions = sessions.filter(status=ClassSession.Status.SCHEDULED)
+    return sessions.order_by("starts_at", "pk")
+
+
+def member_bookings_by_session(*, members, session_ids) -> dict[int, Booking]:
+    """The active booking (if any) of these members for each of these sessions."""
+    rows = Booking.objects.filter(
+        member__in=members, session_id__in=session_ids, status__in=Booking.ACTIVE
+    ).select_related("member")
+    return {b.session_id: b for b in rows}
+
+
+def member_bookings(*, members, upcoming: bool | None = None) -> QuerySet[Booking]:
+    now = timezone.now()
+    bookings = Booking.objects.filter(member__in=members).select_related(
+        "member",
+        "session",
+        "session__branch",
+        "session__class_type",
+        "session__trainer",
+        "session__room",
+    )
+    if upcoming is True:
+        return bookings.filter(session__ends_at__gte=now).order_by("session__starts_at", "pk")
+    if upcoming is False:
+        return bookings.filter(session__ends_at__lt=now).order_by("-session__starts_at", "-pk")
+    return bookings.order_by("-session__starts_at", "-pk")
+
+
+def trainer_sessions(*, trainer, start: datetime, end: datetime) -> QuerySet[ClassSession]:
+    return (
+        ClassSession.objects.filter(trainer=trainer, starts_at__gte=start, starts_at__lt=end)
+        .select_related("branch", "class_type", "room")
+        .annotate(
+            active_bookings=Count("bookings", filter=Q(bookings__status__in=Booking.ACTIVE)),
+        )
+        .order_by("starts_at")
+    )
+
+
+def trainer_appointments(*, trainer, start: datetime, end: datetime) -> QuerySet[Appointment]:
+    return (
+        Appointment.objects.filter(trainer=trainer, starts_at__gte=start, starts_at__lt=end)
+        .select_related("member", "service", "branch")
+        .order_by("starts_at")
+    )
+
+
+def member_appointments(*, members) -> QuerySet[Appointment]:
+    return (
+        Appointment.objects.filter(member__in=members)
+        .select_related("member", "service", "trainer", "branch")
+        .order_by("-starts_at")
+    )
+
+
+def prefetch_active_bookings() -> Prefetch:
+    return Prefetch(
+        "bookings",
+        queryset=Booking.objects.filter(status__in=Booking.ACTIVE).select_related("member"),
+        to_attr="active_bookings_list",
+    )

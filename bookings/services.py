@@ -1,0 +1,743 @@
+"""Booking state changes. Each public function is one transaction.
+
+State machine (``Booking.Status``)::
+
+    (request) ──► booked ──► attended
+        │           │  ├──► no_show
+        │           │  ├──► cancelled        (before the cancellation cut-off)
+        │           │  └──► late_cancelled   (after it: credit forfeited / fee)
+        └──► waitlisted ──► booked           (promotion, same transaction as the freed place)
+                    └──► cancelled           (member leaves, session ends or is cancelled)
+
+Concurrency: locks via ``bookings.locks`` in the order membership → session →
+booking. The session row lock serialises every change to a session's places, the
+``class_session_not_overbooked`` check constraint and the
+``booking_one_active_per_member_and_session`` partial unique index make
+overbooking and double places impossible even if a caller forgot the lock.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Member, User
+from accounts.services import audit_record
+from classes.models import ClassSession
+from gymsite.errors import Conflict, NotAllowed, ServiceError
+from gymsite.outbox import email_enqueue
+from memberships.models import Membership
+from memberships.services import membership_consume_credit, membership_return_credit
+
+from . import selectors
+from .locks import lock_bookings, lock_memberships, lock_session
+from .models import Appointment, AppointmentService, Booking, BookingPolicy, CalendarFeed
+
+# --- helpers -------------------------------------------------------------------------
+
+
+def _recipient(member: Member) -> str | None:
+    """Dependants without an email of their own are reached through their payer."""
+    if member.email:
+        return member.email
+    if member.payer_id and member.payer.email:
+        return member.payer.email
+    return None
+
+
+def _email_context(booking: Booking, session: ClassSession) -> dict:
+    local = selectors.session_local_start(session)
+    return {
+        "member_name": booking.member.first_name,
+        "class_name": session.class_type.name,
+        "branch_name": session.branch.name,
+        "starts_local": local.strftime("%A %d %B %Y, %H:%M"),
+        "timezone": session.branch.timezone,
+        "booking_id": booking.pk,
+        "status": booking.status,
+    }
+
+
+def _notify(booking: Booking, session: ClassSession, template: str, dedupe: str) -> None:
+    to = _recipient(booking.member)
+    if not to:
+        return
+    email_enqueue(
+        to=to,
+        template=f"bookings/{template}",
+        context=_email_context(booking, session),
+        organisation_id=booking.organisation_id,
+        dedupe_key=f"booking-{booking.pk}-{dedupe}",
+    )
+
+
+def _charge_fee(*, booking: Booking, session: ClassSession, amount: Decimal, kind: str, actor):
+    """Put a late-cancel or no-show fee on the member's next invoice (billing app)."""
+    if amount <= 0:
+        return Decimal("0")
+    try:
+        from billing.services import member_charge_add
+    except ImportError:  # billing not installed yet: the penalty falls back to forfeiting
+        return Decimal("0")
+    labels = {"late_cancel": _("Late cancellation"), "no_show": _("No-show")}
+    member_charge_add(
+        member=booking.member,
+        branch=session.branch,
+        description=f"{labels[kind]}: {session.class_type.name} "
+        f"{selectors.session_local_start(session):%d/%m/%Y %H:%M}",
+        amount=amount,
+        source_type=f"bookings.booking.{kind}",
+        source_id=str(booking.pk),
+        actor=actor,
+    )
+    return amount
+
+
+def _return_credit(booking: Booking, memberships: dict[int, Membership]) -> None:
+    if booking.credit_held and booking.membership_id:
+        membership = memberships.get(booking.membership_id) or booking.membership
+        membership_return_credit(membership=membership)
+        booking.credit_held = False
+
+
+def _check_bookable(session: ClassSession, now: datetime) -> None:
+    if session.status != ClassSession.Status.SCHEDULED:
+        raise ServiceError(_("This class has been cancelled."), code="session_cancelled")
+    if session.starts_at <= now:
+        raise ServiceError(_("This class has already started."), code="session_started")
+
+
+# --- booking -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def booking_create(
+    *,
+    session: ClassSession | int,
+    member: Member,
+    actor: User | None,
+    override: bool = False,
+    override_reason: str = "",
+    now: datetime | None = None,
+) -> Booking:
+    """Book a place, or join the waitlist when the class is full.
+
+    ``override`` (staff only; the caller checks the permission) skips the booking
+    window and membership rules but never the capacity, and is recorded.
+    """
+    now = now or timezone.now()
+    session_id = session if isinstance(session, int) else session.pk
+    preview = (
+        ClassSession.objects.select_related("branch", "class_type", "class_type__category")
+        .filter(pk=session_id)
+        .first()
+    )
+    if preview is None:
+        raise ServiceError(_("No such class."), code="not_found")
+    _check_bookable(preview, now)
+    policy = selectors.policy_for(class_type_id=preview.class_type_id)
+
+    membership = None
+    if not override:
+        window = selectors.booking_window(session=preview, policy=policy)
+        if now < window.opens_at:
+            raise ServiceError(
+                _("Booking opens %(days)s days before the class.")
+                % {"days": policy.booking_opens_days},
+                code="booking_not_open",
+            )
+        if now > window.closes_at:
+            raise ServiceError(_("Booking for this class has closed."), code="booking_closed")
+        # Lock the member's membership first (architecture lock order): one member's
+        # concurrent requests queue here, so the weekly limit and credit checks below
+        # see each other's bookings.
+        try:
+            membership = selectors.member_eligible_membership(member=member, session=preview)
+        except selectors.NotEligible as exc:
+            raise NotAllowed(exc.message, code=exc.code) from None
+        lock_memberships([membership.pk])
+        try:
+            membership = selectors.member_eligible_membership(member=member, session=preview)
+        except selectors.NotEligible as exc:
+            raise NotAllowed(exc.message, code=exc.code) from None
+        # A waitlist place holds a credit too: a promotion then needs no lock on the
+        # membership, so it can happen under the session lock without deadlocks.
+        membership_consume_credit(membership=membership)
+
+    locked = lock_session(session_id)
+    _check_bookable(locked, now)
+    if Booking.objects.filter(
+        session_id=session_id, member=member, status__in=Booking.ACTIVE
+    ).exists():
+        raise Conflict(_("You already have a place in this class."), code="already_booked")
+
+    arrival = locked.arrival_seq + 1
+    if locked.booked_count < locked.capacity:
+        status = Booking.Status.BOOKED
+        counters = {"booked_count": F("booked_count") + 1}
+    elif policy.waitlist_enabled:
+        status = Booking.Status.WAITLISTED
+        counters = {"waitlist_count": F("waitlist_count") + 1}
+    else:
+        raise Conflict(_("This class is full."), code="session_full")
+
+    booking = Booking(
+        organisation_id=locked.organisation_id,
+        session=locked,
+        member=member,
+        membership=membership,
+        credit_held=membership is not None and membership.credits_remaining is not None,
+        status=status,
+        arrival=arrival,
+        booked_by=actor if actor is not None and actor.is_authenticated else None,
+        is_override=override,
+        override_reason=override_reason if override else "",
+        created_at=now,
+    )
+    try:
+        with transaction.atomic():
+            booking.save()
+    except IntegrityError:
+        # The partial unique index: only reachable if a caller bypassed the lock.
+        raise Conflict(
+            _("You already have a place in this class."), code="already_booked"
+        ) from None
+    ClassSession.objects.filter(pk=session_id).update(arrival_seq=arrival, **counters)
+    if override:
+        audit_record(
+            actor=actor,
+            action="booking.override",
+            target=booking,
+            data={"session": session_id, "status": status, "reason": override_reason},
+        )
+    _notify(
+        booking, locked, "confirmed" if status == Booking.Status.BOOKED else "waitlisted", "new"
+    )
+    return booking
+
+
+def _promote_waiting(session: ClassSession, *, now: datetime, force: bool = False) -> list[Booking]:
+    """Fill free places from the waitlist, first come first served, in this transaction.
+
+    Call with the session locked and its counters current. Stops at the promotion
+    cut-off (unless ``force``): nobody is moved into a class so close to its start
+    that a late-cancel charge would surprise them.
+    """
+    free = session.capacity - session.booked_count
+    if free <= 0 or session.waitlist_count == 0:
+        return []
+    policy = selectors.policy_for(class_type_id=session.class_type_id)
+    if not force and now > selectors.booking_window(session=session, policy=policy).promotion_until:
+        return []
+    if session.status != ClassSession.Status.SCHEDULED or session.starts_at <= now:
+        return []
+    candidates = list(
+        Booking.objects.filter(session=session, status=Booking.Status.WAITLISTED)
+        .select_related("member", "member__payer")
+        .order_by("arrival")
+        .values_list("pk", flat=True)
+    )
+    locked = lock_bookings(candidates)
+    promoted = []
+    for pk in candidates:
+        if len(promoted) >= free:
+            break
+        booking = locked[pk]
+        if not booking.is_override:
+            try:
+                # Their held credit already pays for the place.
+                selectors.member_eligible_membership(
+                    member=booking.member,
+                    session=session,
+                    exclude_booking_id=booking.pk,
+                    require_credit=not booking.credit_held,
+                )
+            except selectors.NotEligible:
+                continue
+        booking.status = Booking.Status.BOOKED
+        booking.promoted_at = now
+        booking.save(update_fields=["status", "promoted_at"])
+        promoted.append(booking)
+    if promoted:
+        ClassSession.objects.filter(pk=session.pk).update(
+            booked_count=F("booked_count") + len(promoted),
+            waitlist_count=F("waitlist_count") - len(promoted),
+        )
+        session.booked_count += len(promoted)
+        session.waitlist_count -= len(promoted)
+        for booking in promoted:
+            _notify(booking, session, "promoted", "promoted")
+    return promoted
+
+
+def _lock_booking_chain(booking_id: int) -> tuple[Booking, ClassSession, dict[int, Membership]]:
+    """Lock a booking with its membership and session, in the architecture's order."""
+    current = Booking.objects.filter(pk=booking_id).values("membership_id", "session_id").first()
+    if current is None:
+        raise ServiceError(_("No such booking."), code="not_found")
+    memberships = lock_memberships([current["membership_id"]])
+    session = lock_session(current["session_id"])
+    booking = lock_bookings([booking_id])[booking_id]
+    return booking, session, memberships
+
+
+@transaction.atomic
+def booking_cancel(
+    *,
+    booking: Booking | int,
+    actor: User | None,
+    waive_penalty: bool = False,
+    reason: str = "",
+    now: datetime | None = None,
+) -> Booking:
+    """Cancel a place or leave the waitlist; frees the place to the next in line.
+
+    Before the cancellation cut-off: ``cancelled`` and the credit comes back. After
+    it: ``late_cancelled`` with the class type's penalty (forfeit, fee or none),
+    unless staff waive it.
+    """
+    now = now or timezone.now()
+    booking_id = booking if isinstance(booking, int) else booking.pk
+    booking, session, memberships = _lock_booking_chain(booking_id)
+    if booking.status not in (Booking.Status.BOOKED, Booking.Status.WAITLISTED):
+        raise Conflict(_("This booking can no longer be cancelled."), code="not_cancellable")
+    if session.starts_at <= now and booking.status == Booking.Status.BOOKED:
+        raise ServiceError(_("The class has already started."), code="session_started")
+
+    policy = selectors.policy_for(class_type_id=session.class_type_id)
+    window = selectors.booking_window(session=session, policy=policy)
+    was = booking.status
+    booking.cancelled_at = now
+    booking.cancellation_reason = reason
+    if was == Booking.Status.WAITLISTED:
+        booking.status = Booking.Status.CANCELLED
+        _return_credit(booking, memberships)
+        counters = {"waitlist_count": F("waitlist_count") - 1}
+        session.waitlist_count -= 1
+    else:
+        late = now > window.cancel_free_until
+        if not late or waive_penalty or policy.late_cancel_penalty == BookingPolicy.Penalty.NONE:
+            _return_credit(booking, memberships)
+        if late:
+            booking.status = Booking.Status.LATE_CANCELLED
+            if policy.late_cancel_penalty == BookingPolicy.Penalty.FEE and not waive_penalty:
+                booking.fee_charged = _charge_fee(
+                    booking=booking,
+                    session=session,
+                    amount=policy.late_cancel_fee,
+                    kind="late_cancel",
+                    actor=actor,
+                )
+        else:
+            booking.status = Booking.Status.CANCELLED
+        counters = {"booked_count": F("booked_count") - 1}
+        session.booked_count -= 1
+    booking.save(
+        update_fields=[
+            "status",
+            "cancelled_at",
+            "cancellation_reason",
+            "credit_held",
+            "fee_charged",
+        ]
+    )
+    ClassSession.objects.filter(pk=session.pk).update(**counters)
+    if waive_penalty:
+        audit_record(actor=actor, action="booking.cancel_waived", target=booking)
+    if was == Booking.Status.BOOKED:
+        _promote_waiting(session, now=now)
+    return booking
+
+
+@transaction.atomic
+def booking_promote(*, booking: Booking | int, actor: User | None) -> Booking:
+    """Staff move one waitlisted person into a free place, ahead of the queue."""
+    now = timezone.now()
+    booking_id = booking if isinstance(booking, int) else booking.pk
+    booking, session, _memberships = _lock_booking_chain(booking_id)
+    if booking.status != Booking.Status.WAITLISTED:
+        raise Conflict(_("Only a waitlisted booking can be promoted."), code="not_waitlisted")
+    if session.booked_count >= session.capacity:
+        raise Conflict(
+            _("The class is full: raise its capacity first."), code="session_full", field=None
+        )
+    _check_bookable(session, now)
+    booking.status = Booking.Status.BOOKED
+    booking.promoted_at = now
+    booking.save(update_fields=["status", "promoted_at"])
+    ClassSession.objects.filter(pk=session.pk).update(
+        booked_count=F("booked_count") + 1, waitlist_count=F("waitlist_count") - 1
+    )
+    audit_record(actor=actor, action="booking.promote", target=booking)
+    _notify(booking, session, "promoted", "promoted")
+    return booking
+
+
+def _mark(booking_id: int, *, to: str, actor, now: datetime) -> Booking:
+    booking, session, memberships = _lock_booking_chain(booking_id)
+    allowed_from = {
+        Booking.Status.ATTENDED: (Booking.Status.BOOKED, Booking.Status.NO_SHOW),
+        Booking.Status.NO_SHOW: (Booking.Status.BOOKED,),
+    }[to]
+    if booking.status not in allowed_from:
+        raise Conflict(
+            _("A %(status)s booking cannot be marked like this.")
+            % {"status": booking.get_status_display().lower()},
+            code="invalid_transition",
+        )
+    if session.starts_at - timedelta(minutes=30) > now:
+        raise ServiceError(_("Attendance is taken once the class starts."), code="too_early")
+    booking.status = to
+    booking.attendance_marked_at = now
+    fields = ["status", "attendance_marked_at"]
+    if to == Booking.Status.NO_SHOW:
+        policy = selectors.policy_for(class_type_id=session.class_type_id)
+        if policy.no_show_penalty == BookingPolicy.Penalty.NONE:
+            _return_credit(booking, memberships)
+            fields.append("credit_held")
+        elif policy.no_show_penalty == BookingPolicy.Penalty.FEE:
+            booking.fee_charged = _charge_fee(
+                booking=booking,
+                session=session,
+                amount=policy.no_show_fee,
+                kind="no_show",
+                actor=actor,
+            )
+            fields.append("fee_charged")
+    booking.save(update_fields=fields)
+    return booking
+
+
+@transaction.atomic
+def booking_mark_attended(*, booking: Booking | int, actor: User | None, now=None) -> Booking:
+    """Check a booked member in (trainer's roster, front desk or the door)."""
+    booking_id = booking if isinstance(booking, int) else booking.pk
+    return _mark(booking_id, to=Booking.Status.ATTENDED, actor=actor, now=now or timezone.now())
+
+
+@transaction.atomic
+def booking_mark_no_show(*, booking: Booking | int, actor: User | None, now=None) -> Booking:
+    booking_id = booking if isinstance(booking, int) else booking.pk
+    return _mark(booking_id, to=Booking.Status.NO_SHOW, actor=actor, now=now or timezone.now())
+
+
+# --- sessions ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def session_cancel_bookings(
+    *, session: ClassSession | int, actor: User | None, reason: str = ""
+) -> ClassSession:
+    """Cancel a session: every place and waitlist place is cancelled, credits come back
+    and everyone booked is told (through the outbox)."""
+    now = timezone.now()
+    session_id = session if isinstance(session, int) else session.pk
+    # Memberships first (lock order). A booking made between this read and the
+    # session lock has committed (its membership is free again) or is still waiting
+    # for the session lock and will find the session cancelled.
+    membership_ids = Booking.objects.filter(
+        session_id=session_id, status__in=(Booking.Status.BOOKED, Booking.Status.WAITLISTED)
+    ).values_list("membership_id", flat=True)
+    memberships = lock_memberships(list(membership_ids))
+    session = lock_session(session_id)
+    if session.status == ClassSession.Status.CANCELLED:
+        raise Conflict(_("This class is already cancelled."), code="already_cancelled")
+    session.status = ClassSession.Status.CANCELLED
+    session.cancellation_reason = reason
+    live = list(
+        Booking.objects.filter(
+            session_id=session_id, status__in=(Booking.Status.BOOKED, Booking.Status.WAITLISTED)
+        ).values_list("pk", flat=True)
+    )
+    locked = lock_bookings(live)
+    missing = {b.membership_id for b in locked.values() if b.credit_held} - set(memberships)
+    memberships.update(lock_memberships(missing))
+    bookings = (
+        Booking.objects.filter(pk__in=live).select_related("member", "member__payer").order_by("pk")
+    )
+    for booking in bookings:
+        booking.credit_held = locked[booking.pk].credit_held
+        _return_credit(booking, memberships)
+        booking.status = Booking.Status.CANCELLED
+        booking.cancelled_at = now
+        booking.cancellation_reason = _("Class cancelled by the gym")
+        booking.save(update_fields=["status", "cancelled_at", "cancellation_reason", "credit_held"])
+        _notify(booking, session, "class_cancelled", "class-cancelled")
+    session.booked_count = 0
+    session.waitlist_count = 0
+    session.save(update_fields=["status", "cancellation_reason", "booked_count", "waitlist_count"])
+    audit_record(actor=actor, action="session.cancel", target=session, data={"reason": reason})
+    return session
+
+
+@transaction.atomic
+def session_set_capacity(
+    *, session: ClassSession | int, capacity: int, actor: User | None
+) -> ClassSession:
+    """Change the number of places; raising it promotes from the waitlist at once."""
+    session_id = session if isinstance(session, int) else session.pk
+    session = lock_session(session_id)
+    if capacity < 1:
+        raise ServiceError(_("A class needs at least one place."), code="invalid", field="capacity")
+    if capacity < session.booked_count:
+        raise ServiceError(
+            _("%(n)s people are booked: capacity cannot go below that.")
+            % {"n": session.booked_count},
+            code="capacity_below_booked",
+            field="capacity",
+        )
+    if session.room_id and capacity > session.room.capacity:
+        raise ServiceError(
+            _("The room holds at most %(n)s people.") % {"n": session.room.capacity},
+            code="room_too_small",
+            field="capacity",
+        )
+    session.capacity = capacity
+    session.save(update_fields=["capacity"])
+    audit_record(actor=actor, action="session.capacity", target=session, data={"to": capacity})
+    _promote_waiting(session, now=timezone.now())
+    return session
+
+
+# --- periodic jobs -------------------------------------------------------------------
+
+
+def bookings_settle_finished(*, now: datetime | None = None, limit: int = 500) -> int:
+    """After a class ends: booked-but-not-checked-in become no-shows (with the policy's
+    penalty) and the waitlist closes (held credits come back). Idempotent."""
+    now = now or timezone.now()
+    done = 0
+    sessions = list(
+        ClassSession.objects.filter(
+            ends_at__lt=now,
+            bookings__status__in=(Booking.Status.BOOKED, Booking.Status.WAITLISTED),
+        )
+        .values_list("pk", flat=True)
+        .distinct()[:limit]
+    )
+    for session_id in sessions:
+        with transaction.atomic():
+            live = list(
+                Booking.objects.filter(
+                    session_id=session_id,
+                    status__in=(Booking.Status.BOOKED, Booking.Status.WAITLISTED),
+                ).values_list("pk", "membership_id")
+            )
+            memberships = lock_memberships([m for _pk, m in live])
+            session = lock_session(session_id)
+            policy = selectors.policy_for(class_type_id=session.class_type_id)
+            locked = lock_bookings([pk for pk, _m in live])
+            for booking in locked.values():
+                if booking.status == Booking.Status.WAITLISTED:
+                    _return_credit(booking, memberships)
+                    booking.status = Booking.Status.CANCELLED
+                    booking.cancelled_at = now
+                    booking.cancellation_reason = _("Not promoted from the waitlist")
+                    booking.save(
+                        update_fields=[
+                            "status",
+                            "cancelled_at",
+                            "cancellation_reason",
+                            "credit_held",
+                        ]
+                    )
+                elif booking.status == Booking.Status.BOOKED:
+                    booking.status = Booking.Status.NO_SHOW
+                    booking.attendance_marked_at = now
+                    if policy.no_show_penalty == BookingPolicy.Penalty.NONE:
+                        _return_credit(booking, memberships)
+                    elif policy.no_show_penalty == BookingPolicy.Penalty.FEE:
+                        booking.fee_charged = _charge_fee(
+                            booking=booking,
+                            session=session,
+                            amount=policy.no_show_fee,
+                            kind="no_show",
+                            actor=None,
+                        )
+                    booking.save(
+                        update_fields=[
+                            "status",
+                            "attendance_marked_at",
+                            "credit_held",
+                            "fee_charged",
+                        ]
+                    )
+                done += 1
+            ClassSession.objects.filter(pk=session_id).update(waitlist_count=0)
+    return done
+
+
+def bookings_send_reminders(*, now: datetime | None = None, limit: int = 1000) -> int:
+    """Email a reminder once per booking, N hours before its class (policy per class type)."""
+    now = now or timezone.now()
+    horizon = now + timedelta(hours=168)
+    candidates = list(
+        Booking.objects.filter(
+            status=Booking.Status.BOOKED,
+            reminder_sent_at__isnull=True,
+            session__starts_at__gt=now,
+            session__starts_at__lte=horizon,
+            session__status=ClassSession.Status.SCHEDULED,
+        )
+        .select_related(
+            "member", "member__payer", "session", "session__branch", "session__class_type"
+        )
+        .order_by("session__starts_at")[:limit]
+    )
+    policies = selectors.policies_by_class_type({b.session.class_type_id for b in candidates})
+    sent = 0
+    for booking in candidates:
+        policy = policies[booking.session.class_type_id]
+        if booking.session.starts_at - timedelta(hours=policy.reminder_hours) > now:
+            continue
+        with transaction.atomic():
+            claimed = Booking.objects.filter(pk=booking.pk, reminder_sent_at__isnull=True).update(
+                reminder_sent_at=now
+            )
+            if claimed:
+                _notify(booking, booking.session, "reminder", "reminder")
+                sent += 1
+    return sent
+
+
+# --- personal training ---------------------------------------------------------------
+
+
+@transaction.atomic
+def appointment_book(
+    *,
+    service: AppointmentService,
+    trainer,
+    member: Member,
+    branch,
+    starts_at: datetime,
+    actor: User | None,
+    notes: str = "",
+    check_availability: bool = True,
+) -> Appointment:
+    """Book a trainer for a slot. Neither the trainer nor the member may be double-booked.
+
+    Two guards: the trainer's and the member's rows are locked (trainer first, then
+    member) so concurrent requests queue, and two exclusion constraints on
+    (id range, time range) reject any overlap in the database itself.
+    """
+    from accounts.models import TrainerProfile
+
+    from .availability import slot_is_available
+
+    if not service.is_active:
+        raise ServiceError(_("This service is not offered any more."), code="service_inactive")
+    if starts_at <= timezone.now():
+        raise ServiceError(_("Pick a time in the future."), code="in_the_past", field="starts_at")
+    ends_at = starts_at + timedelta(minutes=service.duration_minutes)
+    if check_availability and not slot_is_available(
+        trainer=trainer, branch=branch, starts_at=starts_at, ends_at=ends_at
+    ):
+        raise ServiceError(
+            _("The trainer is not available at that time."),
+            code="trainer_unavailable",
+            field="starts_at",
+        )
+    TrainerProfile.objects.select_for_update().get(pk=trainer.pk)
+    Member.objects.select_for_update().get(pk=member.pk)
+    active = (Appointment.Status.BOOKED, Appointment.Status.ATTENDED, Appointment.Status.NO_SHOW)
+    overlapping = Appointment.objects.filter(
+        status__in=active, starts_at__lt=ends_at, ends_at__gt=starts_at
+    )
+    if overlapping.filter(trainer=trainer).exists():
+        raise Conflict(_("That slot has just been taken."), code="slot_taken", field="starts_at")
+    if overlapping.filter(member=member).exists():
+        raise Conflict(
+            _("You already have an appointment at that time."),
+            code="member_overlap",
+            field="starts_at",
+        )
+    if ClassSession.objects.filter(
+        trainer=trainer,
+        status=ClassSession.Status.SCHEDULED,
+        starts_at__lt=ends_at,
+        ends_at__gt=starts_at,
+    ).exists():
+        raise Conflict(_("The trainer teaches a class then."), code="slot_taken", field="starts_at")
+    appointment = Appointment(
+        service=service,
+        trainer=trainer,
+        member=member,
+        branch=branch,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        booked_by=actor if actor is not None and actor.is_authenticated else None,
+        notes=notes,
+    )
+    try:
+        with transaction.atomic():
+            appointment.save()
+    except IntegrityError:
+        raise Conflict(_("That slot has just been taken."), code="slot_taken") from None
+    to = _recipient(member)
+    if to:
+        email_enqueue(
+            to=to,
+            template="bookings/appointment_confirmed",
+            context={
+                "member_name": member.first_name,
+                "service_name": service.name,
+                "trainer_name": trainer.display_name,
+                "branch_name": branch.name,
+                "starts_local": starts_at.astimezone(ZoneInfo(branch.timezone)).strftime(
+                    "%A %d %B %Y, %H:%M"
+                ),
+            },
+            organisation_id=appointment.organisation_id,
+            dedupe_key=f"appointment-{appointment.pk}-confirmed",
+        )
+    return appointment
+
+
+@transaction.atomic
+def appointment_cancel(*, appointment: Appointment, actor: User | None) -> Appointment:
+    appointment = Appointment.objects.select_for_update(of=("self",)).get(pk=appointment.pk)
+    if appointment.status != Appointment.Status.BOOKED:
+        raise Conflict(_("This appointment can no longer be cancelled."), code="not_cancellable")
+    now = timezone.now()
+    cutoff = appointment.starts_at - timedelta(
+        minutes=appointment.service.cancellation_cutoff_minutes
+    )
+    appointment.status = (
+        Appointment.Status.LATE_CANCELLED if now > cutoff else Appointment.Status.CANCELLED
+    )
+    appointment.cancelled_at = now
+    appointment.save(update_fields=["status", "cancelled_at"])
+    return appointment
+
+
+@transaction.atomic
+def appointment_mark(
+    *, appointment: Appointment, attended: bool, actor: User | None
+) -> Appointment:
+    appointment = Appointment.objects.select_for_update(of=("self",)).get(pk=appointment.pk)
+    if appointment.status not in (Appointment.Status.BOOKED, Appointment.Status.NO_SHOW):
+        raise Conflict(_("This appointment cannot be marked."), code="invalid_transition")
+    appointment.status = Appointment.Status.ATTENDED if attended else Appointment.Status.NO_SHOW
+    appointment.save(update_fields=["status"])
+    return appointment
+
+
+# --- calendar feed -------------------------------------------------------------------
+
+
+@transaction.atomic
+def calendar_feed_for(*, member: Member, reset: bool = False) -> CalendarFeed:
+    feed, created = CalendarFeed.objects.get_or_create(member=member)
+    if reset and not created:
+        from .models import _new_feed_token
+
+        feed.token = _new_feed_token()
+        feed.save(update_fields=["token"])
+    return feed

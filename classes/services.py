@@ -1,0 +1,256 @@
+"""Class schedules and sessions: materialising, editing one session or a series."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from accounts.services import audit_record
+from gymsite.errors import ServiceError
+
+from .models import ClassSchedule, ClassSession, Room
+
+
+def local_datetime(day: date, at, tz_name: str) -> datetime:
+    """The instant a wall-clock time happens on a local day in a time zone.
+
+    Built from the local date and time each time (never by adding 7 x 24 hours to
+    last week's instant), so a 07:00 class is at 07:00 local on both sides of a
+    daylight-saving change. A time that does not exist that day (inside the spring
+    gap) resolves to the instant after the gap, as zoneinfo does with fold=0.
+    """
+    return datetime.combine(day, at, tzinfo=ZoneInfo(tz_name)).astimezone(ZoneInfo("UTC"))
+
+
+def schedule_occurrences(schedule: ClassSchedule, *, start: date, end: date) -> list[date]:
+    """Local dates (inclusive) on which the schedule runs, minus its exceptions."""
+    first = max(start, schedule.starts_on)
+    last = end if schedule.ends_on is None else min(end, schedule.ends_on)
+    skipped = {e.date for e in schedule.exceptions.all()}
+    weekdays = set(schedule.weekdays)
+    days = []
+    day = first
+    while day <= last:
+        if day.weekday() in weekdays and day not in skipped:
+            days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+def _session_for(schedule: ClassSchedule, day: date) -> ClassSession:
+    starts_at = local_datetime(day, schedule.start_time, schedule.branch.timezone)
+    return ClassSession(
+        organisation_id=schedule.organisation_id,
+        branch_id=schedule.branch_id,
+        class_type_id=schedule.class_type_id,
+        schedule=schedule,
+        occurrence_date=day,
+        room_id=schedule.room_id,
+        trainer_id=schedule.trainer_id,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=schedule.duration_minutes),
+        capacity=schedule.capacity,
+    )
+
+
+@transaction.atomic
+def schedule_materialise(
+    *, schedule: ClassSchedule, weeks: int | None = None, today: date | None = None
+) -> int:
+    """Create the schedule's sessions up to ``weeks`` ahead. Idempotent: the unique
+    (schedule, date) constraint makes a second run (or a concurrent one) add nothing."""
+    weeks = weeks if weeks is not None else getattr(settings, "CLASSES_MATERIALISE_WEEKS", 6)
+    tz = ZoneInfo(schedule.branch.timezone)
+    today = today or timezone.now().astimezone(tz).date()
+    horizon = today + timedelta(weeks=weeks)
+    if not schedule.is_active:
+        return 0
+    start = today
+    if schedule.materialised_until and schedule.materialised_until >= today:
+        start = schedule.materialised_until + timedelta(days=1)
+    days = schedule_occurrences(schedule, start=start, end=horizon)
+    created = ClassSession.objects.bulk_create(
+        [_session_for(schedule, day) for day in days], ignore_conflicts=True
+    )
+    ClassSchedule.objects.filter(pk=schedule.pk).update(materialised_until=horizon)
+    schedule.materialised_until = horizon
+    return len([s for s in created if s.pk is not None]) if created else 0
+
+
+def schedules_materialise_all(*, weeks: int | None = None) -> int:
+    """The periodic job's body for the organisation in scope."""
+    total = 0
+    for schedule in ClassSchedule.objects.filter(is_active=True).select_related("branch"):
+        total += schedule_materialise(schedule=schedule, weeks=weeks)
+    return total
+
+
+def _validate_room(room: Room | None, capacity: int, branch_id: int) -> None:
+    if room is None:
+        return
+    if room.branch_id != branch_id:
+        raise ServiceError(_("That room is in another branch."), code="room_branch", field="room")
+    if capacity > room.capacity:
+        raise ServiceError(
+            _("The room holds at most %(n)s people.") % {"n": room.capacity},
+            code="room_too_small",
+            field="capacity",
+        )
+
+
+@transaction.atomic
+def schedule_create(*, actor: User | None, materialise: bool = True, **fields) -> ClassSchedule:
+    class_type = fields["class_type"]
+    fields.setdefault("duration_minutes", class_type.duration_minutes)
+    fields.setdefault("capacity", class_type.default_capacity)
+    if not fields.get("weekdays"):
+        raise ServiceError(_("Pick at least one weekday."), code="invalid", field="weekdays")
+    _validate_room(fields.get("room"), fields["capacity"], fields["branch"].pk)
+    schedule = ClassSchedule.objects.create(**fields)
+    audit_record(actor=actor, action="schedule.create", target=schedule)
+    if materialise:
+        schedule_materialise(schedule=schedule)
+    return schedule
+
+
+@transaction.atomic
+def session_update(
+    *,
+    session: ClassSession | int,
+    actor: User | None,
+    trainer=...,
+    room=...,
+    capacity: int | None = None,
+) -> ClassSession:
+    """Edit one session: substitute trainer, another room, a new capacity."""
+    from bookings.locks import lock_session
+    from bookings.services import session_set_capacity
+
+    session_id = session if isinstance(session, int) else session.pk
+    session = lock_session(session_id)
+    if session.status == ClassSession.Status.CANCELLED:
+        raise ServiceError(_("This class is cancelled."), code="session_cancelled")
+    changed = []
+    if trainer is not ...:
+        session.trainer = trainer
+        changed.append("trainer")
+    if room is not ...:
+        _validate_room(room, capacity or session.capacity, session.branch_id)
+        session.room = room
+        changed.append("room")
+    if changed:
+        session.is_customised = True
+        session.save(update_fields=[*changed, "is_customised"])
+        audit_record(
+            actor=actor,
+            action="session.edit",
+            target=session,
+            data={"changed": changed},
+        )
+    if capacity is not None and capacity != session.capacity:
+        session = session_set_capacity(session=session.pk, capacity=capacity, actor=actor)
+        ClassSession.objects.filter(pk=session.pk).update(is_customised=True)
+    return session
+
+
+def session_cancel(*, session: ClassSession | int, actor: User | None, reason: str = ""):
+    """Cancel one session: its bookings are cancelled, credits returned, people told."""
+    from bookings.services import session_cancel_bookings
+
+    return session_cancel_bookings(session=session, actor=actor, reason=reason)
+
+
+@transaction.atomic
+def schedule_update_from(
+    *,
+    schedule: ClassSchedule,
+    from_date: date,
+    actor: User | None,
+    **changes,
+) -> ClassSchedule:
+    """Change a series from a local date on; earlier sessions keep what they were.
+
+    The series is split: the old schedule ends the day before ``from_date`` and a new
+    one carries the change. Sessions already created from that date on move to the
+    new schedule and take its trainer, room, time and capacity (their bookings
+    stay); those on weekdays the new pattern no longer has are cancelled (credits
+    returned, members told).
+    """
+    from bookings.services import session_set_capacity
+
+    allowed = {"trainer", "room", "start_time", "duration_minutes", "capacity", "weekdays"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ServiceError(f"Cannot change {', '.join(sorted(unknown))}.", code="not_editable")
+    schedule = ClassSchedule.objects.select_for_update().get(pk=schedule.pk)
+    if schedule.ends_on is not None and from_date > schedule.ends_on:
+        raise ServiceError(_("The series has ended by then."), code="invalid", field="from_date")
+    capacity = changes.get("capacity", schedule.capacity)
+    _validate_room(changes.get("room", schedule.room), capacity, schedule.branch_id)
+    if "weekdays" in changes and not changes["weekdays"]:
+        raise ServiceError(_("Pick at least one weekday."), code="invalid", field="weekdays")
+
+    if from_date <= schedule.starts_on:
+        target = schedule
+        for field, value in changes.items():
+            setattr(target, field, value)
+        target.save()
+    else:
+        target = ClassSchedule.objects.get(pk=schedule.pk)
+        target.pk = None
+        target.id = None
+        target._state.adding = True
+        target.starts_on = from_date
+        target.materialised_until = None
+        for field, value in changes.items():
+            setattr(target, field, value)
+        target.save()
+        for exception in schedule.exceptions.filter(date__gte=from_date):
+            exception.schedule = target
+            exception.save(update_fields=["schedule"])
+        schedule.ends_on = from_date - timedelta(days=1)
+        schedule.save(update_fields=["ends_on"])
+
+    future = list(
+        ClassSession.objects.filter(schedule=schedule, occurrence_date__gte=from_date)
+        .select_related("branch")
+        .order_by("occurrence_date")
+    )
+    weekdays = set(target.weekdays)
+    for session in future:
+        if session.occurrence_date.weekday() not in weekdays:
+            if session.status == ClassSession.Status.SCHEDULED:
+                session_cancel(session=session.pk, actor=actor, reason=_("Series changed"))
+            ClassSession.objects.filter(pk=session.pk).update(schedule=None)
+            continue
+        starts_at = local_datetime(
+            session.occurrence_date, target.start_time, target.branch.timezone
+        )
+        ClassSession.objects.filter(pk=session.pk).update(
+            schedule=target,
+            trainer=target.trainer,
+            room=target.room,
+            starts_at=starts_at,
+            ends_at=starts_at + timedelta(minutes=target.duration_minutes),
+        )
+        if session.status == ClassSession.Status.SCHEDULED and session.capacity != target.capacity:
+            # More people booked than the new capacity: they keep their places.
+            with contextlib.suppress(ServiceError):
+                session_set_capacity(session=session.pk, capacity=target.capacity, actor=actor)
+    target.materialised_until = None
+    target.save(update_fields=["materialised_until"])
+    schedule_materialise(schedule=target)
+    audit_record(
+        actor=actor,
+        action="schedule.edit_from",
+        target=target,
+        data={"from": from_date.isoformat(), "changed": sorted(changes)},
+    )
+    return target
