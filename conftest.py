@@ -17,12 +17,20 @@ from accounts.tests.factories import (
     UserFactory,
 )
 
+LOGIN_BACKEND = "allauth.account.auth_backends.AuthenticationBackend"
+
 
 @pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
+def _test_settings(settings):
+    from gymsite.celery import app as celery_app
+
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.CELERY_TASK_ALWAYS_EAGER = True
     settings.ALLOWED_HOSTS = ["*"]
+    # Tasks run in-process; tests that need a real or a dead broker say so.
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    yield
+    celery_app.conf.task_always_eager = True
 
 
 @pytest.fixture
@@ -102,7 +110,7 @@ def client_for(client):
     """A test client signed in as a user, talking to gym A's host."""
 
     def make(user, host="gym-a.test"):
-        client.force_login(user, backend="allauth.account.auth_backends.AuthenticationBackend")
+        client.force_login(user, backend=LOGIN_BACKEND)
         client.defaults["HTTP_HOST"] = host
         return client
 

@@ -6,6 +6,7 @@ from django.db import transaction
 
 from accounts.models import AuditLog, Branch, Member, User
 from gymsite.errors import ServiceError
+from gymsite.outbox import email_enqueue
 
 
 def audit_record(*, actor: User | None, action: str, target, data: dict | None = None) -> AuditLog:
@@ -45,7 +46,7 @@ def member_register(
         raise ServiceError(
             "A dependant cannot pay for another member.", code="invalid_payer", field="payer"
         )
-    return Member.objects.create(
+    member = Member.objects.create(
         user=user,
         first_name=first_name.strip(),
         last_name=last_name.strip(),
@@ -58,6 +59,18 @@ def member_register(
         home_branch=home_branch,
         payer=payer,
     )
+    if member.email:
+        email_enqueue(
+            to=member.email,
+            template="accounts/welcome",
+            context={
+                "first_name": member.first_name,
+                "organisation_name": home_branch.organisation.name,
+            },
+            organisation_id=member.organisation_id,
+            dedupe_key=f"welcome:member:{member.pk}",
+        )
+    return member
 
 
 @transaction.atomic

@@ -87,7 +87,11 @@ def _dispatch(message_id: int) -> None:
     except Exception:
         # The broker is unreachable: the row is safe in the database and the
         # relay will deliver it on its next sweep.
-        logger.warning("outbox dispatch deferred to the relay", extra={"message_id": message_id})
+        logger.warning(
+            "outbox dispatch deferred to the relay",
+            extra={"message_id": message_id},
+            exc_info=True,
+        )
 
 
 def _claim(filters: Q, limit: int) -> list[int]:

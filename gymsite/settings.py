@@ -30,7 +30,7 @@ SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 BENCH_ENDPOINTS = env_bool("BENCH_ENDPOINTS", default=False)
 
 INSTALLED_APPS = [
-    "unfold",
+    "unfold.apps.BasicAppConfig",
     "unfold.contrib.filters",
     "accounts.apps.SpotterAdminConfig",
     "django.contrib.auth",
