@@ -1,0 +1,907 @@
+"""State changes for retail: stock, flash sales, orders (POS, shop), returns.
+
+Concurrency (see docs/inventory.md):
+- Counters change only through conditional single-statement updates whose row
+  count says who won (``_stock_hold``, ``_stock_take``, ``_sale_take``,
+  ``_allowance_take``); CHECK constraints on the tables are the last line of defence.
+- Locks are taken in one order: product stock (by pk) → flash sale → allowance →
+  order. A purchase takes them in that order by its updates; expiry and payment
+  lock the same rows explicitly first, then decide with a conditional update of
+  the order's status, so expiry racing payment has exactly one winner.
+- Nothing leaves the process while a lock is held: emails go to the outbox.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import Branch, Member, Role, RoleAssignment, User
+from accounts.services import audit_record
+from accounts.tenancy import require_scope
+from gymsite.errors import Conflict, NotAllowed, ServiceError
+from gymsite.money import quantize
+from gymsite.outbox import email_enqueue
+from inventory.models import (
+    CartItem,
+    Category,
+    FlashSale,
+    FlashSaleAllowance,
+    Order,
+    OrderLine,
+    Product,
+    Stock,
+    StockMovement,
+)
+
+logger = logging.getLogger(__name__)
+
+SHOP_HOLD_MINUTES = 30
+MAX_LINE_QUANTITY = 1000
+
+# --- validation helpers --------------------------------------------------------------
+
+
+def _positive_quantity(quantity, *, field: str = "quantity") -> int:
+    if isinstance(quantity, bool) or not isinstance(quantity, int):
+        try:
+            quantity = int(quantity)
+        except (TypeError, ValueError):
+            raise ServiceError(
+                "Quantity must be a whole number.", code="invalid_quantity", field=field
+            ) from None
+    if quantity < 1:
+        raise ServiceError("Quantity must be at least 1.", code="invalid_quantity", field=field)
+    if quantity > MAX_LINE_QUANTITY:
+        raise ServiceError("That quantity is too large.", code="invalid_quantity", field=field)
+    return quantity
+
+
+def _active_product(product: Product) -> Product:
+    if product.status != Product.Status.ACTIVE:
+        raise ServiceError(
+            f"{product.name} is no longer on sale.", code="product_unavailable", field="product"
+        )
+    return product
+
+
+def _active_branch(branch: Branch) -> Branch:
+    if not branch.is_active:
+        raise ServiceError(f"{branch.name} is closed.", code="branch_closed", field="branch")
+    return branch
+
+
+def _check_branch_allowed(branch: Branch) -> None:
+    scope = require_scope()
+    if branch.organisation_id != scope.organisation_id or not scope.allows_branch(branch.pk):
+        raise NotAllowed("You cannot sell at this branch.", code="branch_not_allowed")
+
+
+def _new_order_number(prefix: str) -> str:
+    # Random, not sequential: no shared counter row for hundreds of buyers to queue on.
+    return f"{prefix}-{timezone.now():%y%m%d}-{secrets.token_hex(4).upper()}"
+
+
+def _tax_rate(product: Product, branch: Branch) -> Decimal:
+    return product.tax_rate if product.tax_rate is not None else branch.tax_rate
+
+
+def _tax_included(gross: Decimal, rate: Decimal) -> Decimal:
+    """Tax contained in a tax-inclusive amount."""
+    return quantize(gross - gross / (1 + rate)) if rate else Decimal("0.00")
+
+
+# --- the conditional counter updates (one statement each) -----------------------------
+
+
+class _Lost(Exception):
+    """A conditional update matched no row: someone else got there first."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _execute(sql: str, params: list) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _stock_hold(*, product_id: int, branch_id: int, quantity: int) -> tuple[int, int, int]:
+    """Reserve units if that many are free: returns (stock id, on_hand, reserved)."""
+    rows = _execute(
+        f"UPDATE {Stock._meta.db_table} SET reserved = reserved + %s "  # noqa: S608
+        "WHERE product_id = %s AND branch_id = %s AND on_hand - reserved >= %s "
+        "RETURNING id, on_hand, reserved",
+        [quantity, product_id, branch_id, quantity],
+    )
+    if not rows:
+        raise _Lost("sold_out")
+    return rows[0]
+
+
+def _stock_take(*, product_id: int, branch_id: int, quantity: int) -> tuple[int, int, int]:
+    """Remove free units from the shelf (a direct sale): returns (id, on_hand, reserved)."""
+    rows = _execute(
+        f"UPDATE {Stock._meta.db_table} SET on_hand = on_hand - %s "  # noqa: S608
+        "WHERE product_id = %s AND branch_id = %s AND on_hand - reserved >= %s "
+        "RETURNING id, on_hand, reserved",
+        [quantity, product_id, branch_id, quantity],
+    )
+    if not rows:
+        raise _Lost("out_of_stock")
+    return rows[0]
+
+
+def _sale_take(*, sale_id: int, quantity: int, now) -> int:
+    rows = _execute(
+        f"UPDATE {FlashSale._meta.db_table} SET remaining = remaining - %s "  # noqa: S608
+        "WHERE id = %s AND remaining >= %s AND NOT is_cancelled "
+        "AND starts_at <= %s AND ends_at > %s RETURNING remaining",
+        [quantity, sale_id, quantity, now, now],
+    )
+    if not rows:
+        raise _Lost("sold_out")
+    return rows[0][0]
+
+
+def _allowance_take(*, organisation_id: int, sale_id: int, member_id: int, quantity: int, limit):
+    """Count units against the member's limit; one upsert, serialised on the member's row."""
+    table = FlashSaleAllowance._meta.db_table
+    rows = _execute(
+        f"INSERT INTO {table} AS a (organisation_id, sale_id, member_id, quantity, "  # noqa: S608
+        '"limit") VALUES (%s, %s, %s, %s, %s) '
+        "ON CONFLICT (sale_id, member_id) DO UPDATE SET quantity = a.quantity + EXCLUDED.quantity "
+        'WHERE a.quantity + EXCLUDED.quantity <= a."limit" RETURNING quantity',
+        [organisation_id, sale_id, member_id, quantity, limit],
+    )
+    if not rows:
+        raise _Lost("over_limit")
+    return rows[0][0]
+
+
+def _movement(
+    *,
+    stock_id: int,
+    product_id: int,
+    branch_id: int,
+    kind: str,
+    on_hand_delta: int = 0,
+    reserved_delta: int = 0,
+    order: Order | None = None,
+    actor: User | None = None,
+    reason: str = "",
+    organisation_id: int | None = None,
+) -> StockMovement:
+    return StockMovement.objects.create(
+        organisation_id=organisation_id or require_scope().organisation_id,
+        stock_id=stock_id,
+        product_id=product_id,
+        branch_id=branch_id,
+        kind=kind,
+        on_hand_delta=on_hand_delta,
+        reserved_delta=reserved_delta,
+        order=order,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        reason=reason[:255],
+    )
+
+
+def _stock_row(*, product: Product, branch: Branch) -> Stock:
+    stock, _ = Stock.objects.get_or_create(
+        product=product, branch=branch, defaults={"organisation_id": product.organisation_id}
+    )
+    return stock
+
+
+# --- low-stock alerts -----------------------------------------------------------------
+
+
+def _maybe_alert_low_stock(*, stock_id: int, on_hand: int, reserved: int, product: Product):
+    """Email the branch's managers once when free stock falls to the threshold."""
+    if on_hand - reserved > product.low_stock_threshold:
+        return
+    claimed = Stock.objects.filter(pk=stock_id, low_stock_alerted_at__isnull=True).update(
+        low_stock_alerted_at=timezone.now()
+    )
+    if not claimed:
+        return
+    stock = Stock.objects.select_related("branch").get(pk=stock_id)
+    managers = list(
+        RoleAssignment.objects.filter(branch=stock.branch, role=Role.BRANCH_MANAGER)
+        .select_related("user")
+        .values_list("user__email", flat=True)
+    )
+    if not managers:
+        return
+    email_enqueue(
+        to=managers,
+        template="inventory/low_stock",
+        context={
+            "product_name": product.name,
+            "sku": product.sku,
+            "branch_name": stock.branch.name,
+            "available": on_hand - reserved,
+            "on_hand": on_hand,
+            "threshold": product.low_stock_threshold,
+        },
+        organisation_id=product.organisation_id,
+        dedupe_key=f"inventory.low_stock:{stock_id}:{timezone.now():%Y%m%d%H%M%S%f}",
+    )
+
+
+# --- catalogue --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def category_create(*, name: str, slug: str, position: int = 0) -> Category:
+    if Category.objects.filter(slug=slug).exists():
+        raise ServiceError("A category with this slug exists.", code="duplicate", field="slug")
+    return Category.objects.create(name=name.strip(), slug=slug, position=position)
+
+
+@transaction.atomic
+def product_create(
+    *,
+    sku: str,
+    name: str,
+    category: Category,
+    price: Decimal,
+    kind: str = Product.Kind.GOODS,
+    description: str = "",
+    tax_rate: Decimal | None = None,
+    low_stock_threshold: int = 5,
+    image=None,
+    actor: User | None = None,
+) -> Product:
+    sku = sku.strip().upper()
+    if not sku:
+        raise ServiceError("A SKU is required.", code="required", field="sku")
+    if Decimal(price) < 0:
+        raise ServiceError("A price cannot be negative.", code="invalid_price", field="price")
+    if Product.objects.filter(sku=sku).exists():
+        raise ServiceError("Another product has this SKU.", code="duplicate_sku", field="sku")
+    product = Product(
+        sku=sku,
+        name=name.strip(),
+        category=category,
+        price=quantize(Decimal(price)),
+        currency=category.organisation.currency if category.organisation_id else "EUR",
+        kind=kind,
+        description=description,
+        tax_rate=tax_rate,
+        low_stock_threshold=low_stock_threshold,
+    )
+    if image:
+        product.image = image
+    product.save()
+    if actor is not None:
+        audit_record(actor=actor, action="product.create", target=product)
+    return product
+
+
+@transaction.atomic
+def product_archive(*, product: Product, actor: User | None) -> Product:
+    """Soft delete: the product leaves the catalogue; its sales and ledger stay."""
+    product.status = Product.Status.ARCHIVED
+    product.save(update_fields=["status"])
+    CartItem.objects.filter(product=product).delete()
+    audit_record(actor=actor, action="product.archive", target=product)
+    return product
+
+
+# --- stock ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def stock_receive(
+    *, product: Product, branch: Branch, quantity: int, actor: User | None, reason: str = ""
+) -> Stock:
+    """A delivery arrives at a branch."""
+    quantity = _positive_quantity(quantity)
+    if not product.tracks_stock:
+        raise ServiceError("Day passes have no stock.", code="not_stocked", field="product")
+    _check_branch_allowed(branch)
+    stock = _stock_row(product=product, branch=branch)
+    Stock.objects.filter(pk=stock.pk).update(
+        on_hand=F("on_hand") + quantity, low_stock_alerted_at=None
+    )
+    _movement(
+        stock_id=stock.pk,
+        product_id=product.pk,
+        branch_id=branch.pk,
+        kind=StockMovement.Kind.RECEIVED,
+        on_hand_delta=quantity,
+        actor=actor,
+        reason=reason or "delivery",
+        organisation_id=product.organisation_id,
+    )
+    stock.refresh_from_db()
+    return stock
+
+
+@transaction.atomic
+def stock_count(
+    *, product: Product, branch: Branch, counted: int, actor: User | None, reason: str = ""
+) -> Stock:
+    """Record a physical count: the ledger gets the difference as an adjustment."""
+    if isinstance(counted, bool) or not isinstance(counted, int) or counted < 0:
+        raise ServiceError(
+            "A count must be a whole number of 0 or more.", code="invalid_count", field="counted"
+        )
+    _check_branch_allowed(branch)
+    stock = _stock_row(product=product, branch=branch)
+    stock = Stock.objects.select_for_update().get(pk=stock.pk)
+    if counted < stock.reserved:
+        raise ServiceError(
+            f"{stock.reserved} units are held for orders awaiting payment; "
+            "the count cannot be lower until they expire or are collected.",
+            code="count_below_reserved",
+            field="counted",
+        )
+    delta = counted - stock.on_hand
+    if delta:
+        Stock.objects.filter(pk=stock.pk).update(on_hand=counted)
+        _movement(
+            stock_id=stock.pk,
+            product_id=product.pk,
+            branch_id=branch.pk,
+            kind=StockMovement.Kind.ADJUSTED,
+            on_hand_delta=delta,
+            actor=actor,
+            reason=reason or "stock count",
+            organisation_id=product.organisation_id,
+        )
+        audit_record(
+            actor=actor,
+            action="stock.count",
+            target=stock,
+            data={"counted": counted, "delta": delta, "reason": reason},
+        )
+        if delta < 0:
+            _maybe_alert_low_stock(
+                stock_id=stock.pk, on_hand=counted, reserved=stock.reserved, product=product
+            )
+    stock.refresh_from_db()
+    return stock
+
+
+@transaction.atomic
+def stock_adjust(
+    *, product: Product, branch: Branch, delta: int, actor: User | None, reason: str
+) -> Stock:
+    """Write stock up or off (damage, theft, found) by a signed number of units."""
+    if isinstance(delta, bool) or not isinstance(delta, int) or delta == 0:
+        raise ServiceError("Give a non-zero whole number.", code="invalid_delta", field="delta")
+    if not reason.strip():
+        raise ServiceError("Say why stock is adjusted.", code="required", field="reason")
+    _check_branch_allowed(branch)
+    stock = _stock_row(product=product, branch=branch)
+    if delta > 0:
+        rows = _execute(
+            f"UPDATE {Stock._meta.db_table} SET on_hand = on_hand + %s "  # noqa: S608
+            "WHERE id = %s RETURNING on_hand, reserved",
+            [delta, stock.pk],
+        )
+    else:
+        rows = _execute(
+            f"UPDATE {Stock._meta.db_table} SET on_hand = on_hand + %s "  # noqa: S608
+            "WHERE id = %s AND on_hand - reserved >= %s RETURNING on_hand, reserved",
+            [delta, stock.pk, -delta],
+        )
+        if not rows:
+            raise ServiceError(
+                "Not that many free units to write off.", code="insufficient_stock", field="delta"
+            )
+    _movement(
+        stock_id=stock.pk,
+        product_id=product.pk,
+        branch_id=branch.pk,
+        kind=StockMovement.Kind.ADJUSTED,
+        on_hand_delta=delta,
+        actor=actor,
+        reason=reason,
+        organisation_id=product.organisation_id,
+    )
+    audit_record(
+        actor=actor, action="stock.adjust", target=stock, data={"delta": delta, "reason": reason}
+    )
+    if delta < 0:
+        _maybe_alert_low_stock(
+            stock_id=stock.pk, on_hand=rows[0][0], reserved=rows[0][1], product=product
+        )
+    stock.refresh_from_db()
+    return stock
+
+
+@transaction.atomic
+def stock_transfer(
+    *,
+    product: Product,
+    from_branch: Branch,
+    to_branch: Branch,
+    quantity: int,
+    actor: User | None,
+    reason: str = "",
+) -> tuple[Stock, Stock]:
+    quantity = _positive_quantity(quantity)
+    if from_branch.pk == to_branch.pk:
+        raise ServiceError("Choose two different branches.", code="same_branch", field="to_branch")
+    _check_branch_allowed(from_branch)
+    source = _stock_row(product=product, branch=from_branch)
+    target = Stock.objects.unscoped().get_or_create(
+        product=product, branch=to_branch, defaults={"organisation_id": product.organisation_id}
+    )[0]
+    if target.organisation_id != product.organisation_id:
+        raise NotAllowed("Unknown branch.", code="branch_not_allowed")
+    # Stable lock order: both stock rows by pk.
+    locked = {
+        s.pk: s
+        for s in Stock.objects.unscoped()
+        .select_for_update()
+        .filter(pk__in=[source.pk, target.pk])
+        .order_by("pk")
+    }
+    if locked[source.pk].available < quantity:
+        raise ServiceError(
+            f"Only {locked[source.pk].available} free units at {from_branch.name}.",
+            code="insufficient_stock",
+            field="quantity",
+        )
+    Stock.objects.unscoped().filter(pk=source.pk).update(on_hand=F("on_hand") - quantity)
+    Stock.objects.unscoped().filter(pk=target.pk).update(
+        on_hand=F("on_hand") + quantity, low_stock_alerted_at=None
+    )
+    why = reason or f"transfer {from_branch.name} → {to_branch.name}"
+    for stock, kind, delta in (
+        (source, StockMovement.Kind.TRANSFER_OUT, -quantity),
+        (target, StockMovement.Kind.TRANSFER_IN, quantity),
+    ):
+        _movement(
+            stock_id=stock.pk,
+            product_id=product.pk,
+            branch_id=stock.branch_id,
+            kind=kind,
+            on_hand_delta=delta,
+            actor=actor,
+            reason=why,
+            organisation_id=product.organisation_id,
+        )
+    audit_record(
+        actor=actor,
+        action="stock.transfer",
+        target=product,
+        data={"from": from_branch.pk, "to": to_branch.pk, "quantity": quantity},
+    )
+    source.refresh_from_db()
+    target.refresh_from_db()
+    _maybe_alert_low_stock(
+        stock_id=source.pk, on_hand=source.on_hand, reserved=source.reserved, product=product
+    )
+    return source, target
+
+
+# --- flash sales ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def flash_sale_create(
+    *,
+    product: Product,
+    title: str,
+    sale_price: Decimal,
+    starts_at,
+    ends_at,
+    quantity: int,
+    per_member_limit: int = 1,
+    hold_minutes: int = 10,
+    branch: Branch | None = None,
+    actor: User | None = None,
+) -> FlashSale:
+    quantity = _positive_quantity(quantity)
+    _active_product(product)
+    if not product.tracks_stock:
+        raise ServiceError(
+            "Flash sales are for stocked products.", code="not_stocked", field="product"
+        )
+    if ends_at <= starts_at:
+        raise ServiceError(
+            "The sale must close after it opens.", code="invalid_window", field="ends_at"
+        )
+    if Decimal(sale_price) < 0:
+        raise ServiceError("A price cannot be negative.", code="invalid_price", field="sale_price")
+    if not 1 <= int(per_member_limit) <= quantity:
+        raise ServiceError(
+            "The per-member limit must be between 1 and the quantity.",
+            code="invalid_limit",
+            field="per_member_limit",
+        )
+    sale = FlashSale.objects.create(
+        product=product,
+        branch=branch,
+        title=title.strip() or product.name,
+        sale_price=quantize(Decimal(sale_price)),
+        starts_at=starts_at,
+        ends_at=ends_at,
+        quantity=quantity,
+        remaining=quantity,
+        per_member_limit=per_member_limit,
+        hold_minutes=hold_minutes,
+    )
+    if actor is not None:
+        audit_record(actor=actor, action="flash_sale.create", target=sale)
+    return sale
+
+
+def flash_sale_buy(
+    *,
+    sale: FlashSale,
+    member: Member,
+    quantity: int = 1,
+    branch: Branch | None = None,
+    now=None,
+) -> Order:
+    """Reserve flash-sale units for a member: a held order, to be paid within the hold.
+
+    Fast path: three conditional single-statement updates (stock, sale, member
+    allowance) and three inserts in one short transaction. Only when one of them
+    finds nothing left are expired holds returned (read-time expiry) and the
+    purchase tried once more, so stock comes back the moment a hold expires even
+    if the periodic job has not run.
+    """
+    quantity = _positive_quantity(quantity)
+    now = now or timezone.now()
+    if member.status != Member.Status.ACTIVE:
+        raise NotAllowed("Only active members can buy.", code="not_member")
+    if sale.is_cancelled or now < sale.starts_at:
+        raise ServiceError("This sale is not open yet.", code="sale_not_open")
+    if now >= sale.ends_at:
+        raise ServiceError("This sale has closed.", code="sale_closed")
+    if quantity > sale.per_member_limit:
+        raise ServiceError(
+            f"The limit is {sale.per_member_limit} per member.",
+            code="over_limit",
+            field="quantity",
+        )
+    if sale.branch_id is not None:
+        if branch is not None and branch.pk != sale.branch_id:
+            raise ServiceError(
+                "This sale is collected at another branch.", code="wrong_branch", field="branch"
+            )
+    else:
+        if branch is None:
+            raise ServiceError(
+                "Choose the branch where you will collect.", code="required", field="branch"
+            )
+        if branch.organisation_id != sale.organisation_id:
+            raise ServiceError("Unknown branch.", code="unknown_branch", field="branch")
+        _active_branch(branch)
+    branch = branch if sale.branch_id is None else sale.branch
+    product = sale.product
+
+    try:
+        return _flash_sale_reserve(
+            sale=sale, product=product, member=member, quantity=quantity, branch=branch, now=now
+        )
+    except _Lost:
+        pass
+    # Read-time expiry: holds past their time give their units back before we say no.
+    if orders_expire_due(now=now, flash_sale=sale):
+        try:
+            return _flash_sale_reserve(
+                sale=sale, product=product, member=member, quantity=quantity, branch=branch, now=now
+            )
+        except _Lost:
+            pass
+    # Say why in the buyer's terms: look once, after the fact (no decision rests on it).
+    held = (
+        FlashSaleAllowance.objects.filter(sale=sale, member=member)
+        .values_list("quantity", flat=True)
+        .first()
+        or 0
+    )
+    if held + quantity > sale.per_member_limit:
+        raise Conflict(
+            f"You already have {held} of the {sale.per_member_limit} allowed per member.",
+            code="over_limit",
+            field="quantity",
+        )
+    sale.refresh_from_db(fields=["remaining", "is_cancelled", "ends_at"])
+    if sale.is_cancelled or timezone.now() >= sale.ends_at:
+        raise ServiceError("This sale has closed.", code="sale_closed")
+    raise Conflict("Sold out.", code="sold_out")
+
+
+@transaction.atomic
+def _flash_sale_reserve(
+    *, sale: FlashSale, product: Product, member: Member, quantity: int, branch: Branch, now
+) -> Order:
+    # Lock order: stock → flash sale → allowance → order (inserted).
+    branch_id = branch.pk
+    stock_id, _on_hand, _reserved = _stock_hold(
+        product_id=sale.product_id, branch_id=branch_id, quantity=quantity
+    )
+    _sale_take(sale_id=sale.pk, quantity=quantity, now=now)
+    _allowance_take(
+        organisation_id=sale.organisation_id,
+        sale_id=sale.pk,
+        member_id=member.pk,
+        quantity=quantity,
+        limit=sale.per_member_limit,
+    )
+    total = quantize(sale.sale_price * quantity)
+    rate = _tax_rate(product, branch)
+    order = Order.objects.create(
+        organisation_id=sale.organisation_id,
+        number=_new_order_number("FS"),
+        channel=Order.Channel.FLASH_SALE,
+        status=Order.Status.HELD,
+        branch_id=branch_id,
+        member=member,
+        flash_sale=sale,
+        total=total,
+        tax_total=_tax_included(total, rate),
+        currency=product.currency,
+        expires_at=now + timedelta(minutes=sale.hold_minutes),
+        created_by=member.user,
+    )
+    OrderLine.objects.create(
+        organisation_id=sale.organisation_id,
+        order=order,
+        product=product,
+        description=f"{product.name} — {sale.title}",
+        quantity=quantity,
+        unit_price=sale.sale_price,
+        tax_rate=rate,
+        line_total=total,
+    )
+    _movement(
+        stock_id=stock_id,
+        product_id=sale.product_id,
+        branch_id=branch_id,
+        kind=StockMovement.Kind.RESERVED,
+        reserved_delta=quantity,
+        order=order,
+        actor=member.user,
+        reason=f"flash sale {sale.pk} hold",
+        organisation_id=sale.organisation_id,
+    )
+    return order
+
+
+@transaction.atomic
+def flash_sale_cancel(*, sale: FlashSale, actor: User | None) -> FlashSale:
+    """Stop a sale: no more purchases; held orders run out (or are paid) as usual."""
+    FlashSale.objects.filter(pk=sale.pk).update(is_cancelled=True)
+    audit_record(actor=actor, action="flash_sale.cancel", target=sale)
+    sale.refresh_from_db()
+    return sale
+
+
+# --- holds: expiry and payment --------------------------------------------------------
+
+
+def _lock_for_order(order: Order) -> tuple[list[OrderLine], dict[int, Stock]]:
+    """Lock the order's stock rows (by pk), then its flash sale: the global order."""
+    lines = list(OrderLine.objects.filter(order_id=order.pk).select_related("product"))
+    stock_ids = list(
+        Stock.objects.filter(
+            branch_id=order.branch_id, product_id__in=[line.product_id for line in lines]
+        )
+        .order_by("pk")
+        .select_for_update()
+        .values_list("pk", "product_id")
+    )
+    stock_by_product = {product_id: pk for pk, product_id in stock_ids}
+    if order.flash_sale_id:
+        list(FlashSale.objects.filter(pk=order.flash_sale_id).select_for_update().values("pk"))
+    return lines, stock_by_product
+
+
+def _release_holds(*, order: Order, lines, stock_by_product, kind_reason: str, actor=None):
+    for line in lines:
+        if not line.product.tracks_stock:
+            continue
+        stock_id = stock_by_product[line.product_id]
+        Stock.objects.filter(pk=stock_id).update(reserved=F("reserved") - line.quantity)
+        _movement(
+            stock_id=stock_id,
+            product_id=line.product_id,
+            branch_id=order.branch_id,
+            kind=StockMovement.Kind.RELEASED,
+            reserved_delta=-line.quantity,
+            order=order,
+            actor=actor,
+            reason=kind_reason,
+            organisation_id=order.organisation_id,
+        )
+    if order.flash_sale_id:
+        units = sum(line.quantity for line in lines)
+        FlashSale.objects.filter(pk=order.flash_sale_id).update(remaining=F("remaining") + units)
+        FlashSaleAllowance.objects.filter(
+            sale_id=order.flash_sale_id, member_id=order.member_id
+        ).update(quantity=F("quantity") - units)
+
+
+@transaction.atomic
+def order_expire(*, order: Order, now=None) -> bool:
+    """Return a held order's stock if its hold has run out. True if this call expired it."""
+    now = now or timezone.now()
+    lines, stock_by_product = _lock_for_order(order)
+    won = Order.objects.filter(pk=order.pk, status=Order.Status.HELD, expires_at__lte=now).update(
+        status=Order.Status.EXPIRED
+    )
+    if not won:
+        return False
+    _release_holds(
+        order=order, lines=lines, stock_by_product=stock_by_product, kind_reason="hold expired"
+    )
+    return True
+
+
+def orders_expire_due(*, now=None, flash_sale=None, limit=500) -> int:
+    """Expire held orders past their hold (the periodic job, and the read-time path).
+
+    With ``flash_sale`` only that sale's holds are swept (a buyer found it sold out).
+    """
+    now = now or timezone.now()
+    due = Order.objects.filter(status=Order.Status.HELD, expires_at__lte=now)
+    if flash_sale is not None:
+        due = due.filter(flash_sale=flash_sale)
+    due = list(due.order_by("expires_at", "pk")[:limit])
+    expired = 0
+    for order in due:
+        expired += order_expire(order=order, now=now)
+    return expired
+
+
+@transaction.atomic
+def order_cancel(*, order: Order, actor: User | None = None) -> Order:
+    """Give up a held order (the member changed their mind): stock goes back now."""
+    lines, stock_by_product = _lock_for_order(order)
+    won = Order.objects.filter(pk=order.pk, status=Order.Status.HELD).update(
+        status=Order.Status.CANCELLED
+    )
+    if not won:
+        raise Conflict("Only an order awaiting payment can be cancelled.", code="not_held")
+    _release_holds(
+        order=order,
+        lines=lines,
+        stock_by_product=stock_by_product,
+        kind_reason="order cancelled",
+        actor=actor,
+    )
+    order.refresh_from_db()
+    return order
+
+
+@dataclass(frozen=True)
+class PaymentOutcome:
+    order: Order
+    sold: bool  # False: the hold was gone and could not be taken again: refund due
+
+
+@transaction.atomic
+def order_mark_paid(*, order: Order, provider: str = "manual", now=None) -> PaymentOutcome:
+    """Money for a held order arrived: the hold becomes a sale.
+
+    If the hold has already run out (expired by the job, or only by the clock),
+    payment and expiry have one winner: the order is taken again from free stock
+    (and the sale's counter) if it is still there; otherwise it is marked
+    ``refund_due`` and the member told. Idempotent for a repeat of the same payment.
+    """
+    now = now or timezone.now()
+    lines, stock_by_product = _lock_for_order(order)
+    won = Order.objects.filter(pk=order.pk, status=Order.Status.HELD, expires_at__gt=now).update(
+        status=Order.Status.PAID,
+        payment=Order.Payment.ONLINE,
+        payment_provider=provider,
+        paid_at=now,
+    )
+    if won:
+        for line in lines:
+            if not line.product.tracks_stock:
+                continue
+            stock_id = stock_by_product[line.product_id]
+            rows = _execute(
+                f"UPDATE {Stock._meta.db_table} SET on_hand = on_hand - %s, "  # noqa: S608
+                "reserved = reserved - %s WHERE id = %s RETURNING on_hand, reserved",
+                [line.quantity, line.quantity, stock_id],
+            )
+            _movement(
+                stock_id=stock_id,
+                product_id=line.product_id,
+                branch_id=order.branch_id,
+                kind=StockMovement.Kind.SOLD,
+                on_hand_delta=-line.quantity,
+                reserved_delta=-line.quantity,
+                order=order,
+                reason="paid hold",
+                organisation_id=order.organisation_id,
+            )
+            _maybe_alert_low_stock(
+                stock_id=stock_id, on_hand=rows[0][0], reserved=rows[0][1], product=line.product
+            )
+        order.refresh_from_db()
+        return PaymentOutcome(order=order, sold=True)
+
+    order.refresh_from_db()
+    if order.status in (Order.Status.PAID, Order.Status.COLLECTED, Order.Status.REFUND_DUE):
+        return PaymentOutcome(order=order, sold=order.status != Order.Status.REFUND_DUE)
+    if order.status == Order.Status.HELD:
+        # Past its hold but not yet swept: expire it here, in this same transaction.
+        Order.objects.filter(pk=order.pk).update(status=Order.Status.EXPIRED)
+        _release_holds(
+            order=order, lines=lines, stock_by_product=stock_by_product, kind_reason="hold expired"
+        )
+    return _sell_again_or_refund(order=order, lines=lines, provider=provider, now=now)
+
+
+def _sell_again_or_refund(*, order: Order, lines, provider: str, now) -> PaymentOutcome:
+    """Late payment for an expired or cancelled order: sell from free stock if any."""
+    try:
+        with transaction.atomic():
+            units = 0
+            for line in sorted(lines, key=lambda item: item.product_id):
+                if not line.product.tracks_stock:
+                    continue
+                stock_id, _on_hand, _reserved = _stock_take(
+                    product_id=line.product_id, branch_id=order.branch_id, quantity=line.quantity
+                )
+                _movement(
+                    stock_id=stock_id,
+                    product_id=line.product_id,
+                    branch_id=order.branch_id,
+                    kind=StockMovement.Kind.SOLD,
+                    on_hand_delta=-line.quantity,
+                    order=order,
+                    reason="paid after hold expired",
+                    organisation_id=order.organisation_id,
+                )
+                units += line.quantity
+            if order.flash_sale_id:
+                # Sold after the window is still the sale's unit: it was bought in time.
+                rows = _execute(
+                    f"UPDATE {FlashSale._meta.db_table} SET remaining = remaining - %s "  # noqa: S608
+                    "WHERE id = %s AND remaining >= %s RETURNING remaining",
+                    [units, order.flash_sale_id, units],
+                )
+                if not rows:
+                    raise _Lost("sold_out")
+                _allowance_take(
+                    organisation_id=order.organisation_id,
+                    sale_id=order.flash_sale_id,
+                    member_id=order.member_id,
+                    quantity=units,
+                    limit=order.flash_sale.per_member_limit,
+                )
+            Order.objects.filter(pk=order.pk).update(
+                status=Order.Status.PAID,
+                payment=Order.Payment.ONLINE,
+                payment_provider=provider,
+                paid_at=now,
+            )
+    except _Lost:
+        Order.objects.filter(pk=order.pk).update(
+            status=Order.Status.REFUND_DUE, payment_provider=provider, paid_at=now
+        )
+        order.refresh_from_db()
+        if order.member_id and order.member.email:
+            email_enqueue(
+                to=order.member.email,
+                template="inventory/refund_due",
+                context={"order_number": order.number, "member_name": order.member.first_name},
+                organisation_id=order.organisation_id,
+                dedupe_key=f"inventory.refund_due:{order.pk}",
+            )
+        return PaymentOutcome(order=order, sold=False)
+    order.refresh_from_db()
+    return PaymentOutcome(order=order, sold=True)
