@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -26,6 +26,8 @@ def local_datetime(day: date, at, tz_name: str) -> datetime:
     daylight-saving change. A time that does not exist that day (inside the spring
     gap) resolves to the instant after the gap, as zoneinfo does with fold=0.
     """
+    if isinstance(at, str):
+        at = time.fromisoformat(at)
     return datetime.combine(day, at, tzinfo=ZoneInfo(tz_name)).astimezone(ZoneInfo("UTC"))
 
 

@@ -1,6 +1,6 @@
 """Factories for booking rules, bookings and appointments (organisation passed explicitly)."""
 
-from datetime import timedelta
+from datetime import time, timedelta
 from decimal import Decimal
 
 import factory
@@ -68,8 +68,8 @@ class TrainerAvailabilityFactory(DjangoModelFactory):
         TrainerProfileFactory, organisation=factory.SelfAttribute("..organisation")
     )
     weekday = 0
-    start_time = "09:00"
-    end_time = "17:00"
+    start_time = time(9, 0)
+    end_time = time(17, 0)
 
 
 class AppointmentFactory(DjangoModelFactory):

@@ -1,6 +1,6 @@
 """Factories for class types, rooms, schedules and sessions (organisation passed explicitly)."""
 
-from datetime import timedelta
+from datetime import time, timedelta
 
 import factory
 from django.utils import timezone
@@ -60,7 +60,7 @@ class ClassScheduleFactory(DjangoModelFactory):
         ClassTypeFactory, organisation=factory.SelfAttribute("..organisation")
     )
     weekdays = [0, 2, 4]
-    start_time = "07:00"
+    start_time = time(7, 0)
     duration_minutes = 60
     capacity = 20
     starts_on = factory.LazyFunction(timezone.localdate)
