@@ -316,7 +316,8 @@ def test_finished_class_settles_no_shows_and_closes_the_waitlist(
     # when the class has ended and the periodic job runs
     later = session.ends_at + timedelta(minutes=1)
     assert services.bookings_settle_finished(now=later) == 2
-    # then the booked member is a no-show (credit back under this policy) and the waiting one cancelled
+    # then the booked member is a no-show (credit back under this policy),
+    # the waiting one cancelled
     booked.refresh_from_db()
     waiting.refresh_from_db()
     assert booked.status == "no_show" and _credits(booked_member) == 10

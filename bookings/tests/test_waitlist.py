@@ -142,16 +142,24 @@ def test_waitlist_disabled_means_full(in_gym, gym, make_member, session_factory)
     assert exc.value.code == "session_full"
 
 
-def test_staff_manual_promotion(in_gym, make_member, session_factory, staff_user):
-    session = session_factory(capacity=1)
+def test_staff_manual_promotion(in_gym, gym, make_member, session_factory, staff_user):
+    # given a full class 30 minutes away (inside the promotion cut-off) with two waiting
+    BookingPolicyFactory(organisation=gym, cancellation_cutoff_minutes=0)
+    session = session_factory(capacity=1, starts_at=timezone.now() + timedelta(minutes=30))
     first, second, third = _fill(session, make_member, 3)
     # the class is full: promotion needs a place
     with pytest.raises(Conflict):
         services.booking_promote(booking=third, actor=staff_user)
-    services.session_set_capacity(session=session, capacity=1, actor=staff_user)
-    services.booking_cancel(booking=first, actor=None)  # second moves in automatically
-    services.session_set_capacity(session=session, capacity=2, actor=staff_user)
+    services.booking_cancel(booking=first, actor=None)
+    assert Booking.objects.get(pk=second.pk).status == "waitlisted"  # no automatic promotion
+    # when staff pick the third person for the free place
+    services.booking_promote(booking=third, actor=staff_user)
+    # then they are in, ahead of the queue, and it is audited
     assert Booking.objects.get(pk=third.pk).status == "booked"
+    assert Booking.objects.get(pk=second.pk).status == "waitlisted"
+    from accounts.models import AuditLog
+
+    assert AuditLog.objects.filter(action="booking.promote", target_id=str(third.pk)).exists()
 
 
 def test_session_cancel_cancels_everyone_returns_credits_and_tells_them(
