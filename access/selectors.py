@@ -18,6 +18,7 @@ from django.utils import timezone
 from access import credentials as creds
 from access.models import AccessDevice, AccessLog, AccessPolicy, Credential, Reason, Result
 from accounts.models import Branch, Member, OpeningHours
+from accounts.tenancy import tenant_scope
 from memberships.models import Membership, Plan
 from memberships.selectors import (
     membership_deciding,
@@ -165,6 +166,17 @@ def branch_open_at(*, branch: Branch, local: datetime) -> bool:
     return any(day == weekday and opens <= now < closes for day, opens, closes in rows)
 
 
+def plan_branch_allowed(*, plan: Plan, branch: Branch) -> bool:
+    """``plan_allows_branch`` read across the whole organisation.
+
+    A device (or front-desk person) is scoped to its own branch, which would hide a
+    plan's *other* branches and make "South only" look like "every branch" (an
+    empty list means every branch). The plan's branch list is organisation data.
+    """
+    with tenant_scope(branch.organisation_id):
+        return plan_allows_branch(plan=plan, branch_id=branch.pk)
+
+
 def ticket_dates_reason(*, plan: Plan, on: date) -> str | None:
     """Limited-entry tickets may be valid only between two dates."""
     if plan.valid_from and on < plan.valid_from:
@@ -241,7 +253,7 @@ def checkin_decide(
     ticket_reason = ticket_dates_reason(plan=plan, on=today)
     if ticket_reason:
         return _deny(ticket_reason, member=member, membership=membership)
-    if not plan_allows_branch(plan=plan, branch_id=branch.pk):
+    if not plan_branch_allowed(plan=plan, branch=branch):
         return _deny(Reason.BRANCH_NOT_INCLUDED, member=member, membership=membership)
     if not plan_allows_time(plan=plan, local_time=local.time()):
         return _deny(Reason.OUTSIDE_PLAN_HOURS, member=member, membership=membership)
@@ -442,7 +454,7 @@ def allowlist_entries(*, branch: Branch, since: datetime | None, at: datetime) -
                 membership.status == Membership.Status.ACTIVE and membership.start_date > today
             )
             if plan.pk not in branches_allowed:
-                branches_allowed[plan.pk] = plan_allows_branch(plan=plan, branch_id=branch.pk)
+                branches_allowed[plan.pk] = plan_branch_allowed(plan=plan, branch=branch)
             reason = (
                 Reason.OK
                 if status == Membership.Status.ACTIVE or starts_later

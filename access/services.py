@@ -250,7 +250,7 @@ def _charge_entry(
         log.result, log.reason = Result.DENIED, Reason.NO_ENTRIES_LEFT
         return
     log.entry_consumed = True
-    decision.membership = membership
+    log.membership = decision.membership = membership
 
 
 def checkin_attempt(
@@ -258,14 +258,20 @@ def checkin_attempt(
     branch: Branch,
     presented: str,
     device: AccessDevice | None = None,
-    direction: str = AccessLog.Direction.ENTRY,
+    direction: str | None = None,
     request_id: str | None = None,
     source: str = AccessLog.Source.ONLINE,
     staff: User | None = None,
     at: datetime | None = None,
 ) -> CheckinOutcome:
-    """Decide and record one attempt to pass a door with a QR code or card."""
+    """Decide and record one attempt to pass a door with a QR code or card.
+
+    ``direction`` defaults to the device's (entry for two-way devices and the desk).
+    """
     at = at or timezone.now()
+    if direction is None:
+        one_way = device is not None and device.direction != AccessDevice.Direction.BOTH
+        direction = device.direction if one_way else AccessLog.Direction.ENTRY
     presented_as = selectors.credential_resolve(presented=presented, at=at)
     log = _log(
         organisation_id=branch.organisation_id,

@@ -21,7 +21,7 @@ from access.api.serializers import (
     QrCodeSerializer,
     VisitSerializer,
 )
-from access.models import AccessDevice, AccessLog, Reason
+from access.models import AccessDevice, Reason
 from access.qr import qr_for_member
 from accounts.models import AuditLog
 from accounts.selectors import member_for_user
@@ -79,19 +79,17 @@ class CheckinView(DeviceView):
         data.is_valid(raise_exception=True)
         device = self.device
         direction = data.validated_data.get("direction")
-        if device.direction != AccessDevice.Direction.BOTH:
-            if direction and direction != device.direction:
-                raise NotAllowed(
-                    _("This device only registers one direction."),
-                    code="wrong_direction",
-                    field="direction",
-                )
-            direction = device.direction
+        if direction and device.direction not in (direction, AccessDevice.Direction.BOTH):
+            raise NotAllowed(
+                _("This device only registers one direction."),
+                code="wrong_direction",
+                field="direction",
+            )
         outcome = services.checkin_attempt(
             branch=device.branch,
             device=device,
             presented=data.validated_data["credential"],
-            direction=direction or AccessLog.Direction.ENTRY,
+            direction=direction,
             request_id=data.validated_data.get("request_id"),
         )
         return Response(checkin_body(outcome))
