@@ -1,5 +1,13 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class InventoryConfig(AppConfig):
     name = "inventory"
+    verbose_name = _("Shop and stock")
+
+    def ready(self):
+        from inventory import services
+
+        # Billing tells us (in its transaction) when an order's invoice is paid.
+        services._register_billing_hooks()

@@ -62,7 +62,7 @@ class Product(TenantModel):
     price = amount_field(
         _("price"),
         validators=[MinValueValidator(0)],
-        help_text=_("Shelf price including tax."),
+        help_text=_("Price before tax (tax is added at the product's or branch's rate)."),
     )
     currency = currency_field(verbose_name=_("currency"))
     tax_rate = models.DecimalField(
@@ -197,7 +197,9 @@ class FlashSale(TenantModel):
         ),
     )
     title = models.CharField(_("title"), max_length=150)
-    sale_price = amount_field(_("sale price"), validators=[MinValueValidator(0)])
+    sale_price = amount_field(
+        _("sale price"), validators=[MinValueValidator(0)], help_text=_("Before tax.")
+    )
     starts_at = models.DateTimeField(_("opens"))
     ends_at = models.DateTimeField(_("closes"))
     quantity = models.PositiveIntegerField(_("units on offer"), validators=[MinValueValidator(1)])
@@ -312,8 +314,10 @@ class Order(TenantModel):
     flash_sale = models.ForeignKey(
         FlashSale, on_delete=models.PROTECT, null=True, blank=True, related_name="orders"
     )
+    subtotal = amount_field(_("subtotal"), default=0)
+    tax_total = amount_field(_("tax"), default=0)
     total = amount_field(_("total"), default=0)
-    tax_total = amount_field(_("of which tax"), default=0)
+    refunded_total = amount_field(_("refunded"), default=0)
     currency = currency_field(verbose_name=_("currency"))
     expires_at = models.DateTimeField(_("hold expires"), null=True, blank=True)
     # Billing's invoice for this order (a plain id: billing owns the model).
@@ -360,8 +364,10 @@ class OrderLine(TenantModel):
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="order_lines")
     description = models.CharField(max_length=200)
     quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
-    unit_price = amount_field(_("unit price"))
+    unit_price = amount_field(_("unit price (before tax)"))
     tax_rate = models.DecimalField(max_digits=5, decimal_places=4, default=0)
+    subtotal = amount_field(_("subtotal"))
+    tax_amount = amount_field(_("tax"))
     line_total = amount_field(_("line total"))
     returned_quantity = models.PositiveIntegerField(_("returned"), default=0)
 

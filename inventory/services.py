@@ -20,7 +20,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import Branch, Member, Role, RoleAssignment, User
@@ -93,9 +93,18 @@ def _tax_rate(product: Product, branch: Branch) -> Decimal:
     return product.tax_rate if product.tax_rate is not None else branch.tax_rate
 
 
-def _tax_included(gross: Decimal, rate: Decimal) -> Decimal:
-    """Tax contained in a tax-inclusive amount."""
-    return quantize(gross - gross / (1 + rate)) if rate else Decimal("0.00")
+@dataclass(frozen=True)
+class PricedLine:
+    subtotal: Decimal
+    tax_amount: Decimal
+    total: Decimal
+
+
+def _price_line(*, unit_price: Decimal, quantity: int, tax_rate: Decimal) -> PricedLine:
+    """Price a line exactly as billing does, so a receipt equals its invoice."""
+    subtotal = quantize(quantize(unit_price) * quantity)
+    tax_amount = quantize(subtotal * tax_rate)
+    return PricedLine(subtotal=subtotal, tax_amount=tax_amount, total=subtotal + tax_amount)
 
 
 # --- the conditional counter updates (one statement each) -----------------------------
@@ -637,8 +646,8 @@ def _flash_sale_reserve(
         quantity=quantity,
         limit=sale.per_member_limit,
     )
-    total = quantize(sale.sale_price * quantity)
     rate = _tax_rate(product, branch)
+    priced = _price_line(unit_price=sale.sale_price, quantity=quantity, tax_rate=rate)
     order = Order.objects.create(
         organisation_id=sale.organisation_id,
         number=_new_order_number("FS"),
@@ -647,8 +656,9 @@ def _flash_sale_reserve(
         branch_id=branch_id,
         member=member,
         flash_sale=sale,
-        total=total,
-        tax_total=_tax_included(total, rate),
+        subtotal=priced.subtotal,
+        tax_total=priced.tax_amount,
+        total=priced.total,
         currency=product.currency,
         expires_at=now + timedelta(minutes=sale.hold_minutes),
         created_by=member.user,
@@ -661,7 +671,9 @@ def _flash_sale_reserve(
         quantity=quantity,
         unit_price=sale.sale_price,
         tax_rate=rate,
-        line_total=total,
+        subtotal=priced.subtotal,
+        tax_amount=priced.tax_amount,
+        line_total=priced.total,
     )
     _movement(
         stock_id=stock_id,
@@ -744,7 +756,28 @@ def order_expire(*, order: Order, now=None) -> bool:
     _release_holds(
         order=order, lines=lines, stock_by_product=stock_by_product, kind_reason="hold expired"
     )
+    _void_unpaid_invoice(order)
     return True
+
+
+def _void_unpaid_invoice(order: Order) -> None:
+    """An order that will not be sold takes its unpaid invoice with it (no dunning for
+    it). Left alone when money is on it or a charge is in flight: if that payment
+    lands, the paid handler sells from free stock or refunds."""
+    if order.invoice_id is None:
+        return
+    from billing.models import Invoice, Payment
+    from billing.services import invoice_void
+
+    invoice = Invoice.objects.filter(pk=order.invoice_id).first()
+    if (
+        invoice is None
+        or invoice.status != Invoice.Status.OPEN
+        or invoice.amount_paid > 0
+        or invoice.payments.filter(status=Payment.Status.PENDING).exists()
+    ):
+        return
+    invoice_void(invoice=invoice, reason=f"order {order.number} not paid in time")
 
 
 def orders_expire_due(*, now=None, flash_sale=None, limit=500) -> int:
@@ -779,6 +812,7 @@ def order_cancel(*, order: Order, actor: User | None = None) -> Order:
         kind_reason="order cancelled",
         actor=actor,
     )
+    _void_unpaid_invoice(order)
     order.refresh_from_db()
     return order
 
@@ -905,3 +939,629 @@ def _sell_again_or_refund(*, order: Order, lines, provider: str, now) -> Payment
         return PaymentOutcome(order=order, sold=False)
     order.refresh_from_db()
     return PaymentOutcome(order=order, sold=True)
+
+
+# --- orders: shared building blocks ------------------------------------------------------
+
+ORDER_SOURCE = "inventory.order"
+
+
+@dataclass(frozen=True)
+class ItemRequest:
+    product: Product
+    quantity: int
+
+
+def _validated_items(items, *, organisation_id: int) -> list[ItemRequest]:
+    if not items:
+        raise ServiceError("Add at least one product.", code="no_items", field="items")
+    merged: dict[int, ItemRequest] = {}
+    for item in items:
+        product, quantity = (item.product, item.quantity) if isinstance(item, ItemRequest) else item
+        if product is None or product.organisation_id != organisation_id:
+            raise ServiceError("Unknown product.", code="unknown_product", field="product")
+        _active_product(product)
+        quantity = _positive_quantity(quantity)
+        if product.pk in merged:
+            quantity = _positive_quantity(merged[product.pk].quantity + quantity)
+        merged[product.pk] = ItemRequest(product=product, quantity=quantity)
+    return sorted(merged.values(), key=lambda item: item.product.pk)
+
+
+def _stock_ids_in_lock_order(*, branch: Branch, items: list[ItemRequest]) -> list[ItemRequest]:
+    """Order the items by their stock row's pk: the one lock order for stock rows."""
+    stock_ids = dict(
+        Stock.objects.filter(
+            branch=branch, product_id__in=[item.product.pk for item in items]
+        ).values_list("product_id", "pk")
+    )
+    return sorted(items, key=lambda item: (stock_ids.get(item.product.pk, 0), item.product.pk))
+
+
+def _create_order_with_lines(
+    *, branch: Branch, items: list[ItemRequest], **order_fields
+) -> tuple[Order, list[OrderLine]]:
+    lines, subtotal, tax_total = [], Decimal("0.00"), Decimal("0.00")
+    for item in items:
+        rate = _tax_rate(item.product, branch)
+        priced = _price_line(unit_price=item.product.price, quantity=item.quantity, tax_rate=rate)
+        subtotal += priced.subtotal
+        tax_total += priced.tax_amount
+        lines.append(
+            OrderLine(
+                organisation_id=branch.organisation_id,
+                product=item.product,
+                description=item.product.name,
+                quantity=item.quantity,
+                unit_price=item.product.price,
+                tax_rate=rate,
+                subtotal=priced.subtotal,
+                tax_amount=priced.tax_amount,
+                line_total=priced.total,
+            )
+        )
+    order = Order.objects.create(
+        organisation_id=branch.organisation_id,
+        branch=branch,
+        subtotal=subtotal,
+        tax_total=tax_total,
+        total=subtotal + tax_total,
+        currency=branch.organisation.currency,
+        **order_fields,
+    )
+    for line in lines:
+        line.order = order
+    OrderLine.objects.bulk_create(lines)
+    return order, lines
+
+
+def _invoice_specs(order: Order, lines: list[OrderLine]):
+    from billing.services import InvoiceLineSpec
+
+    return [
+        InvoiceLineSpec(
+            description=f"{line.description} ({order.number})",
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            currency=order.currency,
+            source_type=ORDER_SOURCE,
+            source_id=str(order.pk),
+            tax_rate=line.tax_rate,
+        )
+        for line in lines
+    ]
+
+
+def _order_invoice(order: Order, lines: list[OrderLine], *, actor=None):
+    """Billing's invoice for the order (issued once: the billing key makes it idempotent)."""
+    from billing.services import invoice_issue
+
+    invoice = invoice_issue(
+        payer=order.member,
+        branch=order.branch,
+        lines=_invoice_specs(order, lines),
+        actor=actor,
+        billing_key=f"{ORDER_SOURCE}:{order.pk}",
+        notify=False,
+    )
+    if order.invoice_id != invoice.pk:
+        Order.objects.filter(pk=order.pk).update(invoice_id=invoice.pk)
+        order.invoice_id = invoice.pk
+    return invoice
+
+
+# --- point of sale ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def pos_sale_create(
+    *,
+    branch: Branch,
+    items,
+    actor: User,
+    member: Member | None = None,
+    payment: str = Order.Payment.PAID_NOW,
+    provider: str = "manual",
+    reference: str = "",
+    customer_name: str = "",
+    customer_email: str = "",
+) -> Order:
+    """Sell over the counter: products and day passes, to a member or a walk-in.
+
+    ``paid_now``: for a member, billing issues an invoice and records the payment
+    (``provider``: manual — cash or card terminal — or another configured provider);
+    for a walk-in, who has no account to invoice, the order itself is the paid receipt.
+    ``account``: the total goes on the member's account, billed on their next invoice.
+    Stock leaves the shelf at once (conditional updates: never below zero).
+    """
+    _active_branch(branch)
+    _check_branch_allowed(branch)
+    if payment not in (Order.Payment.PAID_NOW, Order.Payment.ACCOUNT):
+        raise ServiceError("Choose how the customer pays.", code="invalid_payment", field="payment")
+    if member is not None:
+        if member.organisation_id != branch.organisation_id:
+            raise ServiceError("Unknown member.", code="unknown_member", field="member")
+        if member.status != Member.Status.ACTIVE:
+            raise ServiceError("This member is archived.", code="member_archived", field="member")
+    if payment == Order.Payment.ACCOUNT and member is None:
+        raise ServiceError(
+            "Only a member can put a purchase on their account.",
+            code="account_needs_member",
+            field="payment",
+        )
+    if payment == Order.Payment.PAID_NOW:
+        from billing.providers import ProviderError, get_provider
+
+        try:
+            get_provider(branch.organisation, provider)
+        except ProviderError:
+            raise ServiceError(
+                "Unknown payment method.", code="invalid_provider", field="provider"
+            ) from None
+    items = _stock_ids_in_lock_order(
+        branch=branch, items=_validated_items(items, organisation_id=branch.organisation_id)
+    )
+    now = timezone.now()
+    order, lines = _create_order_with_lines(
+        branch=branch,
+        items=items,
+        number=_new_order_number("R"),
+        channel=Order.Channel.POS,
+        status=Order.Status.COLLECTED,
+        payment=payment,
+        payment_provider=provider if payment == Order.Payment.PAID_NOW else "",
+        member=member,
+        customer_name="" if member else customer_name.strip()[:150],
+        customer_email=(member.email if member else customer_email.strip()),
+        created_by=actor,
+        paid_at=now,
+        collected_at=now,
+    )
+    for item in items:
+        if not item.product.tracks_stock:
+            continue
+        try:
+            stock_id, on_hand, reserved = _stock_take(
+                product_id=item.product.pk, branch_id=branch.pk, quantity=item.quantity
+            )
+        except _Lost:
+            raise Conflict(
+                f"Not enough {item.product.name} in stock at {branch.name}.",
+                code="out_of_stock",
+                field="items",
+            ) from None
+        _movement(
+            stock_id=stock_id,
+            product_id=item.product.pk,
+            branch_id=branch.pk,
+            kind=StockMovement.Kind.SOLD,
+            on_hand_delta=-item.quantity,
+            order=order,
+            actor=actor,
+            reason="front desk sale",
+            organisation_id=branch.organisation_id,
+        )
+        _maybe_alert_low_stock(
+            stock_id=stock_id, on_hand=on_hand, reserved=reserved, product=item.product
+        )
+    if member is not None and payment == Order.Payment.PAID_NOW:
+        from billing.services import payment_record
+
+        invoice = _order_invoice(order, lines, actor=actor)
+        payment_record(
+            invoice=invoice,
+            amount=invoice.total,
+            provider=provider,
+            reference=reference,
+            actor=actor,
+        )
+    elif payment == Order.Payment.ACCOUNT:
+        from billing.services import member_charge_add
+
+        for line in lines:
+            # Billed at the branch's tax rate on the next invoice; see docs/inventory.md.
+            member_charge_add(
+                member=member,
+                branch=branch,
+                description=f"{line.quantity} × {line.description} ({order.number})",
+                amount=line.subtotal,
+                source_type="inventory.order_line",
+                source_id=str(line.pk),
+                actor=actor,
+            )
+    audit_record(
+        actor=actor,
+        action="pos.sale",
+        target=order,
+        data={"total": str(order.total), "payment": payment},
+    )
+    if order.customer_email:
+        _email_receipt(order)
+    order.refresh_from_db()
+    return order
+
+
+def _email_receipt(order: Order) -> None:
+    lines = list(order.lines.all())
+    email_enqueue(
+        to=order.customer_email,
+        template="inventory/receipt",
+        context={
+            "number": order.number,
+            "branch_name": order.branch.name,
+            "date": timezone.localtime(order.paid_at or order.created_at).strftime(
+                "%Y-%m-%d %H:%M"
+            ),
+            "lines": [
+                {
+                    "quantity": line.quantity,
+                    "description": line.description,
+                    "total": str(line.line_total),
+                }
+                for line in lines
+            ],
+            "subtotal": str(order.subtotal),
+            "tax_total": str(order.tax_total),
+            "total": str(order.total),
+            "currency": order.currency,
+            "payment": str(order.get_payment_display()),
+        },
+        organisation_id=order.organisation_id,
+        dedupe_key=f"inventory.receipt:{order.pk}",
+    )
+
+
+# --- returns ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def order_line_return(
+    *,
+    line: OrderLine,
+    quantity: int,
+    actor: User,
+    reason: str,
+    restock: bool = True,
+) -> OrderLine:
+    """Take goods back: stock returns to the shelf (unless damaged) and money goes back
+    the way it came (refund of the invoice's payment, a credit note on an open
+    invoice, a smaller account charge, or cash for a walk-in's receipt)."""
+    quantity = _positive_quantity(quantity)
+    if not reason.strip():
+        raise ServiceError("Say why the goods come back.", code="required", field="reason")
+    order = Order.objects.select_related("branch", "member").get(pk=line.order_id)
+    _check_branch_allowed(order.branch)
+    if order.status not in (Order.Status.PAID, Order.Status.COLLECTED):
+        raise Conflict("Only a completed sale can be returned.", code="not_sold")
+    won = OrderLine.objects.filter(
+        pk=line.pk, returned_quantity__lte=F("quantity") - quantity
+    ).update(returned_quantity=F("returned_quantity") + quantity)
+    if not won:
+        raise ServiceError(
+            "More than was bought (less anything already returned).",
+            code="over_return",
+            field="quantity",
+        )
+    line.refresh_from_db()
+    if restock and line.product.tracks_stock:
+        stock = _stock_row(product=line.product, branch=order.branch)
+        Stock.objects.filter(pk=stock.pk).update(on_hand=F("on_hand") + quantity)
+        _movement(
+            stock_id=stock.pk,
+            product_id=line.product_id,
+            branch_id=order.branch_id,
+            kind=StockMovement.Kind.RETURNED,
+            on_hand_delta=quantity,
+            order=order,
+            actor=actor,
+            reason=reason,
+            organisation_id=order.organisation_id,
+        )
+    refund = quantize(line.line_total * quantity / line.quantity)
+    _refund_order_amount(order=order, line=line, amount=refund, actor=actor, reason=reason)
+    Order.objects.filter(pk=order.pk).update(refunded_total=F("refunded_total") + refund)
+    audit_record(
+        actor=actor,
+        action="order.return",
+        target=order,
+        data={"line": line.pk, "quantity": quantity, "restock": restock, "refund": str(refund)},
+    )
+    return line
+
+
+def _refund_order_amount(*, order: Order, line: OrderLine, amount: Decimal, actor, reason):
+    if amount <= 0:
+        return
+    if order.payment == Order.Payment.ACCOUNT:
+        _reduce_account_charge(order=order, line=line, amount=amount, actor=actor, reason=reason)
+        return
+    if order.invoice_id is None:
+        return  # a walk-in's receipt: cash back over the counter, recorded on the order
+    from billing.models import Invoice, Payment
+    from billing.services import credit_note_issue, refund_create
+
+    invoice = Invoice.objects.get(pk=order.invoice_id)
+    if invoice.status == Invoice.Status.OPEN:
+        credit_note_issue(
+            invoice=invoice, amount=min(amount, invoice.amount_due), reason=reason, actor=actor
+        )
+        return
+    left = amount
+    for payment in Payment.objects.filter(
+        invoice_id=invoice.pk, status=Payment.Status.SUCCEEDED
+    ).order_by("pk"):
+        part = min(left, payment.refundable)
+        if part > 0:
+            refund_create(payment=payment, amount=part, reason=reason, actor=actor)
+            left -= part
+        if left <= 0:
+            break
+
+
+def _reduce_account_charge(*, order, line, amount, actor, reason):
+    from billing.models import PendingCharge
+    from billing.services import credit_note_issue, member_charge_add, member_charge_cancel
+
+    charge = (
+        PendingCharge.objects.filter(source_type="inventory.order_line", source_id=str(line.pk))
+        .exclude(status=PendingCharge.Status.CANCELLED)
+        .select_related("invoice_line__invoice")
+        .first()
+    )
+    if charge is None:
+        return
+    net = quantize(line.subtotal * (line.quantity - line.returned_quantity) / line.quantity)
+    if charge.status == PendingCharge.Status.PENDING:
+        # Not billed yet: the charge is replaced by one for what was kept.
+        member_charge_cancel(charge=charge, actor=actor)
+        if net > 0:
+            member_charge_add(
+                member=order.member,
+                branch=order.branch,
+                description=f"{line.quantity - line.returned_quantity} × {line.description} "
+                f"({order.number})",
+                amount=net,
+                source_type="inventory.order_line",
+                source_id=str(line.pk),
+                actor=actor,
+            )
+        return
+    invoice = charge.invoice_line.invoice if charge.invoice_line_id else None
+    if invoice is not None and invoice.status == invoice.Status.OPEN:
+        credit_note_issue(
+            invoice=invoice, amount=min(amount, invoice.amount_due), reason=reason, actor=actor
+        )
+    elif invoice is not None:
+        from billing.models import Payment
+        from billing.services import refund_create
+
+        left = amount
+        for payment in Payment.objects.filter(
+            invoice_id=invoice.pk, status=Payment.Status.SUCCEEDED
+        ).order_by("pk"):
+            part = min(left, payment.refundable)
+            if part > 0:
+                refund_create(payment=payment, amount=part, reason=reason, actor=actor)
+                left -= part
+
+
+# --- member shop ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def cart_set(*, member: Member, product: Product, quantity: int) -> CartItem | None:
+    """Put a quantity of a product in the member's cart (0 removes it)."""
+    if product.organisation_id != member.organisation_id:
+        raise ServiceError("Unknown product.", code="unknown_product", field="product")
+    if isinstance(quantity, int) and quantity == 0:
+        CartItem.objects.filter(member=member, product=product).delete()
+        return None
+    quantity = _positive_quantity(quantity)
+    _active_product(product)
+    item, _ = CartItem.objects.update_or_create(
+        member=member,
+        product=product,
+        defaults={"quantity": quantity, "organisation_id": member.organisation_id},
+    )
+    return item
+
+
+@transaction.atomic
+def cart_add(*, member: Member, product: Product, quantity: int = 1) -> CartItem:
+    quantity = _positive_quantity(quantity)
+    existing = CartItem.objects.filter(member=member, product=product).first()
+    return cart_set(
+        member=member, product=product, quantity=quantity + (existing.quantity if existing else 0)
+    )
+
+
+@transaction.atomic
+def shop_order_place(*, member: Member, branch: Branch, items=None, now=None) -> Order:
+    """Order for pickup: the cart's products are held at the branch until paid.
+
+    The hold lasts ``SHOP_HOLD_MINUTES``; unpaid, it expires and the stock returns.
+    """
+    now = now or timezone.now()
+    if member.status != Member.Status.ACTIVE:
+        raise NotAllowed("Only active members can order.", code="not_member")
+    if branch.organisation_id != member.organisation_id:
+        raise ServiceError("Unknown branch.", code="unknown_branch", field="branch")
+    _active_branch(branch)
+    from_cart = items is None
+    if from_cart:
+        items = [
+            ItemRequest(product=item.product, quantity=item.quantity)
+            for item in CartItem.objects.filter(member=member).select_related("product")
+        ]
+        if not items:
+            raise ServiceError("Your cart is empty.", code="empty_cart", field="items")
+    items = _stock_ids_in_lock_order(
+        branch=branch, items=_validated_items(items, organisation_id=member.organisation_id)
+    )
+    order, _lines = _create_order_with_lines(
+        branch=branch,
+        items=items,
+        number=_new_order_number("W"),
+        channel=Order.Channel.SHOP,
+        status=Order.Status.HELD,
+        member=member,
+        customer_email=member.email,
+        expires_at=now + timedelta(minutes=SHOP_HOLD_MINUTES),
+        created_by=member.user,
+    )
+    for item in items:
+        if not item.product.tracks_stock:
+            continue
+        try:
+            stock_id, _on_hand, _reserved = _stock_hold(
+                product_id=item.product.pk, branch_id=branch.pk, quantity=item.quantity
+            )
+        except _Lost:
+            raise Conflict(
+                f"Not enough {item.product.name} at {branch.name} right now.",
+                code="out_of_stock",
+                field="items",
+            ) from None
+        _movement(
+            stock_id=stock_id,
+            product_id=item.product.pk,
+            branch_id=branch.pk,
+            kind=StockMovement.Kind.RESERVED,
+            reserved_delta=item.quantity,
+            order=order,
+            actor=member.user,
+            reason="shop order hold",
+            organisation_id=branch.organisation_id,
+        )
+    if from_cart:
+        CartItem.objects.filter(member=member).delete()
+    return order
+
+
+def order_pay_online(*, order: Order, now=None) -> Order:
+    """The member pays a held order (shop or flash sale) with their saved card.
+
+    Outside any transaction: billing records the attempt, calls the provider with no
+    lock held, and on success marks the invoice paid, which runs our paid handler
+    (the hold becomes a sale) in billing's transaction.
+    """
+    from billing.services import invoice_collect
+
+    now = now or timezone.now()
+    invoice = _checkout_invoice(order=order, now=now)
+    attempt = invoice_collect(invoice=invoice, now=now)
+    order.refresh_from_db()
+    if order.status in (Order.Status.PAID, Order.Status.COLLECTED):
+        return order
+    if attempt is not None and attempt.failure_code == "no_payment_method":
+        raise ServiceError(
+            "You have no saved card: add one in Billing, or pay at the desk when you collect.",
+            code="no_payment_method",
+        )
+    message = (attempt.failure_message if attempt else "") or "The payment did not go through."
+    raise ServiceError(message, code="payment_failed")
+
+
+@transaction.atomic
+def _checkout_invoice(*, order: Order, now):
+    order = Order.objects.select_related("branch__organisation", "member").get(pk=order.pk)
+    if order.status != Order.Status.HELD:
+        raise Conflict("This order is not awaiting payment.", code="not_held")
+    if order.expires_at <= now:
+        raise Conflict(
+            "Your hold has run out and the items went back on sale.", code="hold_expired"
+        )
+    if order.member_id is None:
+        raise ServiceError("Only a member's order can be paid online.", code="no_member")
+    return _order_invoice(order, list(order.lines.all()))
+
+
+def order_pay_at_desk(
+    *, order: Order, actor: User, provider: str = "manual", reference: str = "", now=None
+) -> Order:
+    """The front desk takes payment for a held order (shop or flash sale) at pickup."""
+    from billing.services import payment_record
+
+    now = now or timezone.now()
+    _check_branch_allowed(order.branch)
+    invoice = _checkout_invoice(order=order, now=now)
+    payment_record(
+        invoice=invoice,
+        amount=invoice.amount_due,
+        provider=provider,
+        reference=reference,
+        actor=actor,
+    )
+    order.refresh_from_db()
+    return order
+
+
+@transaction.atomic
+def order_collect(*, order: Order, actor: User) -> Order:
+    """The member picked up a paid order."""
+    _check_branch_allowed(order.branch)
+    won = Order.objects.filter(pk=order.pk, status=Order.Status.PAID).update(
+        status=Order.Status.COLLECTED, collected_at=timezone.now()
+    )
+    if not won:
+        raise Conflict("Only a paid order can be collected.", code="not_paid")
+    order.refresh_from_db()
+    audit_record(actor=actor, action="order.collect", target=order)
+    return order
+
+
+# --- billing hooks --------------------------------------------------------------------
+
+
+def _lock_orders(source_ids: list[str]) -> None:
+    """Billing's lock hook: our rows in our lock order, before billing locks the invoice."""
+    order_ids = sorted({int(pk) for pk in source_ids})
+    held = Order.objects.filter(pk__in=order_ids).values_list(
+        "branch_id", "flash_sale_id", "lines__product_id"
+    )
+    branches_products = {(branch, product) for branch, _sale, product in held if product}
+    sale_ids = sorted({sale for _branch, sale, _product in held if sale})
+    stock_filter = Q()
+    for branch_id, product_id in branches_products:
+        stock_filter |= Q(branch_id=branch_id, product_id=product_id)
+    if branches_products:
+        list(Stock.objects.filter(stock_filter).order_by("pk").select_for_update().values("pk"))
+    if sale_ids:
+        list(
+            FlashSale.objects.filter(pk__in=sale_ids)
+            .order_by("pk")
+            .select_for_update()
+            .values("pk")
+        )
+    list(Order.objects.filter(pk__in=order_ids).order_by("pk").select_for_update().values("pk"))
+
+
+def _on_order_invoice_paid(*, invoice, line) -> None:
+    """An invoice with one of our orders on it is paid: turn the hold into a sale."""
+    order = (
+        Order.objects.select_related("member", "flash_sale").filter(pk=int(line.source_id)).first()
+    )
+    if order is None or order.status in (Order.Status.PAID, Order.Status.COLLECTED):
+        return  # a front-desk sale (already complete) or a second line of the same order
+    if order.status == Order.Status.REFUND_DUE:
+        return
+    from billing.models import Payment
+
+    last = invoice.payments.filter(status=Payment.Status.SUCCEEDED).order_by("-pk").first()
+    outcome = order_mark_paid(order=order, provider=last.provider if last else "manual")
+    if not outcome.sold:
+        from billing.services import refund_create
+
+        for payment in invoice.payments.filter(status=Payment.Status.SUCCEEDED).order_by("pk"):
+            if payment.refundable > 0:
+                refund_create(
+                    payment=payment,
+                    amount=payment.refundable,
+                    reason="Order hold expired and the items sold out",
+                )
+
+
+def _register_billing_hooks() -> None:
+    from billing.services import invoice_paid_handler
+
+    invoice_paid_handler(ORDER_SOURCE, lock=_lock_orders)(_on_order_invoice_paid)

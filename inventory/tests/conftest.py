@@ -16,3 +16,8 @@ def stocked(product, branch, owner):
     with tenant_scope(product.organisation):
         services.stock_receive(product=product, branch=branch, quantity=20, actor=owner)
     return product
+
+
+@pytest.fixture(autouse=True)
+def _sandbox_provider(settings):
+    settings.BILLING_SANDBOX_ENABLED = True

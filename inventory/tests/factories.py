@@ -129,7 +129,9 @@ class OrderLineFactory(DjangoModelFactory):
     description = factory.SelfAttribute("product.name")
     quantity = 1
     unit_price = Decimal("2.50")
-    line_total = Decimal("2.50")
+    subtotal = Decimal("2.50")
+    tax_amount = Decimal("0.50")
+    line_total = Decimal("3.00")
 
 
 class CartItemFactory(DjangoModelFactory):
