@@ -7,6 +7,9 @@ class AccountsConfig(AppConfig):
     verbose_name = "People and branches"
     default = True
 
+    def ready(self):
+        from accounts.api import schema  # noqa: F401  (registers the OpenAPI extension)
+
 
 class SpotterAdminConfig(admin_apps.AdminConfig):
     default = False

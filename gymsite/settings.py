@@ -135,7 +135,9 @@ ACCOUNT_EMAIL_VERIFICATION = env_str("ACCOUNT_EMAIL_VERIFICATION", "optional")
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
-# allauth's own rate limits stay on; django-axes adds the lockout.
+# django-axes owns the failed-login lockout (one clear message on every login
+# path); allauth's other rate limits (sign-up, password reset, ...) stay on.
+ACCOUNT_RATE_LIMITS = {"login_failed": None}
 SOCIALACCOUNT_PROVIDERS = {}
 GOOGLE_CLIENT_ID = env_str("GOOGLE_CLIENT_ID")
 GOOGLE_CLIENT_SECRET = env_str("GOOGLE_CLIENT_SECRET")

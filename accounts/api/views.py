@@ -1,3 +1,4 @@
+from axes.handlers.proxy import AxesProxyHandler
 from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
@@ -19,14 +20,25 @@ from accounts.api.serializers import (
     NearestQuerySerializer,
 )
 from accounts.tenancy import get_scope
+from accounts.views import lockout
 from gymsite.errors import ServiceError
 
 
 class LoginView(TokenObtainPairView):
-    """Exchange email and password for an access and a refresh token."""
+    """Exchange email and password for an access and a refresh token.
+
+    Guarded by django-axes like the portal login: once locked, even the right
+    password gets a 429 until the cool-off ends.
+    """
 
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "login"
+
+    def post(self, request, *args, **kwargs):
+        credentials = {"email": str(request.data.get("email", "")).strip().lower()}
+        if AxesProxyHandler.is_locked(request._request, credentials):
+            return lockout(request._request, credentials)
+        return super().post(request, *args, **kwargs)
 
 
 class RefreshView(TokenRefreshView):
