@@ -92,10 +92,9 @@ def test_branch_staff_cannot_move_another_branchs_stock(
     stocked, branch, other_branch, gym, manager
 ):
     # given a manager of North only, working in their staff scope
-    with tenant_scope(gym, branch_ids=[branch.pk]):
-        # when they try to receive stock at South
-        with pytest.raises(NotAllowed):
-            services.stock_receive(product=stocked, branch=other_branch, quantity=1, actor=manager)
+    # when they try to receive stock at South
+    with tenant_scope(gym, branch_ids=[branch.pk]), pytest.raises(NotAllowed):
+        services.stock_receive(product=stocked, branch=other_branch, quantity=1, actor=manager)
 
 
 def test_low_stock_emails_branch_managers_once_per_dip(stocked, branch, manager, owner, in_gym):
