@@ -1,1 +1,21 @@
-urlpatterns = []
+from django.urls import path
+
+from bookings.api import views
+
+urlpatterns = [
+    path("bookings", views.BookingListView.as_view(), name="api-bookings"),
+    path("bookings/<int:pk>", views.BookingDetailView.as_view(), name="api-booking"),
+    path("bookings/<int:pk>/cancel", views.BookingCancelView.as_view(), name="api-booking-cancel"),
+    path(
+        "appointment-services",
+        views.AppointmentServiceListView.as_view(),
+        name="api-appointment-services",
+    ),
+    path("appointments", views.AppointmentListView.as_view(), name="api-appointments"),
+    path("appointments/slots", views.AppointmentSlotsView.as_view(), name="api-appointment-slots"),
+    path(
+        "appointments/<int:pk>/cancel",
+        views.AppointmentCancelView.as_view(),
+        name="api-appointment-cancel",
+    ),
+]

@@ -1,0 +1,104 @@
+from rest_framework import serializers
+
+from bookings.models import Appointment, AppointmentService, Booking
+from classes.models import ClassSession
+
+
+class SessionBriefSerializer(serializers.ModelSerializer):
+    class_type = serializers.CharField(source="class_type.name")
+    branch = serializers.CharField(source="branch.name")
+    trainer = serializers.CharField(source="trainer.display_name", default=None)
+
+    class Meta:
+        model = ClassSession
+        fields = ["id", "class_type", "branch", "trainer", "starts_at", "ends_at", "status"]
+
+
+class BookingSerializer(serializers.ModelSerializer):
+    session = SessionBriefSerializer(read_only=True)
+    member = serializers.IntegerField(source="member_id", read_only=True)
+    member_name = serializers.CharField(source="member.full_name", read_only=True)
+    waitlist_position = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Booking
+        fields = [
+            "id",
+            "session",
+            "member",
+            "member_name",
+            "status",
+            "waitlist_position",
+            "created_at",
+            "promoted_at",
+            "cancelled_at",
+            "fee_charged",
+        ]
+        read_only_fields = fields
+
+    def get_waitlist_position(self, booking) -> int | None:
+        positions = self.context.get("positions")
+        if positions is not None:
+            return positions.get(booking.pk)
+        from bookings.selectors import waitlist_position
+
+        return waitlist_position(booking=booking)
+
+
+class BookRequestSerializer(serializers.Serializer):
+    member = serializers.IntegerField(
+        required=False, help_text="A household member to book for; yourself when left out."
+    )
+
+
+class CancelRequestSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=255)
+
+
+class AppointmentServiceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AppointmentService
+        fields = ["id", "name", "description", "duration_minutes", "price", "currency"]
+
+
+class AppointmentSerializer(serializers.ModelSerializer):
+    service = serializers.CharField(source="service.name", read_only=True)
+    trainer = serializers.CharField(source="trainer.display_name", read_only=True)
+    branch = serializers.CharField(source="branch.name", read_only=True)
+    member_name = serializers.CharField(source="member.full_name", read_only=True)
+
+    class Meta:
+        model = Appointment
+        fields = [
+            "id",
+            "service",
+            "trainer",
+            "branch",
+            "member",
+            "member_name",
+            "starts_at",
+            "ends_at",
+            "status",
+        ]
+        read_only_fields = fields
+
+
+class AppointmentBookSerializer(serializers.Serializer):
+    service = serializers.IntegerField()
+    trainer = serializers.IntegerField()
+    branch = serializers.IntegerField()
+    starts_at = serializers.DateTimeField()
+    member = serializers.IntegerField(required=False)
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class SlotQuerySerializer(serializers.Serializer):
+    service = serializers.IntegerField()
+    trainer = serializers.IntegerField()
+    branch = serializers.IntegerField()
+    date = serializers.DateField()
+
+
+class SlotSerializer(serializers.Serializer):
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
