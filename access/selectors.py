@@ -226,13 +226,22 @@ def same_visit_entry(
 
 
 def checkin_decide(
-    *, member: Member, branch: Branch, at: datetime | None = None, check_passback: bool = True
+    *,
+    member: Member,
+    branch: Branch,
+    at: datetime | None = None,
+    check_passback: bool = True,
+    entries_decided_later: bool = False,
 ) -> Decision:
     """Decide whether a member may enter a branch now, and why not.
 
     Order matters for the reason reported: the branch being closed first (nobody
     may enter), then the membership's state, then its limits, then anti-passback
     and entries. Reads only; the caller records the attempt.
+
+    ``entries_decided_later``: the caller (the check-in service) settles a
+    limited-entry ticket under the membership's row lock (same visit, one entry or
+    none left), so the unlocked pre-check is skipped.
     """
     at = at or timezone.now()
     policy = policy_for(branch)
@@ -261,6 +270,8 @@ def checkin_decide(
     limited = membership.entries_remaining is not None
     passback = policy.anti_passback_minutes if check_passback else 0
     grants: list[dict] = []
+    if limited and entries_decided_later and not passback:
+        return Decision(Result.GRANTED, Reason.OK, member, membership, True)
     if passback or limited:
         look_back = max(passback, policy.reentry_minutes if limited else 0)
         grants = recent_grants(

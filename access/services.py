@@ -295,7 +295,9 @@ def checkin_attempt(
     if direction == AccessLog.Direction.EXIT:
         log.result, log.reason = Result.GRANTED, Reason.CHECKOUT
         return _record(log, None, at=at, branch=branch)
-    decision = selectors.checkin_decide(member=member, branch=branch, at=at)
+    decision = selectors.checkin_decide(
+        member=member, branch=branch, at=at, entries_decided_later=True
+    )
     log.result, log.reason, log.membership = decision.result, decision.reason, decision.membership
     return _record(log, decision, at=at, branch=branch)
 
