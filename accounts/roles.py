@@ -48,6 +48,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "access.add_accesslog",
         "inventory.view_*",
         "inventory.add_sale",
+        "inventory.add_order",
+        "inventory.change_order",
     ),
     Role.TRAINER: (),
 }

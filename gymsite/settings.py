@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 from gymsite.env import env_bool, env_email, env_int, env_list, env_str
@@ -299,6 +300,23 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(CELERY_BROKER_DIR / "beat-schedule")
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "outbox-relay": {"task": "gymsite.tasks.outbox_relay", "schedule": 60.0},
+    # Memberships: freezes, expiry, renewals, reminders (safe to re-run), early morning UTC.
+    "memberships-daily": {
+        "task": "memberships.tasks.memberships_daily",
+        "schedule": crontab(hour=4, minute=0),
+    },
+    # A second renewal pass catches anything the first missed (a crashed worker).
+    "memberships-renew": {
+        "task": "memberships.tasks.memberships_renew",
+        "schedule": crontab(hour=10, minute=0),
+    },
+    # Dunning retries: delays live on the invoice (next_collection_at).
+    "billing-collect-due": {"task": "billing.tasks.billing_collect_due", "schedule": 60.0 * 15},
+    "billing-account-charges": {
+        "task": "billing.tasks.billing_account_charges_sweep",
+        "schedule": crontab(hour=5, minute=0),
+    },
+    "inventory-holds-expire": {"task": "inventory.tasks.holds_expire", "schedule": 60.0},
 }
 
 # --- Logging: one JSON object a line -------------------------------------------
@@ -325,3 +343,11 @@ UNFOLD = {
 STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY")
 STRIPE_PUBLISHABLE_KEY = env_str("STRIPE_PUBLISHABLE_KEY")
 STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET")
+# Billing: days after a failed automatic charge to try again; after the last, suspended.
+BILLING_DUNNING_RETRY_DAYS = tuple(
+    int(d) for d in env_list("BILLING_DUNNING_RETRY_DAYS", "1,3,7") if d.strip()
+)
+# The sandbox provider (test payments, no network) for development and demos.
+BILLING_SANDBOX_ENABLED = env_bool("BILLING_SANDBOX_ENABLED", default=DEBUG)
+# Memberships: reminder emails this many days before a membership ends.
+MEMBERSHIP_REMINDER_DAYS = (7, 1)
