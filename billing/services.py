@@ -472,6 +472,26 @@ def account_charges_invoice(
     )
 
 
+def account_charges_bill_stale(*, now: datetime | None = None) -> int:
+    """Invoice every payer's account charges older than ``BILLING_ACCOUNT_CHARGES_MAX_DAYS``
+    (default 7) at their branch; returns how many invoices were issued."""
+    now = now or timezone.now()
+    max_age = timedelta(days=getattr(settings, "BILLING_ACCOUNT_CHARGES_MAX_DAYS", 7))
+    groups = (
+        PendingCharge.objects.filter(
+            status=PendingCharge.Status.PENDING, created_at__lt=now - max_age
+        )
+        .values_list("payer_id", "branch_id")
+        .distinct()
+    )
+    issued = 0
+    for payer_id, branch_id in list(groups):
+        payer = Member.objects.get(pk=payer_id)
+        branch = Branch.objects.select_related("organisation").get(pk=branch_id)
+        issued += account_charges_invoice(payer=payer, branch=branch) is not None
+    return issued
+
+
 # --- payments ----------------------------------------------------------------------
 
 

@@ -93,9 +93,11 @@ class Plan(TenantModel):
         _("max freeze days a year"), default=60
     )
     max_freezes_per_year = models.PositiveSmallIntegerField(_("max freezes a year"), default=2)
+    min_freeze_days = models.PositiveSmallIntegerField(_("shortest freeze (days)"), default=7)
     features = ArrayField(
         models.CharField(max_length=200), default=list, blank=True, verbose_name=_("features")
     )
+    retired_at = models.DateTimeField(_("retired"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -105,6 +107,14 @@ class Plan(TenantModel):
 
     def __str__(self):
         return self.name
+
+    @property
+    def is_recurring(self) -> bool:
+        return self.kind == self.Kind.RECURRING
+
+    @property
+    def first_period_price(self):
+        return self.price if self.intro_price is None else self.intro_price
 
 
 class Membership(TenantModel):
@@ -133,6 +143,16 @@ class Membership(TenantModel):
         help_text=_("Who is billed: the member or their household payer."),
     )
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="memberships")
+    # Where the membership was sold and is invoiced (tax rate); empty: the member's home
+    # branch. Not a tenant branch path: a membership opens every branch its plan opens.
+    branch = models.ForeignKey(
+        "accounts.Branch",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("billing branch"),
+    )
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.PENDING, db_index=True
     )
@@ -147,6 +167,10 @@ class Membership(TenantModel):
     entries_remaining = models.PositiveIntegerField(_("entries left"), null=True, blank=True)
     cancels_on = models.DateField(_("cancels on"), null=True, blank=True)
     cancellation_reason = models.TextField(_("cancellation reason"), blank=True)
+    cancel_requested_at = models.DateTimeField(_("cancellation requested"), null=True, blank=True)
+    cancel_requested_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -176,6 +200,10 @@ class Membership(TenantModel):
     def __str__(self):
         return f"{self.member} — {self.plan}"
 
+    @property
+    def billing_branch_id(self) -> int:
+        return self.branch_id or self.member.home_branch_id
+
 
 class MembershipStatusChange(TenantModel):
     membership = models.ForeignKey(
@@ -196,3 +224,85 @@ class MembershipStatusChange(TenantModel):
 
     def __str__(self):
         return f"{self.from_status or '∅'} → {self.to_status}"
+
+
+class MembershipFreeze(TenantModel):
+    """A hold on a membership for a date range (inclusive). While it runs the
+    membership is frozen; when it starts, the period end (and end date) move back by
+    its length, so the member pays nothing for frozen days."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", _("Scheduled")
+        ACTIVE = "active", _("In progress")
+        ENDED = "ended", _("Ended")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="freezes")
+    start_date = models.DateField(_("from"))
+    end_date = models.DateField(_("until"))
+    # Set when the freeze ends early (unfrozen before end_date): the last frozen day.
+    ended_on = models.DateField(_("ended on"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.SCHEDULED
+    )
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    created_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("freeze")
+        verbose_name_plural = _("freezes")
+        ordering = ["-start_date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__gte=models.F("start_date")), name="freeze_dates_ordered"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "start_date"])]
+
+    def __str__(self):
+        return f"{self.start_date} – {self.end_date}"
+
+    @property
+    def days(self) -> int:
+        last = self.ended_on or self.end_date
+        return (last - self.start_date).days + 1
+
+
+class PlanChange(TenantModel):
+    """An upgrade or downgrade between recurring plans, prorated by days.
+
+    An upgrade waits for its invoice to be paid, then applies; a downgrade applies at
+    once and the unused difference is refunded (or credited on an unpaid invoice).
+    """
+
+    class Status(models.TextChoices):
+        AWAITING_PAYMENT = "awaiting_payment", _("Awaiting payment")
+        APPLIED = "applied", _("Applied")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="changes")
+    from_plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="+")
+    to_plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="+")
+    effective_date = models.DateField(_("effective"))
+    new_period_end = models.DateField(_("new period end"))
+    credit = amount_field(_("credit for unused time"))
+    charge = amount_field(_("charge for the new plan"))
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.AWAITING_PAYMENT
+    )
+    created_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("plan change")
+        verbose_name_plural = _("plan changes")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.from_plan} → {self.to_plan}"

@@ -8,7 +8,13 @@ from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from accounts.tests.factories import MemberFactory, OrganisationFactory
-from memberships.models import Membership, MembershipStatusChange, Plan
+from memberships.models import (
+    Membership,
+    MembershipFreeze,
+    MembershipStatusChange,
+    Plan,
+    PlanChange,
+)
 
 
 class PlanFactory(DjangoModelFactory):
@@ -80,3 +86,27 @@ class MembershipStatusChangeFactory(DjangoModelFactory):
     from_status = Membership.Status.PENDING
     to_status = Membership.Status.ACTIVE
     reason = "Paid"
+
+
+class MembershipFreezeFactory(DjangoModelFactory):
+    class Meta:
+        model = MembershipFreeze
+
+    membership = factory.SubFactory(MembershipFactory)
+    organisation = factory.SelfAttribute("membership.organisation")
+    start_date = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=10))
+    end_date = factory.LazyAttribute(lambda o: o.start_date + timedelta(days=13))
+
+
+class PlanChangeFactory(DjangoModelFactory):
+    class Meta:
+        model = PlanChange
+
+    membership = factory.SubFactory(MembershipFactory)
+    organisation = factory.SelfAttribute("membership.organisation")
+    from_plan = factory.SelfAttribute("membership.plan")
+    to_plan = factory.SubFactory(PlanFactory, organisation=factory.SelfAttribute("..organisation"))
+    effective_date = factory.LazyFunction(timezone.localdate)
+    new_period_end = factory.LazyAttribute(lambda o: o.membership.current_period_end)
+    credit = Decimal("10.00")
+    charge = Decimal("15.00")
