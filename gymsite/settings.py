@@ -316,6 +316,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.billing_account_charges_sweep",
         "schedule": crontab(hour=5, minute=0),
     },
+    "inventory-holds-expire": {"task": "inventory.tasks.holds_expire", "schedule": 60.0},
 }
 
 # --- Logging: one JSON object a line -------------------------------------------
