@@ -102,3 +102,38 @@ def test_last_entry_is_taken_once(branch):
     assert membership.entries_remaining == 0
     assert AccessLog.objects.unscoped().filter(member=member, result=Result.GRANTED).count() == 1
     assert Membership.objects.unscoped().get(pk=membership.pk).entries_remaining == 0
+
+
+def test_concurrent_uploads_of_the_same_offline_batch_count_once(branch, ticket_holder):
+    # given: a device whose upload timed out re-sends the batch while the first is running
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    member, membership, card = ticket_holder
+    _device, key = device_with_key(branch)
+    start = timezone.now() - timedelta(days=5)
+    events = [
+        {
+            "request_id": f"off-{i}",
+            "credential": card.number,
+            "occurred_at": (start + timedelta(days=i)).isoformat(),
+            "result": "granted",
+        }
+        for i in range(4)
+    ]
+
+    def upload(_):
+        client = APIClient(HTTP_HOST="gym-a.test")
+        client.credentials(HTTP_AUTHORIZATION=f"Device {key}")
+        response = client.post("/api/v1/access/offline-events", {"events": events}, format="json")
+        assert response.status_code == 200, response.content
+        return response.json()
+
+    # when
+    replies = _run_together(8, upload)
+    # then: four visits applied once in all, four entries used
+    assert sum(r["applied"] for r in replies) == 4
+    membership.refresh_from_db()
+    assert membership.entries_remaining == 6
+    assert AccessLog.objects.unscoped().filter(member=member).count() == 4
