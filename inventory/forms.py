@@ -1,0 +1,101 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Branch, Member
+from inventory.models import Order, Product
+
+
+class BranchChoiceForm(forms.Form):
+    branch = forms.ModelChoiceField(
+        queryset=Branch.objects.filter(is_active=True), label=_("Collect at")
+    )
+
+
+class CartQuantityForm(forms.Form):
+    product = forms.ModelChoiceField(
+        queryset=Product.objects.filter(status=Product.Status.ACTIVE), widget=forms.HiddenInput
+    )
+    quantity = forms.IntegerField(label=_("Quantity"), min_value=0, max_value=1000, initial=1)
+
+
+class BuyForm(forms.Form):
+    quantity = forms.IntegerField(label=_("Quantity"), min_value=1, max_value=1000, initial=1)
+    branch = forms.ModelChoiceField(
+        queryset=Branch.objects.filter(is_active=True), label=_("Collect at"), required=False
+    )
+
+    def __init__(self, *args, sale, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["quantity"].max_value = sale.per_member_limit
+        self.fields["quantity"].widget.attrs["max"] = sale.per_member_limit
+        if sale.branch_id:
+            del self.fields["branch"]
+        else:
+            self.fields["branch"].required = True
+
+
+POS_LINES = 6
+
+
+class PosSaleForm(forms.Form):
+    branch = forms.ModelChoiceField(
+        queryset=Branch.objects.filter(is_active=True), label=_("Branch")
+    )
+    member = forms.ModelChoiceField(
+        queryset=Member.objects.filter(status=Member.Status.ACTIVE),
+        required=False,
+        label=_("Member"),
+        help_text=_("Leave empty for a walk-in."),
+    )
+    customer_name = forms.CharField(label=_("Walk-in name"), required=False, max_length=150)
+    customer_email = forms.EmailField(label=_("Email a receipt to"), required=False)
+    payment = forms.ChoiceField(
+        label=_("Payment"),
+        choices=[
+            (Order.Payment.PAID_NOW, _("Paid now")),
+            (Order.Payment.ACCOUNT, _("Charge to account")),
+        ],
+    )
+    provider = forms.ChoiceField(
+        label=_("Paid with"),
+        choices=[("manual", _("Cash or card terminal")), ("sandbox", _("Card (online provider)"))],
+        required=False,
+    )
+    reference = forms.CharField(label=_("Terminal reference"), required=False, max_length=100)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        products = Product.objects.filter(status=Product.Status.ACTIVE).order_by("name")
+        for index in range(POS_LINES):
+            self.fields[f"product_{index}"] = forms.ModelChoiceField(
+                queryset=products, required=False, label=_("Product %(n)s") % {"n": index + 1}
+            )
+            self.fields[f"quantity_{index}"] = forms.IntegerField(
+                required=False,
+                min_value=1,
+                max_value=1000,
+                label=_("Quantity %(n)s") % {"n": index + 1},
+            )
+
+    def clean(self):
+        data = super().clean()
+        items = []
+        for index in range(POS_LINES):
+            product, quantity = data.get(f"product_{index}"), data.get(f"quantity_{index}")
+            if product and not quantity:
+                self.add_error(f"quantity_{index}", _("How many?"))
+            elif quantity and not product:
+                self.add_error(f"product_{index}", _("Which product?"))
+            elif product:
+                items.append((product, quantity))
+        if not items and not self.errors:
+            raise forms.ValidationError(_("Add at least one product."))
+        data["items"] = items
+        return data
+
+
+class ReturnForm(forms.Form):
+    line = forms.IntegerField(widget=forms.HiddenInput)
+    quantity = forms.IntegerField(label=_("Quantity"), min_value=1, max_value=1000)
+    reason = forms.CharField(label=_("Reason"), max_length=200)
+    restock = forms.BooleanField(label=_("Back on the shelf"), required=False, initial=True)

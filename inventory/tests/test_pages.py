@@ -1,0 +1,74 @@
+"""Portal shop pages and the front-desk till."""
+
+import pytest
+
+from inventory.models import Order, Stock
+from inventory.tests.factories import FlashSaleFactory, ProductFactory
+
+
+@pytest.fixture
+def sale(stocked, branch):
+    return FlashSaleFactory(product=stocked, branch=branch, quantity=5, per_member_limit=2)
+
+
+def test_catalogue_lists_products_and_sales_with_bounded_queries(
+    client_for, member, stocked, sale, gym, django_assert_max_num_queries
+):
+    for _ in range(5):
+        ProductFactory(category=stocked.category)
+    client = client_for(member.user)
+    with django_assert_max_num_queries(15):
+        response = client.get("/shop/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert stocked.name in body and sale.title in body and "20 in stock" in body
+
+
+def test_add_to_cart_and_order_for_pickup(client_for, member, stocked, branch, in_gym):
+    client = client_for(member.user)
+    client.post("/shop/", {"product": stocked.pk, "quantity": 2})
+    response = client.post("/shop/cart/", {"action": "order", "branch": branch.pk})
+    order = Order.objects.get(member=member)
+    assert response.status_code == 302 and response.url == f"/shop/orders/{order.pk}/"
+    assert Stock.objects.get(product=stocked, branch=branch).reserved == 2
+    assert client.get(response.url).status_code == 200
+
+
+def test_flash_sale_page_buys_and_shows_errors_beside_the_field(client_for, member, sale, in_gym):
+    client = client_for(member.user)
+    page = client.get(f"/shop/sales/{sale.pk}/")
+    assert page.status_code == 200 and b"5 left" in page.content
+    bad = client.post(f"/shop/sales/{sale.pk}/", {"quantity": 5})
+    assert bad.status_code == 200 and b"quantity" in bad.content
+    good = client.post(f"/shop/sales/{sale.pk}/", {"quantity": 1})
+    assert good.status_code == 302
+    type(sale).objects.filter(pk=sale.pk).update(remaining=0)
+    assert b"Sold out" in client.get(f"/shop/sales/{sale.pk}/").content
+
+
+def test_till_is_for_staff_and_records_a_walk_in_sale(
+    client_for, front_desk, member, stocked, branch, in_gym
+):
+    assert client_for(member.user).get("/shop/pos/").status_code == 404
+    client = client_for(front_desk)
+    assert client.get("/shop/pos/").status_code == 200
+    response = client.post(
+        "/shop/pos/",
+        {
+            "branch": branch.pk,
+            "payment": "paid_now",
+            "provider": "manual",
+            "product_0": stocked.pk,
+            "quantity_0": 2,
+            "customer_name": "Visitor",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert Stock.objects.get(product=stocked, branch=branch).on_hand == 18
+    receipt = client.get(response.url)
+    assert b"Visitor" in receipt.content
+    refused = client.post(
+        "/shop/pos/",
+        {"branch": branch.pk, "payment": "paid_now", "product_0": stocked.pk, "quantity_0": 99},
+    )
+    assert refused.status_code == 200 and b"Not enough" in refused.content
