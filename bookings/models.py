@@ -189,7 +189,17 @@ class TrainerAvailability(TenantModel):
         "accounts.TrainerProfile", on_delete=models.CASCADE, related_name="availability"
     )
     branch = models.ForeignKey("accounts.Branch", on_delete=models.CASCADE, related_name="+")
-    weekday = models.PositiveSmallIntegerField(_("weekday"), validators=[MaxValueValidator(6)])
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, _("Monday")
+        TUESDAY = 1, _("Tuesday")
+        WEDNESDAY = 2, _("Wednesday")
+        THURSDAY = 3, _("Thursday")
+        FRIDAY = 4, _("Friday")
+        SATURDAY = 5, _("Saturday")
+        SUNDAY = 6, _("Sunday")
+
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
     start_time = models.TimeField(_("from"))
     end_time = models.TimeField(_("until"))
     valid_from = models.DateField(_("valid from"), null=True, blank=True)

@@ -292,3 +292,36 @@ def prefetch_active_bookings() -> Prefetch:
         queryset=Booking.objects.filter(status__in=Booking.ACTIVE).select_related("member"),
         to_attr="active_bookings_list",
     )
+
+
+def rules_summary(*, session: ClassSession, policy: BookingPolicy) -> list[str]:
+    """The rules that apply to booking this session, in words, for the confirmation."""
+    tz = ZoneInfo(session.branch.timezone)
+    window = booking_window(session=session, policy=policy)
+    free_until = window.cancel_free_until.astimezone(tz)
+    penalty = {
+        BookingPolicy.Penalty.FORFEIT: _("your class credit is forfeited"),
+        BookingPolicy.Penalty.FEE: _(
+            "your class credit is forfeited and a fee of %(fee)s %(cur)s is charged"
+        )
+        % {"fee": policy.late_cancel_fee, "cur": policy.currency},
+        BookingPolicy.Penalty.NONE: _("there is no penalty"),
+    }[policy.late_cancel_penalty]
+    rules = [
+        _("Free cancellation until %(when)s; after that %(penalty)s.")
+        % {"when": free_until.strftime("%a %d %b %H:%M"), "penalty": penalty},
+    ]
+    if policy.no_show_penalty == BookingPolicy.Penalty.FEE:
+        rules.append(
+            _("Not turning up costs a fee of %(fee)s %(cur)s.")
+            % {"fee": policy.no_show_fee, "cur": policy.currency}
+        )
+    if policy.waitlist_enabled:
+        rules.append(
+            _(
+                "If the class is full you join the waitlist (it holds one credit, returned if "
+                "you leave or are not moved in). You are moved in automatically until %(when)s."
+            )
+            % {"when": window.promotion_until.astimezone(tz).strftime("%a %d %b %H:%M")}
+        )
+    return rules

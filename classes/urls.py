@@ -1,3 +1,14 @@
+from django.urls import path
+
+from classes import views
+
 app_name = "classes"
 
-urlpatterns = []
+urlpatterns = [
+    path("", views.schedule, name="schedule"),
+    path("<int:pk>/", views.session_detail, name="session"),
+    path("<int:pk>/book/", views.book, name="book"),
+    path("trainer/", views.trainer_schedule, name="trainer_schedule"),
+    path("trainer/<int:pk>/", views.trainer_roster, name="trainer_roster"),
+    path("trainer/<int:pk>/mark/<int:booking_id>/", views.trainer_mark, name="trainer_mark"),
+]

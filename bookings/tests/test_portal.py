@@ -1,0 +1,206 @@
+"""Member and trainer pages: schedule, one-click book/cancel, my bookings, calendar, PT."""
+
+from datetime import time, timedelta
+
+import pytest
+from django.utils import timezone
+
+from accounts.tenancy import tenant_scope
+from accounts.tests.factories import TrainerProfileFactory
+from bookings import services
+from bookings.models import Booking, CalendarFeed, TrainerAvailability
+from bookings.tests.factories import AppointmentServiceFactory, TrainerAvailabilityFactory
+from classes.tests.factories import ClassTypeFactory, RoomFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def me(make_member):
+    return make_member()
+
+
+def test_schedule_shows_places_waitlist_and_my_status(
+    gym, client_for, me, session_factory, make_member, trainer
+):
+    # given a full class I wait for and an open one
+    full = session_factory(capacity=1, trainer=trainer)
+    open_ = session_factory(capacity=5)
+    with tenant_scope(gym):
+        services.booking_create(session=full, member=make_member(), actor=None)
+        services.booking_create(session=full, member=me, actor=None)
+    # when
+    page = client_for(me.user).get("/classes/", {"week": full.starts_at.date().isoformat()})
+    # then
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "0 places left" in html and "1 waiting" in html
+    assert "number 1 on the waitlist" in html and "Leave waitlist" in html
+    assert "5 places left" in html and f"/classes/{open_.pk}/book/" in html
+    assert "Free cancellation until" in html
+
+
+def test_schedule_filters(gym, client_for, me, session_factory, trainer):
+    yoga = ClassTypeFactory(organisation=gym, name="Sunrise Yoga")
+    session_factory(class_type=yoga, trainer=trainer)
+    session_factory(class_type=ClassTypeFactory(organisation=gym, name="Power Spin"))
+    client = client_for(me.user)
+    week = (timezone.now() + timedelta(days=2)).date().isoformat()
+    html = client.get("/classes/", {"week": week, "trainer": trainer.pk}).content.decode()
+    assert ">Sunrise Yoga</a>" in html and ">Power Spin</a>" not in html
+    html = client.get("/classes/", {"week": week, "class_type": yoga.pk}).content.decode()
+    assert ">Power Spin</a>" not in html
+
+
+def test_schedule_query_count_is_bounded(
+    gym, branch, client_for, me, session_factory, make_member, django_assert_max_num_queries
+):
+    # given a week with 40 classes, each with bookings, some mine
+    room = RoomFactory(organisation=gym, branch=branch)
+    start = timezone.now() + timedelta(hours=2)
+    others = [make_member() for _ in range(2)]
+    with tenant_scope(gym):
+        for i in range(40):
+            session = session_factory(
+                starts_at=start + timedelta(hours=i % 90), room=room, capacity=2
+            )
+            for person in others if i % 2 else [me, *others]:
+                services.booking_create(session=session, member=person, actor=None)
+    client = client_for(me.user)
+    client.get("/classes/")  # warm up sessions/allauth caches
+    with django_assert_max_num_queries(20):
+        page = client.get("/classes/", {"week": start.date().isoformat()})
+    assert page.status_code == 200
+
+
+def test_one_click_book_and_cancel(gym, client_for, me, session_factory):
+    session = session_factory()
+    client = client_for(me.user)
+    response = client.post(f"/classes/{session.pk}/book/", {"next": "/classes/"}, follow=True)
+    assert "Booked for" in response.content.decode()
+    with tenant_scope(gym):
+        booking = Booking.objects.get(member=me)
+    assert booking.status == "booked"
+    response = client.post(f"/bookings/{booking.pk}/cancel/", follow=True)
+    assert "Cancelled" in response.content.decode()
+    with tenant_scope(gym):
+        booking.refresh_from_db()
+    assert booking.status == "cancelled"
+
+
+def test_booking_refusal_is_shown_not_a_500(gym, client_for, me, session_factory):
+    session = session_factory(starts_at=timezone.now() + timedelta(days=30))
+    response = client_for(me.user).post(f"/classes/{session.pk}/book/", follow=True)
+    assert response.status_code == 200
+    assert "Booking opens" in response.content.decode()
+
+
+def test_book_for_household_from_the_session_page(
+    gym, client_for, me, session_factory, make_member
+):
+    child = make_member(payer=me, first_name="Robin", last_name="Kid")
+    session = session_factory()
+    client = client_for(me.user)
+    page = client.get(f"/classes/{session.pk}/").content.decode()
+    assert "Robin Kid" in page and "Free cancellation until" in page
+    client.post(f"/classes/{session.pk}/book/", {"member": child.pk})
+    with tenant_scope(gym):
+        assert Booking.objects.get(session=session).member == child
+    # someone outside the household cannot be chosen: falls back to me
+    stranger = make_member()
+    client.post(f"/classes/{session.pk}/book/", {"member": stranger.pk})
+    with tenant_scope(gym):
+        assert not Booking.objects.filter(member=stranger).exists()
+
+
+def test_cannot_cancel_someone_elses_booking(gym, client_for, me, session_factory, make_member):
+    with tenant_scope(gym):
+        theirs = services.booking_create(
+            session=session_factory(), member=make_member(), actor=None
+        )
+    assert client_for(me.user).post(f"/bookings/{theirs.pk}/cancel/").status_code == 404
+
+
+def test_my_bookings_and_calendar_feed(gym, client_for, me, session_factory):
+    upcoming = session_factory()
+    with tenant_scope(gym):
+        services.booking_create(session=upcoming, member=me, actor=None)
+    client = client_for(me.user)
+    page = client.get("/bookings/").content.decode()
+    assert upcoming.class_type.name in page
+    with tenant_scope(gym):
+        token = CalendarFeed.objects.get(member=me).token
+    client.logout()
+    feed = client.get(f"/bookings/calendar/{token}.ics")
+    assert feed.status_code == 200 and feed["Content-Type"].startswith("text/calendar")
+    body = feed.content.decode()
+    assert "BEGIN:VEVENT" in body and upcoming.class_type.name in body
+    assert client.get("/bookings/calendar/not-a-token.ics").status_code == 404
+
+
+def test_pt_booking_page(gym, branch, client_for, me):
+    trainer = TrainerProfileFactory(organisation=gym)
+    day = timezone.localdate() + timedelta(days=2)
+    TrainerAvailabilityFactory(
+        organisation=gym,
+        branch=branch,
+        trainer=trainer,
+        weekday=day.weekday(),
+        start_time=time(9, 0),
+        end_time=time(11, 0),
+    )
+    service = AppointmentServiceFactory(organisation=gym)
+    client = client_for(me.user)
+    query = {
+        "service": service.pk,
+        "trainer": trainer.pk,
+        "branch": branch.pk,
+        "date": day.isoformat(),
+    }
+    page = client.get("/bookings/appointments/", query).content.decode()
+    assert "Book 09:00" in page and "Book 10:00" in page
+    from classes.services import local_datetime
+
+    slot = local_datetime(day, time(9, 0), branch.timezone)
+    response = client.post(
+        "/bookings/appointments/", {**query, "starts_at": slot.isoformat()}, follow=True
+    )
+    assert "Booked." in response.content.decode()
+
+
+def test_trainer_roster_and_marking(gym, client_for, trainer, session_factory, make_member):
+    session = session_factory(trainer=trainer, starts_at=timezone.now() + timedelta(minutes=5))
+    with tenant_scope(gym):
+        booking = services.booking_create(
+            session=session,
+            member=make_member(first_name="Ada", last_name="L", goals="Run 10k"),
+            actor=None,
+        )
+    client = client_for(trainer.user)
+    assert "Roster" in client.get("/classes/trainer/").content.decode()
+    roster = client.get(f"/classes/trainer/{session.pk}/").content.decode()
+    assert "Ada L" in roster and "Run 10k" in roster
+    client.post(f"/classes/trainer/{session.pk}/mark/{booking.pk}/", {"action": "attended"})
+    with tenant_scope(gym):
+        booking.refresh_from_db()
+    assert booking.status == "attended"
+
+
+def test_trainer_cannot_open_someone_elses_roster(gym, client_for, trainer, session_factory):
+    other = session_factory(trainer=TrainerProfileFactory(organisation=gym))
+    assert client_for(trainer.user).get(f"/classes/trainer/{other.pk}/").status_code == 404
+
+
+def test_trainer_sets_availability(gym, branch, client_for, trainer):
+    client = client_for(trainer.user)
+    bad = client.post(
+        "/bookings/trainer/availability/",
+        {"branch": branch.pk, "weekday": 1, "start_time": "12:00", "end_time": "09:00"},
+    )
+    assert "must end after it starts" in bad.content.decode()
+    client.post(
+        "/bookings/trainer/availability/",
+        {"branch": branch.pk, "weekday": 1, "start_time": "09:00", "end_time": "12:00"},
+    )
+    with tenant_scope(gym):
+        assert TrainerAvailability.objects.filter(trainer=trainer, weekday=1).count() == 1

@@ -1,0 +1,239 @@
+"""Member booking pages, the iCalendar feed, PT booking and trainer availability."""
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.selectors import household_members, member_for_user, trainer_for_user
+from bookings import selectors, services
+from bookings.availability import available_slots
+from bookings.calendar import member_calendar
+from bookings.forms import AvailabilityForm, SlotSearchForm
+from bookings.models import Appointment, Booking, CalendarFeed, TrainerAvailability
+from gymsite.errors import ServiceError
+
+
+def _member(request):
+    if getattr(request, "organisation", None) is None:
+        raise Http404(_("No gym is served at this address."))
+    return member_for_user(user=request.user)
+
+
+def _back(request, default: str):
+    target = request.POST.get("next")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect(default)
+
+
+@login_required
+def my_bookings(request):
+    """Upcoming and past bookings for me and my household."""
+    member = _member(request)
+    if member is None:
+        return redirect("portal:join")
+    household = household_members(member=member)
+    upcoming = list(
+        selectors.member_bookings(members=household, upcoming=True).exclude(
+            status=Booking.Status.CANCELLED
+        )[:100]
+    )
+    past = list(selectors.member_bookings(members=household, upcoming=False)[:50])
+    positions = selectors.waitlist_positions(upcoming)
+    for booking in upcoming:
+        booking.position = positions.get(booking.pk)
+    feed = services.calendar_feed_for(member=member)
+    return render(
+        request,
+        "bookings/my_bookings.html",
+        {
+            "upcoming": upcoming,
+            "past": past,
+            "feed_url": request.build_absolute_uri(
+                reverse("bookings:calendar", kwargs={"token": feed.token})
+            ),
+        },
+    )
+
+
+@login_required
+@require_POST
+def cancel(request, pk):
+    member = _member(request)
+    if member is None:
+        return redirect("portal:join")
+    booking = get_object_or_404(
+        Booking.objects.filter(member__in=household_members(member=member)), pk=pk
+    )
+    try:
+        booking = services.booking_cancel(booking=booking.pk, actor=request.user)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        text = {
+            Booking.Status.CANCELLED: _("Cancelled. Any class credit used has been returned."),
+            Booking.Status.LATE_CANCELLED: _(
+                "Cancelled after the free cancellation time: the late-cancellation rule applies."
+            ),
+        }[booking.status]
+        messages.success(request, text)
+    return _back(request, "bookings:mine")
+
+
+@login_required
+@require_POST
+def calendar_reset(request):
+    member = _member(request)
+    if member is None:
+        return redirect("portal:join")
+    services.calendar_feed_for(member=member, reset=True)
+    messages.success(request, _("Your calendar address was changed; the old one stops working."))
+    return redirect("bookings:mine")
+
+
+def calendar(request, token):
+    """The iCalendar feed: a secret address, since calendar apps cannot sign in."""
+    if getattr(request, "organisation", None) is None:
+        raise Http404
+    feed = get_object_or_404(CalendarFeed.objects.select_related("member"), token=token)
+    body = member_calendar(member=feed.member, organisation=request.organisation)
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="bookings.ics"'
+    return response
+
+
+# --- personal training ------------------------------------------------------------------
+
+
+@login_required
+def appointments(request):
+    """Find a free slot with a trainer and book it; my appointments."""
+    member = _member(request)
+    if member is None:
+        return redirect("portal:join")
+    form = SlotSearchForm(request.GET or None)
+    slots = []
+    if form.is_valid():
+        data = form.cleaned_data
+        slots = available_slots(
+            service=data["service"],
+            trainer=data["trainer"],
+            branch=data["branch"],
+            day=data["date"],
+        )
+    if request.method == "POST":
+        book_form = SlotSearchForm(request.POST)
+        if book_form.is_valid():
+            data = book_form.cleaned_data
+            try:
+                from datetime import datetime
+
+                starts_at = datetime.fromisoformat(request.POST.get("starts_at", ""))
+                if starts_at.tzinfo is None:
+                    raise ValueError
+            except ValueError:
+                messages.error(request, _("Pick one of the times offered."))
+            else:
+                try:
+                    services.appointment_book(
+                        service=data["service"],
+                        trainer=data["trainer"],
+                        branch=data["branch"],
+                        member=member,
+                        starts_at=starts_at,
+                        actor=request.user,
+                    )
+                except ServiceError as exc:
+                    messages.error(request, exc.message)
+                else:
+                    messages.success(request, _("Booked. We have emailed you the details."))
+                    return redirect("bookings:appointments")
+    mine = selectors.member_appointments(members=household_members(member=member)).filter(
+        starts_at__gte=timezone.now() - timedelta(days=30)
+    )[:50]
+    return render(
+        request,
+        "bookings/appointments.html",
+        {"form": form, "slots": slots, "appointments": mine, "now": timezone.now()},
+    )
+
+
+@login_required
+@require_POST
+def appointment_cancel(request, pk):
+    member = _member(request)
+    if member is None:
+        return redirect("portal:join")
+    appointment = get_object_or_404(
+        Appointment.objects.filter(member__in=household_members(member=member)), pk=pk
+    )
+    try:
+        services.appointment_cancel(appointment=appointment, actor=request.user)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Appointment cancelled."))
+    return redirect("bookings:appointments")
+
+
+# --- trainer portal ---------------------------------------------------------------------
+
+
+def _trainer(request):
+    if getattr(request, "organisation", None) is None:
+        raise Http404(_("No gym is served at this address."))
+    trainer = trainer_for_user(user=request.user)
+    if trainer is None:
+        raise Http404(_("You are not a trainer at this gym."))
+    return trainer
+
+
+@login_required
+def trainer_availability(request):
+    trainer = _trainer(request)
+    form = AvailabilityForm(request.POST or None, trainer=trainer)
+    if request.method == "POST" and form.is_valid():
+        window = form.save(commit=False)
+        window.trainer = trainer
+        window.save()
+        messages.success(request, _("Availability added."))
+        return redirect("bookings:trainer_availability")
+    windows = TrainerAvailability.objects.filter(trainer=trainer).select_related("branch")
+    return render(
+        request,
+        "bookings/trainer_availability.html",
+        {"form": form, "windows": windows, "trainer": trainer},
+    )
+
+
+@login_required
+@require_POST
+def trainer_availability_delete(request, pk):
+    trainer = _trainer(request)
+    get_object_or_404(TrainerAvailability, pk=pk, trainer=trainer).delete()
+    messages.success(request, _("Availability removed."))
+    return redirect("bookings:trainer_availability")
+
+
+@login_required
+@require_POST
+def trainer_appointment_mark(request, pk):
+    trainer = _trainer(request)
+    appointment = get_object_or_404(Appointment, pk=pk, trainer=trainer)
+    try:
+        services.appointment_mark(
+            appointment=appointment,
+            attended=request.POST.get("action") == "attended",
+            actor=request.user,
+        )
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    return redirect("classes:trainer_schedule")

@@ -1,0 +1,267 @@
+"""Member schedule and trainer class pages. Thin: parse, call a selector or service, render."""
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.selectors import household_members, member_for_user, trainer_for_user
+from bookings import selectors as booking_selectors
+from bookings import services as booking_services
+from bookings.models import Booking
+from classes.forms import BookForForm, ScheduleFilterForm
+from classes.models import ClassSession
+from gymsite.errors import ServiceError
+
+
+def _member_or_redirect(request):
+    if getattr(request, "organisation", None) is None:
+        raise Http404(_("No gym is served at this address."))
+    return member_for_user(user=request.user)
+
+
+def _in_time_of_day(local: datetime, part: str) -> bool:
+    if part == "morning":
+        return local.hour < 12
+    if part == "afternoon":
+        return 12 <= local.hour < 17
+    if part == "evening":
+        return local.hour >= 17
+    return True
+
+
+def _back(request, default: str):
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect(default)
+
+
+def _week_query(request, day) -> str:
+    query = request.GET.copy()
+    query["week"] = day.isoformat()
+    return query.urlencode()
+
+
+@login_required
+def schedule(request):
+    """A week of classes with places left, waitlist length and my status, filterable."""
+    member = _member_or_redirect(request)
+    if member is None:
+        return redirect("portal:join")
+    form = ScheduleFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    tz = ZoneInfo(request.organisation.default_timezone)
+    today = timezone.now().astimezone(tz).date()
+    first_day = filters.get("week") or today
+    first_day -= timedelta(days=first_day.weekday())
+    start = datetime.combine(first_day, datetime.min.time(), tzinfo=tz)
+    sessions = list(
+        booking_selectors.sessions_for_schedule(
+            start=start,
+            end=start + timedelta(days=7),
+            branch_id=filters["branch"].pk if filters.get("branch") else None,
+            class_type_id=filters["class_type"].pk if filters.get("class_type") else None,
+            trainer_id=filters["trainer"].pk if filters.get("trainer") else None,
+        )
+    )
+    household = list(household_members(member=member))
+    mine = booking_selectors.member_bookings_by_session(
+        members=household, session_ids=[s.pk for s in sessions]
+    )
+    positions = booking_selectors.waitlist_positions(list(mine.values()))
+    policies = booking_selectors.policies_by_class_type({s.class_type_id for s in sessions})
+    now = timezone.now()
+    days: dict = {}
+    for session in sessions:
+        local = session.starts_at.astimezone(ZoneInfo(session.branch.timezone))
+        if not _in_time_of_day(local, filters.get("time_of_day") or ""):
+            continue
+        policy = policies[session.class_type_id]
+        window = booking_selectors.booking_window(session=session, policy=policy)
+        booking = mine.get(session.pk)
+        days.setdefault(local.date(), []).append(
+            {
+                "session": session,
+                "local_start": local,
+                "local_end": session.ends_at.astimezone(ZoneInfo(session.branch.timezone)),
+                "booking": booking,
+                "position": positions.get(booking.pk) if booking else None,
+                "bookable": session.status == ClassSession.Status.SCHEDULED
+                and window.opens_at <= now <= window.closes_at,
+                "opens_at": window.opens_at.astimezone(ZoneInfo(session.branch.timezone)),
+                "cancel_free_until": window.cancel_free_until.astimezone(
+                    ZoneInfo(session.branch.timezone)
+                ),
+                "policy": policy,
+            }
+        )
+    return render(
+        request,
+        "classes/schedule.html",
+        {
+            "form": form,
+            "days": sorted(days.items()),
+            "week_start": first_day,
+            "previous_week_query": _week_query(request, first_day - timedelta(days=7)),
+            "next_week_query": _week_query(request, first_day + timedelta(days=7)),
+            "household": household,
+            "now": now,
+        },
+    )
+
+
+@login_required
+def session_detail(request, pk):
+    """One class: details, the rules that apply, and the book / cancel buttons."""
+    member = _member_or_redirect(request)
+    if member is None:
+        return redirect("portal:join")
+    session = get_object_or_404(
+        ClassSession.objects.select_related("branch", "class_type", "trainer", "room"), pk=pk
+    )
+    household = list(household_members(member=member))
+    bookings = list(
+        Booking.objects.filter(
+            session=session, member__in=household, status__in=Booking.ACTIVE
+        ).select_related("member")
+    )
+    positions = booking_selectors.waitlist_positions(bookings)
+    for booking in bookings:
+        booking.position = positions.get(booking.pk)
+    policy = booking_selectors.policy_for(class_type_id=session.class_type_id)
+    return render(
+        request,
+        "classes/session_detail.html",
+        {
+            "session": session,
+            "local_start": booking_selectors.session_local_start(session),
+            "bookings": bookings,
+            "rules": booking_selectors.rules_summary(session=session, policy=policy),
+            "book_form": BookForForm(household=household, initial={"member": member.pk}),
+            "full": session.booked_count >= session.capacity,
+        },
+    )
+
+
+@login_required
+@require_POST
+def book(request, pk):
+    member = _member_or_redirect(request)
+    if member is None:
+        return redirect("portal:join")
+    household = list(household_members(member=member))
+    form = BookForForm(request.POST or {"member": member.pk}, household=household)
+    if not form.is_valid():
+        form = BookForForm({"member": member.pk}, household=household)
+        form.is_valid()
+    chosen = next(m for m in household if m.pk == form.cleaned_data["member"])
+    session = get_object_or_404(ClassSession.objects.select_related("branch"), pk=pk)
+    try:
+        booking = booking_services.booking_create(
+            session=session.pk, member=chosen, actor=request.user
+        )
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        policy = booking_selectors.policy_for(class_type_id=session.class_type_id)
+        rules = " ".join(booking_selectors.rules_summary(session=session, policy=policy)[:1])
+        if booking.status == Booking.Status.BOOKED:
+            messages.success(
+                request,
+                _("Booked for %(name)s. %(rules)s") % {"name": chosen.first_name, "rules": rules},
+            )
+        else:
+            position = booking_selectors.waitlist_position(booking=booking)
+            messages.success(
+                request,
+                _(
+                    "The class is full: %(name)s is number %(n)s on the waitlist. "
+                    "You will be moved in automatically if a place frees up."
+                )
+                % {"name": chosen.first_name, "n": position},
+            )
+    return _back(request, "classes:schedule")
+
+
+# --- trainer portal -------------------------------------------------------------------
+
+
+def _trainer_or_404(request):
+    if getattr(request, "organisation", None) is None:
+        raise Http404(_("No gym is served at this address."))
+    trainer = trainer_for_user(user=request.user)
+    if trainer is None:
+        raise Http404(_("You are not a trainer at this gym."))
+    return trainer
+
+
+@login_required
+def trainer_schedule(request):
+    """My classes and appointments: the last week and the next two."""
+    trainer = _trainer_or_404(request)
+    now = timezone.now()
+    start, end = now - timedelta(days=7), now + timedelta(days=14)
+    return render(
+        request,
+        "classes/trainer_schedule.html",
+        {
+            "trainer": trainer,
+            "sessions": booking_selectors.trainer_sessions(trainer=trainer, start=start, end=end),
+            "appointments": booking_selectors.trainer_appointments(
+                trainer=trainer, start=start, end=end
+            ),
+            "now": now,
+        },
+    )
+
+
+@login_required
+def trainer_roster(request, pk):
+    """Who is coming, with photo and notes; attendance is marked here."""
+    trainer = _trainer_or_404(request)
+    session = get_object_or_404(
+        ClassSession.objects.select_related("branch", "class_type", "room"), pk=pk, trainer=trainer
+    )
+    roster = list(booking_selectors.session_roster(session=session))
+    positions = booking_selectors.waitlist_positions(roster)
+    for booking in roster:
+        booking.position = positions.get(booking.pk)
+    return render(
+        request,
+        "classes/trainer_roster.html",
+        {
+            "trainer": trainer,
+            "session": session,
+            "local_start": booking_selectors.session_local_start(session),
+            "roster": roster,
+        },
+    )
+
+
+@login_required
+@require_POST
+def trainer_mark(request, pk, booking_id):
+    trainer = _trainer_or_404(request)
+    session = get_object_or_404(ClassSession, pk=pk, trainer=trainer)
+    booking = get_object_or_404(Booking, pk=booking_id, session=session)
+    action = request.POST.get("action")
+    try:
+        if action == "attended":
+            booking_services.booking_mark_attended(booking=booking.pk, actor=request.user)
+        elif action == "no_show":
+            booking_services.booking_mark_no_show(booking=booking.pk, actor=request.user)
+        else:
+            raise ServiceError(_("Unknown action."), code="invalid")
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Saved for %(name)s.") % {"name": booking.member.full_name})
+    return redirect("classes:trainer_roster", pk=session.pk)
