@@ -317,7 +317,17 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=5, minute=0),
     },
     "inventory-holds-expire": {"task": "inventory.tasks.holds_expire", "schedule": 60.0},
+    # Classes: keep recurring schedules materialised CLASSES_MATERIALISE_WEEKS ahead.
+    "classes-materialise": {
+        "task": "classes.tasks.classes_materialise_sessions",
+        "schedule": crontab(minute=15),
+    },
+    "bookings-reminders": {"task": "bookings.tasks.bookings_send_reminders", "schedule": 60.0 * 5},
+    # No-shows and closing waitlists after classes end.
+    "bookings-settle": {"task": "bookings.tasks.bookings_settle_finished", "schedule": 60.0 * 5},
 }
+# How many weeks of class sessions exist ahead of today (members can book that far).
+CLASSES_MATERIALISE_WEEKS = env_int("CLASSES_MATERIALISE_WEEKS", 6)
 
 # --- Logging: one JSON object a line -------------------------------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
