@@ -303,7 +303,17 @@ class FlashSaleStateFilter(admin.SimpleListFilter):
 class FlashSaleForm(forms.ModelForm):
     class Meta:
         model = FlashSale
-        fields = "__all__"
+        fields = [
+            "title",
+            "product",
+            "branch",
+            "sale_price",
+            "starts_at",
+            "ends_at",
+            "quantity",
+            "per_member_limit",
+            "hold_minutes",
+        ]
 
     def clean(self):
         data = super().clean()
