@@ -317,7 +317,9 @@ class AccessLog(TenantModel):
             models.Index(fields=["member", "-occurred_at"], name="access_log_member_time"),
             # A branch's day (occupancy, the kiosk, admin by branch).
             models.Index(fields=["branch", "-occurred_at"], name="access_log_branch_time"),
-            # Range scans over time across branches (reports, retention) stay cheap
+            # The organisation's latest attempts (admin list, alerts, reports).
+            models.Index(fields=["organisation", "-occurred_at"], name="access_log_org_time"),
+            # Range scans over time across gyms (retention, archiving) stay cheap
             # at hundreds of millions of rows: rows arrive in time order.
             BrinIndex(fields=["occurred_at"], name="access_log_time_brin"),
         ]

@@ -1,0 +1,45 @@
+// Front desk: scan a member's QR code with the camera where the browser can
+// (BarcodeDetector); otherwise the text box takes a USB reader or typing.
+(function () {
+  var button = document.getElementById("scan-button");
+  var form = document.getElementById("lookup-form");
+  var input = form && form.querySelector("input[name=q]");
+  if (!button || !input || !("BarcodeDetector" in window) || !navigator.mediaDevices) return;
+  button.hidden = false;
+  var box = document.getElementById("scanner");
+  var video = document.getElementById("scanner-video");
+  var status = document.getElementById("scanner-status");
+  var stream = null;
+  function stop() {
+    if (stream) stream.getTracks().forEach(function (t) { t.stop(); });
+    stream = null;
+    box.hidden = true;
+  }
+  button.addEventListener("click", function () {
+    if (stream) { stop(); return; }
+    var detector = new window.BarcodeDetector({ formats: ["qr_code"] });
+    navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } }).then(function (s) {
+      stream = s;
+      video.srcObject = s;
+      box.hidden = false;
+      status.textContent = button.dataset.scanning || "…";
+      video.play();
+      function tick() {
+        if (!stream) return;
+        detector.detect(video).then(function (codes) {
+          if (codes.length) {
+            input.value = codes[0].rawValue;
+            stop();
+            form.submit();
+          } else {
+            requestAnimationFrame(tick);
+          }
+        }).catch(function () { requestAnimationFrame(tick); });
+      }
+      tick();
+    }).catch(function () {
+      status.textContent = button.dataset.unavailable;
+      box.hidden = false;
+    });
+  });
+})();
