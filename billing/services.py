@@ -588,6 +588,60 @@ def payment_record(
     return payment
 
 
+# --- saved payment methods ---------------------------------------------------------
+
+
+@transaction.atomic
+def payment_method_save(
+    *,
+    member: Member,
+    provider: str,
+    method_reference: str,
+    customer_reference: str = "",
+    brand: str = "",
+    last4: str = "",
+    exp_month: int | None = None,
+    exp_year: int | None = None,
+    make_default: bool = True,
+) -> PaymentMethod:
+    """Keep a provider's reference to a payment method (never card data) for a member.
+
+    Saving the same reference again updates it. The default method is the one renewals
+    and dunning charge.
+    """
+    if not method_reference:
+        raise ServiceError(_("A payment method reference is required."), code="required")
+    if last4 and (len(last4) != 4 or not last4.isdigit()):
+        raise ServiceError(_("Invalid card ending."), code="invalid", field="last4")
+    get_provider(member.home_branch.organisation, provider)
+    Member.objects.select_for_update().filter(pk=member.pk).first()
+    if make_default:
+        PaymentMethod.objects.filter(member=member, is_default=True).update(is_default=False)
+    method, _created = PaymentMethod.objects.update_or_create(
+        provider=provider,
+        method_reference=method_reference,
+        defaults={
+            "organisation_id": member.organisation_id,
+            "member": member,
+            "customer_reference": customer_reference,
+            "brand": brand,
+            "last4": last4,
+            "exp_month": exp_month,
+            "exp_year": exp_year,
+            "is_default": make_default,
+            "is_active": True,
+        },
+    )
+    return method
+
+
+@transaction.atomic
+def payment_method_remove(*, method: PaymentMethod) -> PaymentMethod:
+    PaymentMethod.objects.filter(pk=method.pk).update(is_active=False, is_default=False)
+    method.refresh_from_db()
+    return method
+
+
 # --- automatic collection and dunning -----------------------------------------------
 
 

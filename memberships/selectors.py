@@ -75,3 +75,41 @@ def plan_allows_time(*, plan: Plan, local_time: time) -> bool:
     if plan.access_from <= plan.access_until:
         return plan.access_from <= local_time < plan.access_until
     return local_time >= plan.access_from or local_time < plan.access_until
+
+
+# --- portal, admin and API reads ---------------------------------------------------
+
+
+def plans_on_sale(*, branch_id: int | None = None):
+    """Plans a member can buy now (at a branch, if given), with what the page shows."""
+    plans = Plan.objects.filter(status=Plan.Status.ACTIVE).prefetch_related(
+        "branches", "class_categories"
+    )
+    if branch_id is not None:
+        plans = plans.filter(Q(branches__isnull=True) | Q(branches=branch_id)).distinct()
+    return plans.order_by("kind", "price", "name")
+
+
+def member_may_act_for(*, actor: Member | None, member: Member) -> bool:
+    """A member acts for themselves and, as household payer, for their dependants."""
+    if actor is None:
+        return False
+    return member.pk == actor.pk or member.payer_id == actor.pk
+
+
+def household_member_ids(*, member: Member) -> list[int]:
+    return [member.pk, *Member.objects.filter(payer=member).values_list("pk", flat=True)]
+
+
+def memberships_for_household(*, member: Member):
+    """The memberships a member sees in the portal: their own and their dependants'."""
+    return (
+        Membership.objects.filter(member_id__in=household_member_ids(member=member))
+        .select_related("plan", "member", "payer")
+        .prefetch_related("freezes")
+        .order_by("member__first_name", "-start_date", "-pk")
+    )
+
+
+def membership_history(*, membership: Membership):
+    return membership.status_changes.select_related("actor").order_by("-created_at", "-pk")
