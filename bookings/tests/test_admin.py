@@ -1,0 +1,143 @@
+"""Back office: sessions, staff override bookings, promotion, session cancels, series edits."""
+
+from datetime import time, timedelta
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import AuditLog
+from accounts.tenancy import tenant_scope
+from bookings import services
+from bookings.models import Booking
+from bookings.tests.factories import BookingPolicyFactory
+from classes.models import ClassSession
+from classes.tests.factories import ClassScheduleFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/classes/classsession/",
+        "/admin/classes/classsession/?when=full",
+        "/admin/classes/classschedule/",
+        "/admin/classes/classtype/",
+        "/admin/classes/room/",
+        "/admin/bookings/booking/",
+        "/admin/bookings/booking/?list=waitlist",
+        "/admin/bookings/bookingpolicy/",
+        "/admin/bookings/appointment/",
+        "/admin/bookings/traineravailability/",
+        "/admin/bookings/booking/add/",
+        "/admin/classes/classsession/add/",
+    ],
+)
+def test_admin_pages_load(client_for, manager, url, session_factory):
+    session_factory()
+    assert client_for(manager).get(url).status_code == 200
+
+
+def test_session_list_query_count_is_bounded(
+    gym, client_for, manager, session_factory, make_member, django_assert_max_num_queries
+):
+    with tenant_scope(gym):
+        for _ in range(30):
+            services.booking_create(
+                session=session_factory(capacity=3), member=make_member(), actor=None
+            )
+    client = client_for(manager)
+    client.get("/admin/classes/classsession/")
+    with django_assert_max_num_queries(25):
+        assert client.get("/admin/classes/classsession/").status_code == 200
+    with django_assert_max_num_queries(25):
+        assert client.get("/admin/bookings/booking/").status_code == 200
+
+
+def test_staff_override_booking_from_the_admin(gym, branch, client_for, manager, session_factory):
+    from accounts.tests.factories import MemberFactory
+
+    member = MemberFactory(home_branch=branch)  # no membership at all
+    session = session_factory()
+    response = client_for(manager).post(
+        "/admin/bookings/booking/add/",
+        {"session": session.pk, "member": member.pk, "override_reason": "Trial class"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    with tenant_scope(gym):
+        booking = Booking.objects.get(member=member)
+        assert booking.is_override and booking.override_reason == "Trial class"
+        assert booking.booked_by == manager
+        assert AuditLog.objects.filter(action="booking.override").exists()
+
+
+def test_cancel_session_action(gym, client_for, manager, session_factory, make_member):
+    session = session_factory()
+    with tenant_scope(gym):
+        booking = services.booking_create(session=session, member=make_member(), actor=None)
+    client_for(manager).post(
+        "/admin/classes/classsession/",
+        {"action": "cancel_sessions", "_selected_action": [session.pk]},
+    )
+    with tenant_scope(gym):
+        assert ClassSession.objects.get(pk=session.pk).status == "cancelled"
+        assert Booking.objects.get(pk=booking.pk).status == "cancelled"
+
+
+def test_promote_action(gym, client_for, manager, session_factory, make_member):
+    BookingPolicyFactory(organisation=gym, cancellation_cutoff_minutes=0)
+    session = session_factory(capacity=1, starts_at=timezone.now() + timedelta(minutes=20))
+    with tenant_scope(gym):
+        first = services.booking_create(session=session, member=make_member(), actor=None)
+        waiting = services.booking_create(session=session, member=make_member(), actor=None)
+        services.booking_cancel(booking=first, actor=None)  # inside the promotion cut-off
+    client_for(manager).post(
+        "/admin/bookings/booking/", {"action": "promote", "_selected_action": [waiting.pk]}
+    )
+    with tenant_scope(gym):
+        assert Booking.objects.get(pk=waiting.pk).status == "booked"
+
+
+def test_edit_session_capacity_promotes(
+    gym, branch, client_for, manager, session_factory, make_member
+):
+    session = session_factory(capacity=1)
+    with tenant_scope(gym):
+        services.booking_create(session=session, member=make_member(), actor=None)
+        waiting = services.booking_create(session=session, member=make_member(), actor=None)
+    client_for(manager).post(
+        f"/admin/classes/classsession/{session.pk}/change/",
+        {
+            "room": "",
+            "trainer": "",
+            "capacity": 2,
+            "bookings-TOTAL_FORMS": 0,
+            "bookings-INITIAL_FORMS": 0,
+        },
+    )
+    with tenant_scope(gym):
+        assert ClassSession.objects.get(pk=session.pk).capacity == 2
+        assert Booking.objects.get(pk=waiting.pk).status == "booked"
+
+
+def test_edit_series_page(gym, branch, client_for, manager, trainer):
+    schedule = ClassScheduleFactory(organisation=gym, branch=branch, weekdays=[0, 2])
+    with tenant_scope(gym):
+        from classes.services import schedule_materialise
+
+        schedule_materialise(schedule=schedule, weeks=3)
+    client = client_for(manager)
+    url = f"/admin/classes/classschedule/{schedule.pk}/edit-series/"
+    assert client.get(url).status_code == 200
+    from_date = timezone.localdate() + timedelta(days=7)
+    response = client.post(url, {"from_date": from_date.isoformat(), "start_time": "09:30"})
+    assert response.status_code == 302
+    with tenant_scope(gym):
+        later = ClassSession.objects.filter(occurrence_date__gte=from_date, status="scheduled")
+        assert later.exists()
+        from zoneinfo import ZoneInfo
+
+        assert {s.starts_at.astimezone(ZoneInfo("Europe/London")).time() for s in later} == {
+            time(9, 30)
+        }

@@ -1,0 +1,317 @@
+from zoneinfo import ZoneInfo
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.postgres.forms import SimpleArrayField
+from django.db.models import F
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from accounts.admin_base import TenantAdmin, TenantTabularInline
+from accounts.models import TrainerProfile
+from bookings.models import Booking
+from classes import services
+from classes.models import (
+    ClassCategory,
+    ClassSchedule,
+    ClassSession,
+    ClassType,
+    Room,
+    ScheduleException,
+)
+from gymsite.errors import ServiceError
+
+
+@admin.register(ClassCategory)
+class ClassCategoryAdmin(TenantAdmin):
+    list_display = ["name", "slug"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(ClassType)
+class ClassTypeAdmin(TenantAdmin):
+    list_display = [
+        "name",
+        "category",
+        "level",
+        "duration_minutes",
+        "default_capacity",
+        "is_active",
+    ]
+    list_filter = ["category", "level", "is_active"]
+    list_select_related = ["category"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # sessions refer to it: retire it instead
+
+
+@admin.register(Room)
+class RoomAdmin(TenantAdmin):
+    list_display = ["name", "branch", "capacity", "is_active"]
+    list_filter = ["branch", "is_active"]
+    list_select_related = ["branch"]
+    search_fields = ["name"]
+
+
+class ScheduleExceptionInline(TenantTabularInline):
+    model = ScheduleException
+    fields = ["date", "reason"]
+
+
+class ScheduleForm(forms.ModelForm):
+    weekdays = SimpleArrayField(
+        forms.IntegerField(min_value=0, max_value=6),
+        help_text=_("Comma-separated: 0 = Monday … 6 = Sunday."),
+    )
+
+    class Meta:
+        model = ClassSchedule
+        fields = [
+            "branch",
+            "class_type",
+            "room",
+            "trainer",
+            "weekdays",
+            "start_time",
+            "duration_minutes",
+            "capacity",
+            "starts_on",
+            "ends_on",
+            "is_active",
+        ]
+
+
+class SeriesEditForm(forms.Form):
+    from_date = forms.DateField(
+        label=_("From (local date)"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    weekdays = SimpleArrayField(forms.IntegerField(min_value=0, max_value=6), required=False)
+    start_time = forms.TimeField(required=False, widget=forms.TimeInput(attrs={"type": "time"}))
+    duration_minutes = forms.IntegerField(min_value=5, required=False)
+    capacity = forms.IntegerField(min_value=1, required=False)
+    trainer = forms.ModelChoiceField(queryset=TrainerProfile.objects.all(), required=False)
+    room = forms.ModelChoiceField(queryset=Room.objects.all(), required=False)
+
+
+@admin.register(ClassSchedule)
+class ClassScheduleAdmin(TenantAdmin):
+    form = ScheduleForm
+    list_display = [
+        "class_type",
+        "branch",
+        "days",
+        "start_time",
+        "trainer",
+        "starts_on",
+        "ends_on",
+        "is_active",
+    ]
+    list_filter = ["branch", "class_type", "is_active"]
+    list_select_related = ["class_type", "branch", "trainer"]
+    autocomplete_fields = ["trainer"]
+    readonly_fields = ["materialised_until", "edit_series_link"]
+    inlines = [ScheduleExceptionInline]
+
+    @admin.display(description=_("Change from a date"))
+    def edit_series_link(self, obj):
+        if obj.pk is None:
+            return "-"
+        url = reverse("admin:classes_classschedule_edit_series", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Change the series from a date on…"))
+
+    actions = ["materialise"]
+
+    @admin.display(description=_("Days"))
+    def days(self, obj):
+        names = [
+            str(_("Mon")),
+            str(_("Tue")),
+            str(_("Wed")),
+            str(_("Thu")),
+            str(_("Fri")),
+            str(_("Sat")),
+            str(_("Sun")),
+        ]
+        return ", ".join(names[d] for d in sorted(obj.weekdays))
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        created = services.schedule_materialise(schedule=form.instance)
+        if created:
+            self.message_user(request, _("%(n)s sessions created.") % {"n": created})
+
+    @admin.action(description=_("Create sessions ahead now"))
+    def materialise(self, request, queryset):
+        total = sum(
+            services.schedule_materialise(schedule=s) for s in queryset.select_related("branch")
+        )
+        self.message_user(request, _("%(n)s sessions created.") % {"n": total}, messages.SUCCESS)
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/edit-series/",
+                self.admin_site.admin_view(self.edit_series),
+                name="classes_classschedule_edit_series",
+            ),
+            *super().get_urls(),
+        ]
+
+    def edit_series(self, request, pk):
+        """Change the series from a date on (earlier sessions are left as they were)."""
+        schedule = get_object_or_404(ClassSchedule.objects.select_related("branch"), pk=pk)
+        if not self.has_change_permission(request, schedule):
+            return redirect("admin:index")
+        form = SeriesEditForm(request.POST or None, initial={"from_date": timezone.localdate()})
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            changes = {
+                k: v for k, v in data.items() if k != "from_date" and v not in (None, "", [])
+            }
+            try:
+                new = services.schedule_update_from(
+                    schedule=schedule, from_date=data["from_date"], actor=request.user, **changes
+                )
+            except ServiceError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                self.message_user(request, _("The series was changed."), messages.SUCCESS)
+                return redirect(reverse("admin:classes_classschedule_change", args=[new.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Change the series from a date"),
+            "schedule": schedule,
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "classes/admin/edit_series.html", context)
+
+
+class RosterInline(TenantTabularInline):
+    model = Booking
+    fields = ["member", "status", "arrival", "is_override", "booked_by", "created_at"]
+    readonly_fields = fields
+    ordering = ["status", "arrival"]
+    can_delete = False
+    show_change_link = True
+    verbose_name_plural = _("Roster and waitlist")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("member", "booked_by")
+
+
+class UpcomingFilter(admin.SimpleListFilter):
+    title = _("when")
+    parameter_name = "when"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("upcoming", _("Upcoming")),
+            ("past", _("Past")),
+            ("full", _("Full, with a waitlist")),
+        ]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        if self.value() == "upcoming":
+            return queryset.filter(starts_at__gte=now)
+        if self.value() == "past":
+            return queryset.filter(starts_at__lt=now)
+        if self.value() == "full":
+            return queryset.filter(booked_count__gte=F("capacity"), waitlist_count__gt=0)
+        return queryset
+
+
+class SessionForm(forms.ModelForm):
+    class Meta:
+        model = ClassSession
+        fields = [
+            "branch",
+            "class_type",
+            "room",
+            "trainer",
+            "starts_at",
+            "ends_at",
+            "occurrence_date",
+            "capacity",
+        ]
+
+
+@admin.register(ClassSession)
+class ClassSessionAdmin(TenantAdmin):
+    form = SessionForm
+    date_hierarchy = "starts_at"
+    list_display = [
+        "local_start",
+        "class_type",
+        "branch",
+        "trainer",
+        "room",
+        "places",
+        "waitlist_count",
+        "status",
+    ]
+    list_filter = [UpcomingFilter, "status", "branch", "class_type", "trainer"]
+    list_select_related = ["class_type", "branch", "trainer", "room"]
+    autocomplete_fields = ["trainer"]
+    search_fields = ["class_type__name", "trainer__display_name"]
+    inlines = [RosterInline]
+    actions = ["cancel_sessions"]
+    ordering = ["starts_at"]
+
+    @admin.display(description=_("Starts (local)"), ordering="starts_at")
+    def local_start(self, obj):
+        return obj.starts_at.astimezone(ZoneInfo(obj.branch.timezone)).strftime("%a %d %b %Y %H:%M")
+
+    @admin.display(description=_("Booked"))
+    def places(self, obj):
+        return f"{obj.booked_count}/{obj.capacity}"
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        # Only trainer, room and capacity change on an existing session, through the service.
+        return ["branch", "class_type", "starts_at", "ends_at", "occurrence_date", "status"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        changes = {}
+        if "trainer" in form.changed_data:
+            changes["trainer"] = form.cleaned_data["trainer"]
+        if "room" in form.changed_data:
+            changes["room"] = form.cleaned_data["room"]
+        if "capacity" in form.changed_data:
+            changes["capacity"] = form.cleaned_data["capacity"]
+        try:
+            services.session_update(session=obj.pk, actor=request.user, **changes)
+        except ServiceError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # cancel instead: bookings carry history
+
+    @admin.action(
+        description=_("Cancel sessions (bookings cancelled, credits returned, members emailed)")
+    )
+    def cancel_sessions(self, request, queryset):
+        done = 0
+        for session_id in queryset.filter(status=ClassSession.Status.SCHEDULED).values_list(
+            "pk", flat=True
+        ):
+            services.session_cancel(
+                session=session_id, actor=request.user, reason=str(_("Cancelled by staff"))
+            )
+            done += 1
+        self.message_user(request, _("%(n)s sessions cancelled.") % {"n": done}, messages.SUCCESS)
