@@ -79,11 +79,9 @@ def _notify(booking: Booking, session: ClassSession, template: str, dedupe: str)
 
 def _charge_fee(*, booking: Booking, session: ClassSession, amount: Decimal, kind: str, actor):
     """Put a late-cancel or no-show fee on the member's next invoice (billing app)."""
+    from billing.services import member_charge_add
+
     if amount <= 0:
-        return Decimal("0")
-    try:
-        from billing.services import member_charge_add
-    except ImportError:  # billing not installed yet: the penalty falls back to forfeiting
         return Decimal("0")
     labels = {"late_cancel": _("Late cancellation"), "no_show": _("No-show")}
     member_charge_add(
@@ -379,6 +377,21 @@ def booking_promote(*, booking: Booking | int, actor: User | None) -> Booking:
     return booking
 
 
+def _waive_no_show_fee(booking: Booking, actor) -> None:
+    """A no-show corrected to attended: take the fee off the account if not billed yet."""
+    from billing.models import PendingCharge
+    from billing.services import member_charge_cancel
+
+    charge = PendingCharge.objects.filter(
+        source_type="bookings.booking.no_show",
+        source_id=str(booking.pk),
+        status=PendingCharge.Status.PENDING,
+    ).first()
+    if charge is not None:
+        member_charge_cancel(charge=charge, actor=actor)
+        booking.fee_charged = Decimal("0")
+
+
 def _mark(booking_id: int, *, to: str, actor, now: datetime) -> Booking:
     booking, session, memberships = _lock_booking_chain(booking_id)
     allowed_from = {
@@ -393,9 +406,11 @@ def _mark(booking_id: int, *, to: str, actor, now: datetime) -> Booking:
         )
     if session.starts_at - timedelta(minutes=30) > now:
         raise ServiceError(_("Attendance is taken once the class starts."), code="too_early")
+    if booking.status == Booking.Status.NO_SHOW and booking.fee_charged > 0:
+        _waive_no_show_fee(booking, actor)
     booking.status = to
     booking.attendance_marked_at = now
-    fields = ["status", "attendance_marked_at"]
+    fields = ["status", "attendance_marked_at", "fee_charged"]
     if to == Booking.Status.NO_SHOW:
         policy = selectors.policy_for(class_type_id=session.class_type_id)
         if policy.no_show_penalty == BookingPolicy.Penalty.NONE:
@@ -409,7 +424,6 @@ def _mark(booking_id: int, *, to: str, actor, now: datetime) -> Booking:
                 kind="no_show",
                 actor=actor,
             )
-            fields.append("fee_charged")
     booking.save(update_fields=fields)
     return booking
 
