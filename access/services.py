@@ -19,6 +19,7 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -28,6 +29,7 @@ from access import selectors
 from access.models import AccessDevice, AccessLog, Credential, Reason, Result
 from accounts.models import Branch, Member, User
 from accounts.services import audit_record
+from accounts.tenancy import tenant_scope
 from gymsite.errors import ServiceError
 from memberships.models import Membership
 from memberships.selectors import membership_deciding
@@ -184,19 +186,46 @@ def _log(**fields) -> AccessLog:
     return AccessLog(**fields)
 
 
-def _mark_attended(*, member: Member, branch: Branch, at: datetime) -> None:
-    """Hook: a check-in marks the member's booking for a class about to start attended.
+def checkin_mark_attended(*, member: Member, branch: Branch, at: datetime) -> list[int]:
+    """A door check-in marks the member's booking for a class about to start attended.
 
-    Calls the bookings app's service when it exists (see docs/access.md).
+    Runs after the check-in has committed, each booking in its own transaction
+    through ``bookings.services.booking_mark_attended`` (which locks membership →
+    session → booking in the architecture's order; doing it inside the check-in's
+    transaction could take two memberships' locks out of order). A booking that
+    cannot be marked (too early, already marked) is left alone: attendance never
+    blocks the door. Returns the bookings marked.
     """
     try:
-        from bookings import services as booking_services
-    except ImportError:
-        return
-    mark = getattr(booking_services, "booking_mark_attended_on_checkin", None)
-    if mark is None:
-        return
-    mark(member=member, branch=branch, at=at)
+        from bookings.models import Booking
+        from bookings.services import booking_mark_attended
+    except ImportError:  # the bookings app is optional for access control
+        return []
+    arrival = timedelta(minutes=selectors.policy_for(branch).class_arrival_minutes)
+    booking_ids = list(
+        Booking.objects.filter(
+            member_id=member.pk,
+            status=Booking.Status.BOOKED,
+            session__branch_id=branch.pk,
+            session__starts_at__lte=at + arrival,
+            session__ends_at__gt=at,
+        ).values_list("pk", flat=True)
+    )
+    marked = []
+    for booking_id in booking_ids:
+        try:
+            with transaction.atomic():
+                booking_mark_attended(booking=booking_id, actor=None, now=at)
+        except ServiceError as exc:
+            logger.info("check-in did not mark booking %s attended: %s", booking_id, exc.code)
+        else:
+            marked.append(booking_id)
+    return marked
+
+
+def _attendance_after_commit(member: Member, branch: Branch, at: datetime) -> None:
+    with tenant_scope(branch.organisation_id):
+        checkin_mark_attended(member=member, branch=branch, at=at)
 
 
 def _record(
@@ -208,18 +237,19 @@ def _record(
             if decision is not None and decision.needs_entry:
                 _charge_entry(log, decision, at=at, branch=branch)
             log.save(force_insert=True)
-            if (
-                log.result == Result.GRANTED
-                and log.direction == AccessLog.Direction.ENTRY
-                and log.member_id is not None
-                and log.source != AccessLog.Source.OFFLINE
-            ):
-                _mark_attended(member=log.member, branch=branch, at=at)
     except IntegrityError:
         if log.request_id is None:
             raise
         original = AccessLog.objects.unscoped().get(device=log.device, request_id=log.request_id)
         return CheckinOutcome(log=original, replayed=True)
+    if (
+        log.result == Result.GRANTED
+        and log.direction == AccessLog.Direction.ENTRY
+        and log.member_id is not None
+        and log.source != AccessLog.Source.OFFLINE
+    ):
+        member = log.member
+        transaction.on_commit(partial(_attendance_after_commit, member, branch, at), robust=True)
     return CheckinOutcome(log=log)
 
 
