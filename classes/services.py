@@ -78,12 +78,19 @@ def schedule_materialise(
     if schedule.materialised_until and schedule.materialised_until >= today:
         start = schedule.materialised_until + timedelta(days=1)
     days = schedule_occurrences(schedule, start=start, end=horizon)
-    created = ClassSession.objects.bulk_create(
-        [_session_for(schedule, day) for day in days], ignore_conflicts=True
+    existing = set(
+        ClassSession.objects.filter(schedule=schedule, occurrence_date__in=days).values_list(
+            "occurrence_date", flat=True
+        )
+    )
+    missing = [day for day in days if day not in existing]
+    # ignore_conflicts: a concurrent run may have inserted the same (schedule, date).
+    ClassSession.objects.bulk_create(
+        [_session_for(schedule, day) for day in missing], ignore_conflicts=True
     )
     ClassSchedule.objects.filter(pk=schedule.pk).update(materialised_until=horizon)
     schedule.materialised_until = horizon
-    return len([s for s in created if s.pk is not None]) if created else 0
+    return len(missing)
 
 
 def schedules_materialise_all(*, weeks: int | None = None) -> int:
