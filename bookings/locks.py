@@ -34,7 +34,7 @@ def lock_session(session_id: int) -> ClassSession:
     """The session row, locked: whoever holds it decides who gets its places."""
     return (
         ClassSession.objects.select_for_update(of=("self",))
-        .select_related("branch", "class_type")
+        .select_related("branch", "class_type", "trainer")
         .get(pk=session_id)
     )
 

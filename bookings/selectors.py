@@ -109,6 +109,7 @@ def member_eligible_membership(
     session: ClassSession,
     exclude_booking_id: int | None = None,
     require_credit: bool = True,
+    include_weekly_limit: bool = True,
 ) -> Membership:
     """The membership a member books this session on, or ``NotEligible`` saying why not.
 
@@ -149,25 +150,37 @@ def member_eligible_membership(
         raise NotEligible(_("You have no class credits left."), "no_credits")
     if membership.entries_remaining is not None and membership.entries_remaining <= 0:
         raise NotEligible(_("You have no entries left on your ticket."), "no_entries_left")
-    if plan.weekly_attendance_limit is not None:
-        week_start, week_end = _local_week_bounds(session)
-        used = (
-            Booking.objects.filter(
-                member=member,
-                status__in=WEEKLY_LIMIT_STATUSES,
-                session__starts_at__gte=week_start,
-                session__starts_at__lt=week_end,
-            )
-            .exclude(pk=exclude_booking_id)
-            .count()
+    if include_weekly_limit and plan.weekly_attendance_limit is not None:
+        check_weekly_limit(
+            member=member,
+            session=session,
+            limit=plan.weekly_attendance_limit,
+            exclude_booking_id=exclude_booking_id,
         )
-        if used >= plan.weekly_attendance_limit:
-            raise NotEligible(
-                _("You have reached your plan's limit of %(n)s classes a week.")
-                % {"n": plan.weekly_attendance_limit},
-                "weekly_limit",
-            )
     return membership
+
+
+def check_weekly_limit(
+    *, member: Member, session: ClassSession, limit: int, exclude_booking_id: int | None = None
+) -> None:
+    """``NotEligible`` when the member already has ``limit`` classes in the session's
+    local week (Monday to Sunday in the branch's time zone)."""
+    week_start, week_end = _local_week_bounds(session)
+    used = (
+        Booking.objects.filter(
+            member=member,
+            status__in=WEEKLY_LIMIT_STATUSES,
+            session__starts_at__gte=week_start,
+            session__starts_at__lt=week_end,
+        )
+        .exclude(pk=exclude_booking_id)
+        .count()
+    )
+    if used >= limit:
+        raise NotEligible(
+            _("You have reached your plan's limit of %(n)s classes a week.") % {"n": limit},
+            "weekly_limit",
+        )
 
 
 def waitlist_position(*, booking: Booking) -> int | None:

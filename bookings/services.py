@@ -114,7 +114,11 @@ def _check_bookable(session: ClassSession, now: datetime) -> None:
 # --- booking -------------------------------------------------------------------------
 
 
-@transaction.atomic
+class SessionNotFound(ServiceError):
+    status_code = 404
+    default_code = "not_found"
+
+
 def booking_create(
     *,
     session: ClassSession | int,
@@ -129,15 +133,34 @@ def booking_create(
     ``override`` (staff only; the caller checks the permission) skips the booking
     window and membership rules but never the capacity, and is recorded.
     """
-    now = now or timezone.now()
-    session_id = session if isinstance(session, int) else session.pk
+    try:
+        return _booking_create(
+            session_id=session if isinstance(session, int) else session.pk,
+            member=member,
+            actor=actor,
+            override=override,
+            override_reason=override_reason,
+            now=now or timezone.now(),
+        )
+    except IntegrityError as exc:
+        # The database's guards (partial unique index, capacity check): reachable only
+        # if something bypassed the session lock, but never a 500.
+        if "booking_one_active_per_member_and_session" in str(exc):
+            raise Conflict(
+                _("You already have a place in this class."), code="already_booked"
+            ) from None
+        raise Conflict(_("This class is full."), code="session_full") from None
+
+
+@transaction.atomic
+def _booking_create(
+    *, session_id: int, member: Member, actor, override: bool, override_reason: str, now
+) -> Booking:
     preview = (
-        ClassSession.objects.select_related("branch", "class_type", "class_type__category")
-        .filter(pk=session_id)
-        .first()
+        ClassSession.objects.select_related("branch", "class_type").filter(pk=session_id).first()
     )
     if preview is None:
-        raise ServiceError(_("No such class."), code="not_found")
+        raise SessionNotFound(_("No such class."))
     _check_bookable(preview, now)
     policy = selectors.policy_for(class_type_id=preview.class_type_id)
 
@@ -152,20 +175,22 @@ def booking_create(
             )
         if now > window.closes_at:
             raise ServiceError(_("Booking for this class has closed."), code="booking_closed")
-        # Lock the member's membership first (architecture lock order): one member's
-        # concurrent requests queue here, so the weekly limit and credit checks below
-        # see each other's bookings.
         try:
-            membership = selectors.member_eligible_membership(member=member, session=preview)
+            membership = selectors.member_eligible_membership(
+                member=member, session=preview, include_weekly_limit=False
+            )
+            if membership.plan.weekly_attendance_limit is not None:
+                # Lock the membership first (architecture lock order) so one member's
+                # concurrent bookings queue here and the weekly count sees them all.
+                lock_memberships([membership.pk])
+                selectors.check_weekly_limit(
+                    member=member, session=preview, limit=membership.plan.weekly_attendance_limit
+                )
         except selectors.NotEligible as exc:
             raise NotAllowed(exc.message, code=exc.code) from None
-        lock_memberships([membership.pk])
-        try:
-            membership = selectors.member_eligible_membership(member=member, session=preview)
-        except selectors.NotEligible as exc:
-            raise NotAllowed(exc.message, code=exc.code) from None
-        # A waitlist place holds a credit too: a promotion then needs no lock on the
-        # membership, so it can happen under the session lock without deadlocks.
+        # One conditional UPDATE (locks the membership row before the session row). A
+        # waitlist place holds a credit too: promotion then needs no membership lock,
+        # so it can run under the session lock without deadlocks.
         membership_consume_credit(membership=membership)
 
     locked = lock_session(session_id)
@@ -198,14 +223,7 @@ def booking_create(
         override_reason=override_reason if override else "",
         created_at=now,
     )
-    try:
-        with transaction.atomic():
-            booking.save()
-    except IntegrityError:
-        # The partial unique index: only reachable if a caller bypassed the lock.
-        raise Conflict(
-            _("You already have a place in this class."), code="already_booked"
-        ) from None
+    booking.save(force_insert=True)
     ClassSession.objects.filter(pk=session_id).update(arrival_seq=arrival, **counters)
     if override:
         audit_record(

@@ -1,4 +1,3 @@
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
@@ -75,10 +74,7 @@ class ClassSessionBookView(APIView):
         body = BookRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         member = household_member(request, body.validated_data.get("member"))
-        session = get_object_or_404(ClassSession.objects.only("pk"), pk=pk)
-        booking = booking_services.booking_create(
-            session=session.pk, member=member, actor=request.user
-        )
+        booking = booking_services.booking_create(session=pk, member=member, actor=request.user)
         position = 1 if booking.status == booking.Status.WAITLISTED else None
         if position:
             position = booking_selectors.waitlist_position(booking=booking)
