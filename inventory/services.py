@@ -2,12 +2,14 @@
 
 Concurrency (see docs/inventory.md):
 - Counters change only through conditional single-statement updates whose row
-  count says who won (``_stock_hold``, ``_stock_take``, ``_sale_take``,
+  count says who won (``_stock_hold``, ``_stock_take``, ``_hold_stock_and_sale``,
   ``_allowance_take``); CHECK constraints on the tables are the last line of defence.
-- Locks are taken in one order: product stock (by pk) → flash sale → allowance →
-  order. A purchase takes them in that order by its updates; expiry and payment
-  lock the same rows explicitly first, then decide with a conditional update of
-  the order's status, so expiry racing payment has exactly one winner.
+- Locks are taken in one order: a member's flash-sale allowance → product stock
+  (by pk) → flash sale → order (the architecture's "stock → flash sale →
+  reservation", with the per-member row first: see docs/inventory.md). A purchase
+  takes them in that order by its statements; expiry and payment lock the same rows
+  explicitly first, then decide with a conditional update of the order's status, so
+  expiry racing payment has exactly one winner.
 - Nothing leaves the process while a lock is held: emails go to the outbox.
 """
 
@@ -150,18 +152,6 @@ def _stock_take(*, product_id: int, branch_id: int, quantity: int) -> tuple[int,
     return rows[0]
 
 
-def _sale_take(*, sale_id: int, quantity: int, now) -> int:
-    rows = _execute(
-        f"UPDATE {FlashSale._meta.db_table} SET remaining = remaining - %s "  # noqa: S608
-        "WHERE id = %s AND remaining >= %s AND NOT is_cancelled "
-        "AND starts_at <= %s AND ends_at > %s RETURNING remaining",
-        [quantity, sale_id, quantity, now, now],
-    )
-    if not rows:
-        raise _Lost("sold_out")
-    return rows[0][0]
-
-
 def _allowance_take(*, organisation_id: int, sale_id: int, member_id: int, quantity: int, limit):
     """Count units against the member's limit; one upsert, serialised on the member's row."""
     table = FlashSaleAllowance._meta.db_table
@@ -187,9 +177,12 @@ def _movement(
     reserved_delta: int = 0,
     order: Order | None = None,
     actor: User | None = None,
+    actor_id: int | None = None,
     reason: str = "",
     organisation_id: int | None = None,
 ) -> StockMovement:
+    if actor is not None:
+        actor_id = actor.pk if actor.is_authenticated else None
     return StockMovement.objects.create(
         organisation_id=organisation_id or require_scope().organisation_id,
         stock_id=stock_id,
@@ -199,7 +192,7 @@ def _movement(
         on_hand_delta=on_hand_delta,
         reserved_delta=reserved_delta,
         order=order,
-        actor=actor if actor is not None and actor.is_authenticated else None,
+        actor_id=actor_id,
         reason=reason[:255],
     )
 
@@ -595,98 +588,145 @@ def flash_sale_buy(
         _active_branch(branch)
     branch = branch if sale.branch_id is None else sale.branch
     product = sale.product
+    stock_id = (
+        Stock.objects.filter(product_id=sale.product_id, branch_id=branch.pk)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if stock_id is None:
+        raise Conflict(f"Sold out at {branch.name}.", code="sold_out")
 
-    try:
+    def attempt() -> Order:
         return _flash_sale_reserve(
-            sale=sale, product=product, member=member, quantity=quantity, branch=branch, now=now
+            sale=sale,
+            product=product,
+            member=member,
+            quantity=quantity,
+            branch=branch,
+            stock_id=stock_id,
+            now=now,
         )
-    except _Lost:
-        pass
+
+    lost = None
+    # ``sale.remaining`` was read when the request began: if it already said "none
+    # left", skip straight to sweeping expired holds (it decides nothing by itself).
+    if sale.remaining >= quantity:
+        try:
+            return attempt()
+        except _Lost as exc:
+            lost = exc
     # Read-time expiry: holds past their time give their units back before we say no.
     if orders_expire_due(now=now, flash_sale=sale):
         try:
-            return _flash_sale_reserve(
-                sale=sale, product=product, member=member, quantity=quantity, branch=branch, now=now
-            )
-        except _Lost:
-            pass
-    # Say why in the buyer's terms: look once, after the fact (no decision rests on it).
-    held = (
-        FlashSaleAllowance.objects.filter(sale=sale, member=member)
-        .values_list("quantity", flat=True)
-        .first()
-        or 0
-    )
-    if held + quantity > sale.per_member_limit:
+            return attempt()
+        except _Lost as exc:
+            lost = exc
+    if lost is not None and lost.reason == "over_limit":
+        held = (
+            FlashSaleAllowance.objects.filter(sale=sale, member=member)
+            .values_list("quantity", flat=True)
+            .first()
+            or 0
+        )
         raise Conflict(
             f"You already have {held} of the {sale.per_member_limit} allowed per member.",
             code="over_limit",
             field="quantity",
         )
-    sale.refresh_from_db(fields=["remaining", "is_cancelled", "ends_at"])
     if sale.is_cancelled or timezone.now() >= sale.ends_at:
         raise ServiceError("This sale has closed.", code="sale_closed")
     raise Conflict("Sold out.", code="sold_out")
 
 
-@transaction.atomic
 def _flash_sale_reserve(
-    *, sale: FlashSale, product: Product, member: Member, quantity: int, branch: Branch, now
+    *,
+    sale: FlashSale,
+    product: Product,
+    member: Member,
+    quantity: int,
+    branch: Branch,
+    stock_id: int,
+    now,
 ) -> Order:
-    # Lock order: stock → flash sale → allowance → order (inserted).
-    branch_id = branch.pk
-    stock_id, _on_hand, _reserved = _stock_hold(
-        product_id=sale.product_id, branch_id=branch_id, quantity=quantity
-    )
-    _sale_take(sale_id=sale.pk, quantity=quantity, now=now)
-    _allowance_take(
-        organisation_id=sale.organisation_id,
-        sale_id=sale.pk,
-        member_id=member.pk,
-        quantity=quantity,
-        limit=sale.per_member_limit,
-    )
-    rate = _tax_rate(product, branch)
-    priced = _price_line(unit_price=sale.sale_price, quantity=quantity, tax_rate=rate)
-    order = Order.objects.create(
-        organisation_id=sale.organisation_id,
-        number=_new_order_number("FS"),
-        channel=Order.Channel.FLASH_SALE,
-        status=Order.Status.HELD,
-        branch_id=branch_id,
-        member=member,
-        flash_sale=sale,
-        subtotal=priced.subtotal,
-        tax_total=priced.tax_amount,
-        total=priced.total,
-        currency=product.currency,
-        expires_at=now + timedelta(minutes=sale.hold_minutes),
-        created_by=member.user,
-    )
-    OrderLine.objects.create(
-        organisation_id=sale.organisation_id,
-        order=order,
-        product=product,
-        description=f"{product.name} — {sale.title}",
-        quantity=quantity,
-        unit_price=sale.sale_price,
-        tax_rate=rate,
-        subtotal=priced.subtotal,
-        tax_amount=priced.tax_amount,
-        line_total=priced.total,
-    )
-    _movement(
-        stock_id=stock_id,
-        product_id=sale.product_id,
-        branch_id=branch_id,
-        kind=StockMovement.Kind.RESERVED,
-        reserved_delta=quantity,
-        order=order,
-        actor=member.user,
-        reason=f"flash sale {sale.pk} hold",
-        organisation_id=sale.organisation_id,
-    )
+    """One purchase, in one short transaction.
+
+    Lock order (docs/inventory.md): the member's allowance row → stock → flash sale →
+    order. The two rows every buyer queues on (stock and sale) are changed last, in
+    one statement, so each buyer holds them only for that statement and the commit;
+    the inserts before it touch no shared row.
+    """
+    with transaction.atomic():
+        _allowance_take(
+            organisation_id=sale.organisation_id,
+            sale_id=sale.pk,
+            member_id=member.pk,
+            quantity=quantity,
+            limit=sale.per_member_limit,
+        )
+        rate = _tax_rate(product, branch)
+        priced = _price_line(unit_price=sale.sale_price, quantity=quantity, tax_rate=rate)
+        order = Order.objects.create(
+            organisation_id=sale.organisation_id,
+            number=_new_order_number("FS"),
+            channel=Order.Channel.FLASH_SALE,
+            status=Order.Status.HELD,
+            branch_id=branch.pk,
+            member=member,
+            flash_sale=sale,
+            subtotal=priced.subtotal,
+            tax_total=priced.tax_amount,
+            total=priced.total,
+            currency=product.currency,
+            expires_at=now + timedelta(minutes=sale.hold_minutes),
+            created_by_id=member.user_id,
+        )
+        OrderLine.objects.create(
+            organisation_id=sale.organisation_id,
+            order=order,
+            product=product,
+            description=f"{product.name} — {sale.title}",
+            quantity=quantity,
+            unit_price=sale.sale_price,
+            tax_rate=rate,
+            subtotal=priced.subtotal,
+            tax_amount=priced.tax_amount,
+            line_total=priced.total,
+        )
+        _movement(
+            stock_id=stock_id,
+            product_id=sale.product_id,
+            branch_id=branch.pk,
+            kind=StockMovement.Kind.RESERVED,
+            reserved_delta=quantity,
+            order=order,
+            actor_id=member.user_id,
+            reason=f"flash sale {sale.pk} hold",
+            organisation_id=sale.organisation_id,
+        )
+        _hold_stock_and_sale(stock_id=stock_id, sale_id=sale.pk, quantity=quantity, now=now)
     return order
+
+
+def _hold_stock_and_sale(*, stock_id: int, sale_id: int, quantity: int, now) -> None:
+    """Reserve shelf units and take the sale's units in one statement, or neither.
+
+    The sale's update only runs if the stock's matched (``EXISTS (SELECT 1 FROM
+    held)``), so the stock row is locked before the sale row, as everywhere else.
+    A row changed meanwhile is re-checked by PostgreSQL against its newest version
+    (READ COMMITTED re-evaluates the WHERE), which is what makes the counters exact.
+    """
+    rows = _execute(
+        f"WITH held AS (UPDATE {Stock._meta.db_table} SET reserved = reserved + %s "  # noqa: S608
+        "  WHERE id = %s AND on_hand - reserved >= %s RETURNING id), "
+        f"taken AS (UPDATE {FlashSale._meta.db_table} SET remaining = remaining - %s "
+        "  WHERE id = %s AND remaining >= %s AND NOT is_cancelled "
+        "  AND starts_at <= %s AND ends_at > %s AND EXISTS (SELECT 1 FROM held) RETURNING id) "
+        "SELECT (SELECT count(*) FROM held), (SELECT count(*) FROM taken)",
+        [quantity, stock_id, quantity, quantity, sale_id, quantity, now, now],
+    )
+    held, taken = rows[0]
+    if not (held and taken):
+        raise _Lost("sold_out")
 
 
 @transaction.atomic
@@ -701,9 +741,19 @@ def flash_sale_cancel(*, sale: FlashSale, actor: User | None) -> FlashSale:
 # --- holds: expiry and payment --------------------------------------------------------
 
 
-def _lock_for_order(order: Order) -> tuple[list[OrderLine], dict[int, Stock]]:
-    """Lock the order's stock rows (by pk), then its flash sale: the global order."""
+def _lock_for_order(order: Order) -> tuple[list[OrderLine], dict[int, int]]:
+    """Lock what releasing or selling the order will change, in the one lock order:
+    the member's flash-sale allowance → stock rows (by pk) → the flash sale.
+    The order row itself is then decided by a conditional update."""
     lines = list(OrderLine.objects.filter(order_id=order.pk).select_related("product"))
+    if order.flash_sale_id and order.member_id:
+        list(
+            FlashSaleAllowance.objects.filter(
+                sale_id=order.flash_sale_id, member_id=order.member_id
+            )
+            .select_for_update()
+            .values("pk")
+        )
     stock_ids = list(
         Stock.objects.filter(
             branch_id=order.branch_id, product_id__in=[line.product_id for line in lines]
@@ -1514,25 +1564,28 @@ def order_collect(*, order: Order, actor: User) -> Order:
 
 
 def _lock_orders(source_ids: list[str]) -> None:
-    """Billing's lock hook: our rows in our lock order, before billing locks the invoice."""
+    """Billing's lock hook: our rows in our lock order (allowance → stock → sale →
+    order), before billing locks the invoice."""
     order_ids = sorted({int(pk) for pk in source_ids})
-    held = Order.objects.filter(pk__in=order_ids).values_list(
-        "branch_id", "flash_sale_id", "lines__product_id"
-    )
-    branches_products = {(branch, product) for branch, _sale, product in held if product}
-    sale_ids = sorted({sale for _branch, sale, _product in held if sale})
-    stock_filter = Q()
-    for branch_id, product_id in branches_products:
-        stock_filter |= Q(branch_id=branch_id, product_id=product_id)
-    if branches_products:
-        list(Stock.objects.filter(stock_filter).order_by("pk").select_for_update().values("pk"))
-    if sale_ids:
-        list(
-            FlashSale.objects.filter(pk__in=sale_ids)
-            .order_by("pk")
-            .select_for_update()
-            .values("pk")
+    rows = list(
+        Order.objects.filter(pk__in=order_ids).values_list(
+            "branch_id", "flash_sale_id", "member_id", "lines__product_id"
         )
+    )
+    allowance = Q(pk__in=[])
+    for _branch, sale, member, _product in rows:
+        if sale and member:
+            allowance |= Q(sale_id=sale, member_id=member)
+    list(
+        FlashSaleAllowance.objects.filter(allowance).order_by("pk").select_for_update().values("pk")
+    )
+    stock = Q(pk__in=[])
+    for branch, _sale, _member, product in rows:
+        if product:
+            stock |= Q(branch_id=branch, product_id=product)
+    list(Stock.objects.filter(stock).order_by("pk").select_for_update().values("pk"))
+    sale_ids = sorted({sale for _branch, sale, _member, _product in rows if sale})
+    list(FlashSale.objects.filter(pk__in=sale_ids).order_by("pk").select_for_update().values("pk"))
     list(Order.objects.filter(pk__in=order_ids).order_by("pk").select_for_update().values("pk"))
 
 
