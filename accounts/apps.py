@@ -8,6 +8,7 @@ class AccountsConfig(AppConfig):
     default = True
 
     def ready(self):
+        from accounts import signals  # noqa: F401  (clears the host → gym cache)
         from accounts.api import schema  # noqa: F401  (registers the OpenAPI extension)
 
 

@@ -1,4 +1,7 @@
-from accounts.selectors import organisation_for_host, organisation_for_user
+from django.utils.functional import SimpleLazyObject
+
+from accounts.models import Organisation
+from accounts.selectors import organisation_for_user, organisation_id_for_host
 from accounts.tenancy import TenantScope, reset_scope, set_scope
 
 
@@ -14,11 +17,16 @@ class TenantMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        organisation = organisation_for_host(host=request.get_host())
-        if organisation is None:
-            organisation = organisation_for_user(user=request.user)
-        request.organisation = organisation
-        token = set_scope(TenantScope(organisation.pk) if organisation else None)
+        organisation_id = organisation_id_for_host(host=request.get_host())
+        if organisation_id is not None:
+            # The hot paths (door check-ins, API) need only the id: load the row lazily.
+            request.organisation = SimpleLazyObject(
+                lambda: Organisation.objects.get(pk=organisation_id)
+            )
+        else:
+            request.organisation = organisation_for_user(user=request.user)
+            organisation_id = request.organisation.pk if request.organisation else None
+        token = set_scope(TenantScope(organisation_id) if organisation_id else None)
         try:
             return self.get_response(request)
         finally:

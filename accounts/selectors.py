@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db.models import QuerySet
 
 from accounts.models import (
@@ -50,14 +51,33 @@ def user_organisation_ids(*, user: User) -> set[int]:
     return set(staff) | set(members)
 
 
-def organisation_for_host(*, host: str) -> Organisation | None:
-    """The organisation served at this host name, or the only one of a one-gym deployment."""
+HOST_CACHE_SECONDS = 60
+
+
+def organisation_id_for_host(*, host: str) -> int | None:
+    """The organisation served at this host name, or the only one of a one-gym deployment.
+
+    Cached (every request asks, the answer rarely changes); saving or deleting an
+    organisation clears the cache (``accounts.signals``).
+    """
     host = host.split(":")[0].lower()
-    organisation = Organisation.objects.filter(domain=host).first()
-    if organisation is not None:
-        return organisation
-    only = list(Organisation.objects.all()[:2])
-    return only[0] if len(only) == 1 else None
+    key = f"tenant-host:{cache.get_or_set('tenant-host-version', 1)}:{host}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached or None
+    organisation_id = Organisation.objects.filter(domain=host).values_list("pk", flat=True).first()
+    if organisation_id is None:
+        only = list(Organisation.objects.values_list("pk", flat=True)[:2])
+        organisation_id = only[0] if len(only) == 1 else None
+    cache.set(key, organisation_id or 0, HOST_CACHE_SECONDS)
+    return organisation_id
+
+
+def forget_host_cache() -> None:
+    try:
+        cache.incr("tenant-host-version")
+    except ValueError:
+        cache.set("tenant-host-version", 1)
 
 
 def organisation_for_user(*, user: User) -> Organisation | None:

@@ -7,6 +7,7 @@ A new tenant model without a factory fails this test.
 """
 
 from importlib import import_module
+from pathlib import Path
 
 import pytest
 from django.apps import apps
@@ -23,19 +24,19 @@ PROJECT_APPS = ["accounts", "memberships", "billing", "classes", "bookings", "ac
 
 
 def _factories() -> dict:
+    """Every factory in <app>/tests/*factories.py, by model."""
     found = {}
     for app in PROJECT_APPS:
-        try:
-            module = import_module(f"{app}.tests.factories")
-        except ModuleNotFoundError:
-            continue
-        for value in vars(module).values():
-            if (
-                isinstance(value, type)
-                and issubclass(value, DjangoModelFactory)
-                and value._meta.model is not None
-            ):
-                found.setdefault(value._meta.model, value)
+        tests_dir = Path(apps.get_app_config(app).path) / "tests"
+        for path in sorted(tests_dir.glob("*factories.py")):
+            module = import_module(f"{app}.tests.{path.stem}")
+            for value in vars(module).values():
+                if (
+                    isinstance(value, type)
+                    and issubclass(value, DjangoModelFactory)
+                    and value._meta.model is not None
+                ):
+                    found.setdefault(value._meta.model, value)
     return found
 
 
