@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from access import cache as config_cache
 from access import credentials as creds
 from access.models import AccessDevice, AccessLog, AccessPolicy, Credential, Reason, Result
 from accounts.models import Branch, Member, OpeningHours
@@ -152,13 +153,18 @@ def _deny(reason: str, **kwargs) -> Decision:
 
 
 def branch_open_at(*, branch: Branch, local: datetime) -> bool:
-    """Open by its opening hours; a branch with no hours recorded is always open."""
+    """Open by its opening hours; a branch with no hours recorded is always open.
+
+    The hours are kept for a few seconds per worker (``access.cache``)."""
     if not branch.is_active:
         return False
-    rows = list(
-        OpeningHours.objects.filter(branch_id=branch.pk).values_list(
-            "weekday", "opens_at", "closes_at"
-        )
+    rows = config_cache.cached(
+        ("opening_hours", branch.pk),
+        lambda: list(
+            OpeningHours.objects.filter(branch_id=branch.pk).values_list(
+                "weekday", "opens_at", "closes_at"
+            )
+        ),
     )
     if not rows:
         return True
@@ -171,10 +177,15 @@ def plan_branch_allowed(*, plan: Plan, branch: Branch) -> bool:
 
     A device (or front-desk person) is scoped to its own branch, which would hide a
     plan's *other* branches and make "South only" look like "every branch" (an
-    empty list means every branch). The plan's branch list is organisation data.
+    empty list means every branch). The plan's branch list is organisation data,
+    kept for a few seconds per worker (``access.cache``).
     """
-    with tenant_scope(branch.organisation_id):
-        return plan_allows_branch(plan=plan, branch_id=branch.pk)
+
+    def load() -> bool:
+        with tenant_scope(branch.organisation_id):
+            return plan_allows_branch(plan=plan, branch_id=branch.pk)
+
+    return config_cache.cached(("plan_branch", plan.pk, branch.pk), load)
 
 
 def ticket_dates_reason(*, plan: Plan, on: date) -> str | None:
@@ -486,3 +497,28 @@ def allowlist_entries(*, branch: Branch, since: datetime | None, at: datetime) -
             )
         entries.append(entry)
     return entries
+
+
+def sessions_soon(*, branch: Branch, at: datetime) -> list[tuple[int, datetime, datetime]]:
+    """Class sessions at a branch running now or starting in the next hours.
+
+    Cached per worker for a few seconds (``access.cache``): asked on every grant,
+    the same for every member, and empty for most of a day at most doors.
+    """
+    try:
+        from classes.models import ClassSession
+    except ImportError:
+        return []
+
+    def load():
+        with tenant_scope(branch.organisation_id):
+            return list(
+                ClassSession.objects.filter(
+                    branch_id=branch.pk,
+                    starts_at__lte=at + timedelta(hours=2),
+                    ends_at__gt=at - timedelta(minutes=1),
+                ).values_list("pk", "starts_at", "ends_at")
+            )
+
+    window = int(at.timestamp()) // 60
+    return config_cache.cached(("sessions_soon", branch.pk, window), load, ttl=60)

@@ -202,13 +202,16 @@ def checkin_mark_attended(*, member: Member, branch: Branch, at: datetime) -> li
     except ImportError:  # the bookings app is optional for access control
         return []
     arrival = timedelta(minutes=selectors.policy_for(branch).class_arrival_minutes)
+    session_ids = [
+        session_id
+        for session_id, starts_at, ends_at in selectors.sessions_soon(branch=branch, at=at)
+        if starts_at <= at + arrival and ends_at > at
+    ]
+    if not session_ids:
+        return []
     booking_ids = list(
         Booking.objects.filter(
-            member_id=member.pk,
-            status=Booking.Status.BOOKED,
-            session__branch_id=branch.pk,
-            session__starts_at__lte=at + arrival,
-            session__ends_at__gt=at,
+            member_id=member.pk, status=Booking.Status.BOOKED, session_id__in=session_ids
         ).values_list("pk", flat=True)
     )
     marked = []
@@ -233,9 +236,15 @@ def _record(
 ) -> CheckinOutcome:
     """Write one attempt: the log row, and for a limited ticket the entry, atomically."""
     try:
-        with transaction.atomic():
-            if decision is not None and decision.needs_entry:
+        if decision is not None and decision.needs_entry:
+            with transaction.atomic():
                 _charge_entry(log, decision, at=at, branch=branch)
+                log.save(force_insert=True)
+        elif transaction.get_connection().in_atomic_block:
+            with transaction.atomic():  # a savepoint, so a duplicate leaves the caller usable
+                log.save(force_insert=True)
+        else:
+            # One INSERT, committed on its own: no BEGIN/COMMIT round trips.
             log.save(force_insert=True)
     except IntegrityError:
         if log.request_id is None:

@@ -29,3 +29,13 @@ def active_member(branch):
     member = MemberFactory(home_branch=branch, user=UserFactory())
     membership_make(member)
     return member
+
+
+@pytest.fixture(autouse=True)
+def _fresh_config_cache():
+    """Each test sets up its own opening hours and plans: start with nothing cached."""
+    from access import cache
+
+    cache.clear()
+    yield
+    cache.clear()
