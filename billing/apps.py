@@ -9,3 +9,4 @@ class BillingConfig(AppConfig):
     def ready(self):
         # Registers the outbox handlers (refunds at online providers).
         from billing import services  # noqa: F401
+        from billing.stripe import services as _stripe_services  # noqa: F401

@@ -389,3 +389,6 @@ class Refund(TenantModel):
 
     def __str__(self):
         return f"{self.amount} {self.currency} ({self.get_status_display()})"
+
+
+from billing.stripe.models import *  # noqa: E402,F403  (Stripe models)

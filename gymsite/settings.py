@@ -353,6 +353,8 @@ UNFOLD = {
 STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY")
 STRIPE_PUBLISHABLE_KEY = env_str("STRIPE_PUBLISHABLE_KEY")
 STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET")
+# Payment providers beyond the built-in manual and sandbox ones (docs/stripe.md).
+BILLING_PROVIDERS = ("billing.providers.stripe",)
 # Billing: days after a failed automatic charge to try again; after the last, suspended.
 BILLING_DUNNING_RETRY_DAYS = tuple(
     int(d) for d in env_list("BILLING_DUNNING_RETRY_DAYS", "1,3,7") if d.strip()

@@ -134,3 +134,12 @@ class RefundFactory(DjangoModelFactory):
     currency = "GBP"
     reason = "Goodwill"
     status = Refund.Status.SUCCEEDED
+
+
+from billing.tests.stripe_factories import (  # noqa: E402,F401  (Stripe models' factories)
+    StripeAccountFactory,
+    StripeCustomerFactory,
+    StripeEventFactory,
+    StripeObjectStateFactory,
+    StripeReconciliationFactory,
+)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("classes.api.urls")),
     path("", include("bookings.api.urls")),
     path("", include("billing.api.urls")),
+    path("", include("billing.stripe.urls")),
     path("", include("access.api.urls")),
     path("", include("inventory.api.urls")),
 ]
