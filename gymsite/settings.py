@@ -329,6 +329,10 @@ CELERY_BEAT_SCHEDULE = {
 # How many weeks of class sessions exist ahead of today (members can book that far).
 CLASSES_MATERIALISE_WEEKS = env_int("CLASSES_MATERIALISE_WEEKS", 6)
 
+# --- Inventory -------------------------------------------------------------------
+# Flash-sale holds commit without waiting for the WAL flush (docs/inventory.md).
+INVENTORY_HOLD_ASYNC_COMMIT = env_bool("INVENTORY_HOLD_ASYNC_COMMIT", default=True)
+
 # --- Logging: one JSON object a line -------------------------------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 LOGGING = {
@@ -346,7 +350,7 @@ UNFOLD = {
     "SITE_HEADER": "Spotter",
     "SITE_SYMBOL": "fitness_center",
     "SHOW_HISTORY": True,
-    "DASHBOARD_CALLBACK": "accounts.admin_dashboard.dashboard_callback",
+    "DASHBOARD_CALLBACK": "gymsite.dashboard.dashboard_callback",
 }
 
 # --- Payments ------------------------------------------------------------------
