@@ -113,6 +113,14 @@ def _run_handlers(invoice: Invoice, registry: dict[str, _Handler], **kwargs) -> 
         registry[line.source_type].func(invoice=invoice, line=line, **kwargs)
 
 
+def _provider(organisation, name: str):
+    """A provider chosen by a caller: an unknown name is bad input, not a crash."""
+    try:
+        return get_provider(organisation, name)
+    except ProviderError as exc:
+        raise ServiceError(str(exc), code="unknown_provider", field="provider") from None
+
+
 # --- numbering ---------------------------------------------------------------------
 
 
@@ -560,7 +568,7 @@ def payment_record(
         existing = Payment.objects.filter(provider=provider, reference=reference).first()
         if existing is not None and existing.status == Payment.Status.SUCCEEDED:
             return existing
-    get_provider(invoice.branch.organisation, provider)  # unknown names are refused
+    _provider(invoice.branch.organisation, provider)  # unknown names are refused
     invoice = _lock_invoice(invoice.pk, _paid_handlers)
     amount = _validate_payment_amount(invoice, amount)
     now = timezone.now()
@@ -613,7 +621,7 @@ def payment_method_save(
         raise ServiceError(_("A payment method reference is required."), code="required")
     if last4 and (len(last4) != 4 or not last4.isdigit()):
         raise ServiceError(_("Invalid card ending."), code="invalid", field="last4")
-    get_provider(member.home_branch.organisation, provider)
+    _provider(member.home_branch.organisation, provider)
     Member.objects.select_for_update().filter(pk=member.pk).first()
     if make_default:
         PaymentMethod.objects.filter(member=member, is_default=True).update(is_default=False)
@@ -669,7 +677,10 @@ def _collection_start(*, invoice_id: int, now: datetime) -> Payment | None:
         return None
     pending = invoice.payments.filter(status=Payment.Status.PENDING).first()
     if pending is not None:
-        # An earlier attempt never finished (crash): ask again with the same key.
+        if pending.created_at > now - COLLECTION_LEASE:
+            return None  # another worker is charging it right now
+        # An earlier attempt never finished (a crash): ask again with the same key, so
+        # the provider answers with the first charge instead of making a second.
         return pending
     method = default_payment_method(payer=invoice.payer)
     attempt = invoice.collection_attempts + 1

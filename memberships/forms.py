@@ -17,9 +17,7 @@ CANCEL_REASONS = [
 
 class JoinForm(forms.Form):
     member = forms.ModelChoiceField(queryset=Member.objects.none(), label=_("Who is it for?"))
-    branch = forms.ModelChoiceField(
-        queryset=Branch.objects.filter(is_active=True), label=_("Branch")
-    )
+    branch = forms.ModelChoiceField(queryset=Branch.objects.none(), label=_("Branch"))
     start_date = forms.DateField(
         label=_("Start date"), widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -28,11 +26,12 @@ class JoinForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["member"].queryset = household
         self.fields["member"].label_from_instance = lambda m: m.full_name
+        # Querysets are built per request (in the request's tenant scope).
+        branches = Branch.objects.filter(is_active=True)
         branch_ids = [b.pk for b in plan.branches.all()]
         if branch_ids:
-            self.fields["branch"].queryset = Branch.objects.filter(
-                is_active=True, pk__in=branch_ids
-            )
+            branches = branches.filter(pk__in=branch_ids)
+        self.fields["branch"].queryset = branches
         self.fields["start_date"].initial = timezone.localdate()
 
 

@@ -505,6 +505,10 @@ def membership_renew(*, membership: Membership | int, today: date | None = None)
     if locked is None:
         return None
     membership = locked
+    # The query above may have read invoices from a snapshot older than the lock: now
+    # that this worker holds the row (anyone billing it must too), look again.
+    if membership_open_invoices(membership).exists():
+        return None
     start = membership.current_period_end + timedelta(days=1)
     end = period_end_for(membership.plan, start)
     branch = (
