@@ -12,4 +12,5 @@ urlpatterns = [
     path("visits/", views.my_visits, name="my_visits"),
     path("my-code/", views.my_code, name="my_code"),
     path("my-code/current/", views.my_code_fragment, name="my_code_fragment"),
+    path("my-code/renew/", views.my_code_rotate, name="my_code_rotate"),
 ]

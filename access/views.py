@@ -245,6 +245,18 @@ def my_code(request):
 
 
 @login_required
+@require_POST
+def my_code_rotate(request):
+    """A member who fears their code was copied gets a new secret: old codes die."""
+    member = _member_or_join(request)
+    if member is None:
+        raise Http404
+    services.credential_qr_rotate(member=member, actor=request.user)
+    messages.success(request, _("Your entry code was renewed; earlier codes no longer work."))
+    return redirect("access:my_code")
+
+
+@login_required
 def my_code_fragment(request):
     """Just the current code (SVG inside a figure), fetched by the page to refresh it."""
     member = _member_or_join(request)

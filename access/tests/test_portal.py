@@ -65,3 +65,13 @@ def test_my_qr_api(api_client, member):
 def test_non_member_gets_403_from_the_api(api_client, owner):
     api_client.force_authenticate(owner)
     assert api_client.get("/api/v1/access/me/qr").status_code == 403
+
+
+def test_renewing_my_code_kills_the_old_one(client_for, member):
+    client = client_for(member.user)
+    old = creds.qr_parse(client.get("/access/my-code/").context["qr"]["payload"])
+    response = client.post("/access/my-code/renew/")
+    assert response.status_code == 302
+    new = creds.qr_parse(client.get("/access/my-code/").context["qr"]["payload"])
+    assert new.credential_id != old.credential_id
+    assert Credential.objects.unscoped().get(pk=old.credential_id).status == "revoked"
