@@ -188,17 +188,17 @@ def _booking_create(
                 )
         except selectors.NotEligible as exc:
             raise NotAllowed(exc.message, code=exc.code) from None
-        # One conditional UPDATE (locks the membership row before the session row). A
-        # waitlist place holds a credit too: promotion then needs no membership lock,
-        # so it can run under the session lock without deadlocks.
-        membership_consume_credit(membership=membership)
+        if membership.credits_remaining is not None:
+            # One conditional UPDATE (locks the membership row before the session row).
+            # A waitlist place holds a credit too: promotion then needs no membership
+            # lock, so it can run under the session lock without deadlocks.
+            membership_consume_credit(membership=membership)
 
     locked = lock_session(session_id)
     _check_bookable(locked, now)
-    if Booking.objects.filter(
-        session_id=session_id, member=member, status__in=Booking.ACTIVE
-    ).exists():
-        raise Conflict(_("You already have a place in this class."), code="already_booked")
+    # No "already booked?" query: under the session lock, the partial unique index
+    # on (session, member) for active bookings answers it at the INSERT below, and
+    # booking_create turns that into a 409 (the whole transaction rolls back).
 
     arrival = locked.arrival_seq + 1
     if locked.booked_count < locked.capacity:

@@ -1,0 +1,277 @@
+"""Booking storm over HTTP through the real server, with both references in the same run.
+
+    .venv/bin/python bench/booking_storm.py --bookers 500 --capacity 50 --rounds 4 --workers 4
+
+Measurements, on one gunicorn (``--workers`` sync processes) and the database:
+
+1. Storm: ``--bookers`` distinct members (each with an active membership) POST
+   ``/api/v1/classes/<id>/book`` for one session of ``--capacity`` places at the same
+   moment. Checked against the database: booked ≤ capacity, booked + waitlisted =
+   bookers, one row per member, arrival numbers a strict 1..N sequence, counters
+   equal to the rows.
+2. Bookings per second: the same members as concurrent clients, each booking
+   ``--rounds`` sessions big enough for all of them (every request is a real booking:
+   eligibility, session lock, booking row, counters, outbox email). All clients hit
+   the same session row at once, round after round: the worst case for contention.
+3. The references with the same clients and request count: the framework floor (an
+   authenticated DRF POST inserting one row) and the database ceiling (the bare
+   ``UPDATE ... SET booked_count = booked_count + 1 WHERE id = %s AND booked_count <
+   capacity`` on one row through psycopg; clients capped at ``--db-clients`` because
+   the shared PostgreSQL allows 100 connections in all).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import harness
+
+
+def _branch():
+    from decimal import Decimal
+
+    from accounts.models import Branch
+
+    branch, _ = Branch.objects.get_or_create(
+        slug="bench-classes",
+        defaults={
+            "name": "Bench classes branch",
+            "address_line": "1 Bench Road",
+            "city": "London",
+            "latitude": Decimal("51.5"),
+            "longitude": Decimal("-0.1"),
+            "tax_rate": Decimal("0.2"),
+        },
+    )
+    return branch
+
+
+def _bookers(organisation, count: int) -> list[tuple[int, str]]:
+    """``count`` members with logins and an active unlimited membership (created once)."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from accounts.models import Member, User
+    from accounts.tenancy import tenant_scope
+    from memberships.models import Membership, Plan
+
+    emails = [f"booker-{n}@bench.test" for n in range(count)]
+    existing = set(User.objects.filter(email__in=emails).values_list("email", flat=True))
+    User.objects.bulk_create(
+        [
+            User(email=e, first_name="Bench", last_name="Booker", password="!")
+            for e in emails
+            if e not in existing
+        ]
+    )
+    users = {u.email: u for u in User.objects.filter(email__in=emails)}
+    with tenant_scope(organisation):
+        branch = _branch()
+        have = set(Member.objects.filter(user__in=users.values()).values_list("user_id", flat=True))
+        Member.objects.bulk_create(
+            [
+                Member(
+                    user=u,
+                    first_name="Bench",
+                    last_name="Booker",
+                    email=u.email,
+                    home_branch=branch,
+                )
+                for u in users.values()
+                if u.pk not in have
+            ]
+        )
+        plan, _ = Plan.objects.get_or_create(
+            name="Bench unlimited",
+            defaults={"kind": Plan.Kind.UNLIMITED, "price": Decimal("50"), "currency": "GBP"},
+        )
+        members = list(Member.objects.filter(user__in=users.values()))
+        with_membership = set(
+            Membership.objects.filter(member__in=members).values_list("member_id", flat=True)
+        )
+        Membership.objects.bulk_create(
+            [
+                Membership(
+                    member=m,
+                    payer=m,
+                    plan=plan,
+                    status=Membership.Status.ACTIVE,
+                    start_date=timezone.localdate() - timedelta(days=30),
+                    price=plan.price,
+                    currency="GBP",
+                )
+                for m in members
+                if m.pk not in with_membership
+            ]
+        )
+    return [(users[e].pk, harness.access_token_for(users[e])) for e in emails]
+
+
+def _session(organisation, *, capacity: int, label: str):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accounts.tenancy import tenant_scope
+    from classes.models import ClassSession, ClassType
+
+    with tenant_scope(organisation):
+        class_type, _ = ClassType.objects.get_or_create(
+            slug="bench-spin", defaults={"name": "Bench spin", "default_capacity": 20}
+        )
+        starts_at = timezone.now() + timedelta(days=2)
+        return ClassSession.objects.create(
+            branch=_branch(),
+            class_type=class_type,
+            occurrence_date=starts_at.date(),
+            starts_at=starts_at,
+            ends_at=starts_at + timedelta(minutes=45),
+            capacity=capacity,
+        )
+
+
+def _audit(organisation, session) -> dict:
+    """What the database says happened: the only source of truth for the count check."""
+    from django.db.models import Count
+
+    from accounts.tenancy import tenant_scope
+    from bookings.models import Booking
+    from classes.models import ClassSession
+
+    with tenant_scope(organisation):
+        session = ClassSession.objects.get(pk=session.pk)
+        rows = Booking.objects.filter(session=session)
+        statuses = dict(rows.values_list("status").annotate(n=Count("id")))
+        arrivals = list(rows.order_by("arrival").values_list("arrival", flat=True))
+        members = rows.values("member").distinct().count()
+        booked = statuses.get("booked", 0)
+        waitlisted = statuses.get("waitlisted", 0)
+        first_booked = list(
+            rows.order_by("arrival").values_list("status", flat=True)[: session.capacity]
+        )
+        return {
+            "capacity": session.capacity,
+            "booked": booked,
+            "waitlisted": waitlisted,
+            "rows": len(arrivals),
+            "overbooked": max(0, booked - session.capacity),
+            "duplicates": len(arrivals) - members,
+            "arrivals_strict_sequence": arrivals == list(range(1, len(arrivals) + 1)),
+            "places_went_to_first_arrivals": all(s == "booked" for s in first_booked),
+            "counters_agree": (session.booked_count, session.waitlist_count)
+            == (booked, waitlisted),
+        }
+
+
+def _book_requests(session_id: int, tokens: list[str]) -> list[harness.Request]:
+    return [
+        harness.Request(
+            "POST", f"/api/v1/classes/{session_id}/book", {"Authorization": f"Bearer {t}"}, {}
+        )
+        for t in tokens
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bookers", type=int, default=500, help="distinct members (≤ 500)")
+    parser.add_argument("--capacity", type=int, default=50, help="places in the storm session")
+    parser.add_argument("--rounds", type=int, default=4, help="bookings per member, throughput")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument("--db-clients", type=int, default=40)
+    args = parser.parse_args()
+
+    database_url = harness.bench_database_url()
+    harness.prepare_database(database_url)
+    harness.django_setup(database_url)
+    organisation = harness.bench_organisation()
+    bookers = _bookers(organisation, args.bookers)
+    tokens = [token for _user, token in bookers]
+    floor_token = harness.access_token_for(harness.bench_user())
+    total = args.bookers * args.rounds
+
+    storm_session = _session(organisation, capacity=args.capacity, label="storm")
+    rounds = [
+        _session(organisation, capacity=args.bookers, label=f"round-{n}")
+        for n in range(args.rounds)
+    ]
+    warm_session = _session(organisation, capacity=400, label="warm")
+
+    with harness.Server(database_url, workers=args.workers):
+        # Warm every worker (imports, connections) on both endpoints first.
+        harness.run_closed(_book_requests(warm_session.pk, tokens[:400]), 50)
+        harness.run_closed(harness.floor_requests([floor_token] * 400), 50)
+
+        storm = harness.run_closed(_book_requests(storm_session.pk, tokens), args.bookers)
+        storm_audit = _audit(organisation, storm_session)
+
+        requests = []
+        for session in rounds:
+            requests += _book_requests(session.pk, tokens)
+        bookings = harness.run_closed(requests, args.bookers)
+        rounds_audit = [_audit(organisation, s) for s in rounds]
+        floor = harness.run_closed(harness.floor_requests([floor_token] * total), args.bookers)
+
+    from django.db import connection
+
+    connection.close()
+    from classes.models import ClassSession
+
+    ceiling_session = _session(organisation, capacity=min(total, 32000), label="ceiling")
+    ceiling = harness.db_ceiling(
+        database_url,
+        f"UPDATE {ClassSession._meta.db_table} SET booked_count = booked_count + 1 "
+        "WHERE id = %s AND booked_count < capacity",
+        lambda _index: (ceiling_session.pk,),
+        min(args.db_clients, args.bookers),
+        total,
+    )
+
+    created = bookings.status_counts().get(201, 0)
+    booking_rate = created / bookings.elapsed if bookings.elapsed else 0.0
+    clients = min(args.db_clients, args.bookers)
+    print(f"booking storm bench: {args.bookers} bookers, {args.workers} gunicorn workers")
+    print(storm.summary(f"storm ({args.capacity} places)"))
+    print(f"  storm audit: {json.dumps(storm_audit)}")
+    print(bookings.summary("bookings"))
+    print(
+        "  rounds audit: "
+        + json.dumps(
+            {
+                "booked": sum(a["booked"] for a in rounds_audit),
+                "overbooked": sum(a["overbooked"] for a in rounds_audit),
+                "duplicates": sum(a["duplicates"] for a in rounds_audit),
+                "counters_agree": all(a["counters_agree"] for a in rounds_audit),
+            }
+        )
+    )
+    print(floor.summary("framework floor"))
+    print(ceiling.summary(f"db ceiling ({clients} conns)"))
+    print(f"bookings/s            {booking_rate:8.1f}  (201s only; {created}/{total})")
+    print(f"framework floor/s     {floor.rate:8.1f}")
+    print(f"db ceiling/s          {ceiling.rate:8.1f}")
+    print(f"ratio to floor        {booking_rate / floor.rate if floor.rate else 0:8.2f}")
+    print(f"ratio to db ceiling   {booking_rate / ceiling.rate if ceiling.rate else 0:8.3f}")
+    ok = (
+        storm_audit["overbooked"] == 0
+        and storm_audit["duplicates"] == 0
+        and storm_audit["booked"] == min(args.capacity, args.bookers)
+        and storm_audit["arrivals_strict_sequence"]
+        and storm_audit["counters_agree"]
+    )
+    print(
+        f"count check: booked {storm_audit['booked']} ≤ capacity {args.capacity}, "
+        f"waitlisted {storm_audit['waitlisted']}, duplicates {storm_audit['duplicates']} "
+        f"-> {'OK' if ok else 'FAILED'}"
+    )
+
+
+if __name__ == "__main__":
+    main()
