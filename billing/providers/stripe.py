@@ -82,7 +82,7 @@ class StripeProvider(PaymentProvider):
             ),
         }
         try:
-            intent = self.client.payment_intents.create(
+            intent = self.client.v1.payment_intents.create(
                 params=params, options={"idempotency_key": f"spotter-{idempotency_key}"}
             )
         except stripe.CardError as exc:
@@ -137,7 +137,7 @@ class StripeProvider(PaymentProvider):
         if not payment_reference:
             return RefundResult(succeeded=False, failure_message="No Stripe payment to refund.")
         try:
-            refund = self.client.refunds.create(
+            refund = self.client.v1.refunds.create(
                 params={
                     "payment_intent": payment_reference,
                     "amount": to_minor(amount, currency),
@@ -182,7 +182,7 @@ class StripeProvider(PaymentProvider):
         hour = datetime.now(tz=UTC).strftime("%Y%m%d%H")
         key = f"spotter-checkout-{invoice.pk}-{amount}-{int(save_card)}-{hour}"
         try:
-            session = self.client.checkout.sessions.create(
+            session = self.client.v1.checkout.sessions.create(
                 params={
                     "mode": "payment",
                     "customer": customer,
@@ -226,7 +226,7 @@ class StripeProvider(PaymentProvider):
         if save_card:
             params["setup_future_usage"] = "off_session"
         try:
-            intent = self.client.payment_intents.create(
+            intent = self.client.v1.payment_intents.create(
                 params=params,
                 options={
                     "idempotency_key": f"spotter-app-intent-{invoice.pk}-{amount}-{int(save_card)}"

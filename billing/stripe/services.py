@@ -114,7 +114,7 @@ def stripe_customer_for(*, member: Member) -> str:
     if existing is not None:
         return existing.customer_id
     try:
-        customer = client_for(keys).customers.create(
+        customer = client_for(keys).v1.customers.create(
             params={
                 "email": member.email or None,
                 "name": f"{member.first_name} {member.last_name}".strip() or None,
@@ -183,7 +183,7 @@ def _fetch_card_details(message) -> None:
     if keys is None:
         return
     method_id = message.payload["payment_method"]
-    method = client_for(keys).payment_methods.retrieve(method_id)
+    method = client_for(keys).v1.payment_methods.retrieve(method_id)
     card = getattr(method, "card", None)
     if card is None:
         return

@@ -129,7 +129,7 @@ def event_apply(*, organisation_id: int, event: dict, source: str = "webhook") -
     obj = event["data"]["object"]
     with tenant_scope(organisation_id), transaction.atomic():
         if not _claim(organisation_id, event, obj, source):
-            return EventOutcome(event_id=event["id"], duplicate=True)
+            return EventOutcome(event_id=event["id"], duplicate=True, status="duplicate")
         handler = HANDLERS.get(event["type"])
         if handler is None:
             status, outcome = S.IGNORED, "Event type not used by Spotter."
