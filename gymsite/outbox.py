@@ -181,4 +181,6 @@ def deliver_email(message: OutboxMessage) -> None:
         # A stable Message-ID lets a mail server drop a copy sent again after a crash.
         headers={"Message-ID": make_msgid(idstring=f"outbox-{message.pk}", domain="spotter")},
     )
+    if payload.get("html"):
+        email.attach_alternative(payload["html"], "text/html")
     email.send()

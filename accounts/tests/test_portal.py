@@ -140,3 +140,19 @@ def test_google_login_is_offered_when_configured(client, branch, settings):
     }
     client.defaults["HTTP_HOST"] = "gym-a.test"
     assert "Google" in client.get(reverse("account_login")).content.decode()
+
+
+def test_password_reset_email_goes_through_the_outbox(
+    client, member, django_capture_on_commit_callbacks
+):
+    from gymsite.models import OutboxMessage
+
+    client.defaults["HTTP_HOST"] = "gym-a.test"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("account_reset_password"), {"email": member.user.email})
+    assert response.status_code == 302
+    message = OutboxMessage.objects.get(kind="email")
+    assert message.payload["to"] == [member.user.email]
+    assert message.status == OutboxMessage.Status.SENT
+    assert len(mail.outbox) == 1
+    assert "/accounts/password/reset/key/" in mail.outbox[0].body
