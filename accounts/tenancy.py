@@ -209,3 +209,30 @@ class TenantModel(models.Model):
                 f"inside the scope of organisation {scope.organisation_id}."
             )
         super().save(*args, **kwargs)
+
+
+def for_each_organisation(job, **kwargs) -> dict[int, object]:
+    """Run ``job(**kwargs)`` once inside each gym's scope (for periodic tasks).
+
+    One gym's failure is logged and does not stop the others; periodic jobs are
+    written to be safe to run again, so the next run picks up what failed.
+    """
+    import logging
+
+    from accounts.models import Organisation
+
+    logger = logging.getLogger("spotter.jobs")
+    results: dict[int, object] = {}
+    for organisation_id in Organisation.objects.order_by("pk").values_list("pk", flat=True):
+        with tenant_scope(organisation_id):
+            try:
+                results[organisation_id] = job(**kwargs)
+            except Exception:
+                logger.exception(
+                    "periodic job failed for one organisation",
+                    extra={
+                        "job": getattr(job, "__name__", str(job)),
+                        "organisation": organisation_id,
+                    },
+                )
+    return results
