@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
@@ -74,3 +75,18 @@ class DeviceKeyAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request):
         return 'Device realm="api"'
+
+
+class DeviceKeyScheme(OpenApiAuthenticationExtension):
+    """Documents the device key in the OpenAPI schema."""
+
+    target_class = DeviceKeyAuthentication
+    name = "deviceKey"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Device <key>`: the key shown once when the device was registered.",
+        }
