@@ -158,7 +158,7 @@ class StripeProvider(PaymentProvider):
             return RefundResult(
                 succeeded=False,
                 reference=refund.id,
-                failure_message=str(refund.get("failure_reason") or refund.status),
+                failure_message=str(getattr(refund, "failure_reason", None) or refund.status),
             )
         # Confirmed by the refund.updated / refund.created webhook (the source of truth).
         return RefundResult(succeeded=False, reference=refund.id, pending=True)

@@ -190,10 +190,10 @@ def _fetch_card_details(message) -> None:
     with tenant_scope(message.organisation_id):
         stripe_card_details_update(
             method_reference=method_id,
-            brand=str(card.get("brand", "")),
-            last4=str(card.get("last4", "")),
-            exp_month=card.get("exp_month"),
-            exp_year=card.get("exp_year"),
+            brand=str(getattr(card, "brand", "") or ""),
+            last4=str(getattr(card, "last4", "") or ""),
+            exp_month=getattr(card, "exp_month", None),
+            exp_year=getattr(card, "exp_year", None),
         )
 
 

@@ -103,7 +103,7 @@ def test_success_before_created_and_a_late_failure(client, gym, pending):
 
 
 def test_failure_then_success_in_order_pays(client, gym, pending):
-    membership, invoice = pending
+    _membership, invoice = pending
     pi_id = stripe_id("pi")
     failed = make_event(
         "payment_intent.payment_failed",
@@ -128,7 +128,7 @@ def test_failure_then_success_in_order_pays(client, gym, pending):
 
 
 def test_checkout_completed_and_intent_succeeded_record_one_payment(client, gym, pending):
-    membership, invoice = pending
+    _membership, invoice = pending
     pi_id = stripe_id("pi")
     session = {
         "id": stripe_id("cs"),
@@ -162,7 +162,7 @@ def test_checkout_completed_and_intent_succeeded_record_one_payment(client, gym,
 
 @pytest.fixture
 def paid_by_stripe(client, gym, pending):
-    membership, invoice = pending
+    _membership, invoice = pending
     pi_id = stripe_id("pi")
     _post_all(
         client,
