@@ -1,6 +1,12 @@
+from datetime import timedelta
+
+from django.utils import timezone
 from rest_framework import serializers
 
 from access.models import AccessLog, Reason, Result
+
+OFFLINE_CLOCK_SKEW = timedelta(minutes=5)
+OFFLINE_MAX_AGE = timedelta(days=30)
 
 
 class CheckinInputSerializer(serializers.Serializer):
@@ -45,6 +51,14 @@ class OfflineEventSerializer(serializers.Serializer):
     )
     result = serializers.ChoiceField(choices=Result.choices)
     reason = serializers.ChoiceField(choices=Reason.choices, default=Reason.OK)
+
+    def validate_occurred_at(self, value):
+        now = timezone.now()
+        if value > now + OFFLINE_CLOCK_SKEW:
+            raise serializers.ValidationError("This time is in the future: check the clock.")
+        if value < now - OFFLINE_MAX_AGE:
+            raise serializers.ValidationError("Too old to apply: older than 30 days.")
+        return value
 
 
 class OfflineUploadSerializer(serializers.Serializer):

@@ -216,3 +216,13 @@ def test_upload_with_bad_events_is_400_and_applies_nothing(device_client, ticket
     assert not AccessLog.objects.unscoped().exists()
     membership.refresh_from_db()
     assert membership.entries_remaining == 10
+
+
+def test_offline_events_from_the_future_or_too_old_are_refused(device_client, ticket_holder):
+    _, _, card = ticket_holder
+    future = _events(card.number, timezone.now() + timedelta(hours=1))
+    ancient = _events(card.number, timezone.now() - timedelta(days=60))
+    for events in (future, ancient):
+        response = device_client.post(UPLOAD, {"events": events}, format="json")
+        assert response.status_code == 400
+    assert not AccessLog.objects.unscoped().exists()
