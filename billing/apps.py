@@ -9,4 +9,5 @@ class BillingConfig(AppConfig):
     def ready(self):
         # Registers the outbox handlers (refunds at online providers).
         from billing import services  # noqa: F401
-        from billing.stripe import services as _stripe_services  # noqa: F401
+        from billing.stripe import admin as _stripe_admin  # noqa: F401  (Stripe)
+        from billing.stripe import tasks as _stripe_tasks  # noqa: F401  (Stripe beat job)

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from billing import views
 
@@ -10,4 +10,5 @@ urlpatterns = [
     path("invoices/<int:pk>/receipt/", views.receipt, name="receipt"),
     path("invoices/<int:pk>/pay/", views.pay, name="pay"),
     path("payment-methods/test-card/", views.add_test_card, name="add_test_card"),
+    path("", include("billing.stripe.portal_urls")),
 ]

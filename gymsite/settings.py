@@ -317,6 +317,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=5, minute=0),
     },
     "inventory-holds-expire": {"task": "inventory.tasks.holds_expire", "schedule": 60.0},
+    # Stripe: compare recent payments and refunds with Stripe, fix missed webhooks.
+    "stripe-reconcile": {
+        "task": "billing.stripe.tasks.stripe_reconcile_all",
+        "schedule": crontab(minute=40, hour="*/3"),
+    },
     # Classes: keep recurring schedules materialised CLASSES_MATERIALISE_WEEKS ahead.
     "classes-materialise": {
         "task": "classes.tasks.classes_materialise_sessions",
