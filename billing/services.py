@@ -55,6 +55,16 @@ class _Handler:
 
 
 _paid_handlers: dict[str, _Handler] = {}
+
+
+class _AllSources(dict):
+    """A registry view that matches every line (to list an invoice's lines)."""
+
+    def __contains__(self, key):
+        return True
+
+
+_ALL = _AllSources()
 _failed_handlers: dict[str, _Handler] = {}
 _voided_handlers: dict[str, _Handler] = {}
 
@@ -92,20 +102,24 @@ def invoice_voided_handler(source_type: str, *, lock: Callable[[list[str]], None
 
 
 def _lines_with_handler(invoice: Invoice, registry: dict[str, _Handler]):
-    return [line for line in invoice.lines.all() if line.source_type in registry]
+    lines = getattr(invoice, "_lines_cache", None)
+    if lines is None:
+        lines = list(invoice.lines.order_by("position", "pk"))
+    return [line for line in lines if line.source_type in registry]
 
 
-def _lock_sources(invoice_id: int, registry: dict[str, _Handler]) -> None:
-    """Lock the handlers' rows before the invoice (stable lock order)."""
+def _lock_sources(invoice_id: int, registry: dict[str, _Handler]) -> list[InvoiceLine]:
+    """Lock the handlers' rows before the invoice (stable lock order); returns the
+    invoice's lines (they never change once issued)."""
+    lines = list(InvoiceLine.objects.filter(invoice_id=invoice_id).order_by("position", "pk"))
     by_type: dict[str, list[str]] = {}
-    for source_type, source_id in InvoiceLine.objects.filter(invoice_id=invoice_id).values_list(
-        "source_type", "source_id"
-    ):
-        handler = registry.get(source_type)
+    for line in lines:
+        handler = registry.get(line.source_type)
         if handler and handler.lock:
-            by_type.setdefault(source_type, []).append(source_id)
+            by_type.setdefault(line.source_type, []).append(line.source_id)
     for source_type in sorted(by_type):
         registry[source_type].lock(sorted(set(by_type[source_type])))
+    return lines
 
 
 def _run_handlers(invoice: Invoice, registry: dict[str, _Handler], **kwargs) -> None:
@@ -338,20 +352,28 @@ def _invoice_email_context(invoice: Invoice, payer: Member) -> dict:
     }
 
 
-def _invoice_mark_paid(invoice: Invoice, *, now: datetime) -> None:
+def _invoice_mark_paid(invoice: Invoice, *, now: datetime, also: tuple[str, ...] = ()) -> None:
+    """Make a (locked) invoice paid and run its paid handlers; ``also`` names fields
+    changed by the caller that are saved in the same UPDATE."""
     invoice.status = Invoice.Status.PAID
     invoice.paid_at = now
     invoice.next_collection_at = None
-    invoice.save(update_fields=["status", "paid_at", "next_collection_at"])
+    invoice.save(update_fields=["status", "paid_at", "next_collection_at", *also])
     _run_handlers(invoice, _paid_handlers)
 
 
 def _lock_invoice(invoice_id: int, registry: dict[str, _Handler]) -> Invoice:
-    _lock_sources(invoice_id, registry)
+    lines = _lock_sources(invoice_id, registry)
     try:
-        return Invoice.objects.select_for_update().select_related("payer").get(pk=invoice_id)
+        invoice = (
+            Invoice.objects.select_for_update(of=("self",))
+            .select_related("payer", "branch__organisation")
+            .get(pk=invoice_id)
+        )
     except Invoice.DoesNotExist:
         raise ServiceError(_("Unknown invoice."), code="unknown_invoice", field="invoice") from None
+    invoice._lines_cache = lines
+    return invoice
 
 
 @transaction.atomic
@@ -532,10 +554,12 @@ def _validate_payment_amount(invoice: Invoice, amount) -> Decimal:
 
 
 def _apply_payment(invoice: Invoice, payment: Payment, *, now: datetime) -> None:
-    Invoice.objects.filter(pk=invoice.pk).update(amount_paid=F("amount_paid") + payment.amount)
-    invoice.refresh_from_db(fields=["amount_paid"])
+    """Add a payment to a locked invoice (the lock makes the read-modify-write safe)."""
+    invoice.amount_paid += payment.amount
     if invoice.amount_due <= 0:
-        _invoice_mark_paid(invoice, now=now)
+        _invoice_mark_paid(invoice, now=now, also=("amount_paid",))
+    else:
+        invoice.save(update_fields=["amount_paid"])
     if invoice.payer.email:
         email_enqueue(
             to=invoice.payer.email,
@@ -543,6 +567,8 @@ def _apply_payment(invoice: Invoice, payment: Payment, *, now: datetime) -> None
             context={
                 **_invoice_email_context(invoice, invoice.payer),
                 "amount": str(payment.amount),
+                "lines": [line.description for line in _lines_with_handler(invoice, _ALL)],
+                "paid": invoice.status == Invoice.Status.PAID,
             },
             organisation_id=invoice.organisation_id,
             dedupe_key=f"payment-received-{payment.pk}",
@@ -666,11 +692,19 @@ COLLECTION_LEASE = timedelta(minutes=15)
 
 
 @transaction.atomic
-def _collection_start(*, invoice_id: int, now: datetime) -> Payment | None:
+def invoice_collection_prepare(*, invoice: Invoice, now: datetime | None = None) -> Payment | None:
+    """Step one of an automatic charge: record the attempt (a pending ``Payment`` with
+    an idempotency key) and lease the invoice, so no other worker charges it.
+
+    May run inside a caller's transaction (the renewal job issues the invoice and
+    prepares its charge in one commit). Returns None when there is nothing to do.
+    Then call ``invoice_charge`` after commit.
+    """
+    now = now or timezone.now()
     invoice = (
-        Invoice.objects.select_for_update(skip_locked=True)
-        .select_related("payer")
-        .filter(pk=invoice_id, status=Invoice.Status.OPEN)
+        Invoice.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("payer", "branch__organisation")
+        .filter(pk=invoice.pk, status=Invoice.Status.OPEN)
         .first()
     )
     if invoice is None or invoice.amount_due <= 0:
@@ -710,12 +744,18 @@ def invoice_collect(*, invoice: Invoice, now: datetime | None = None) -> Payment
     it was final. Returns the attempt, or None if there was nothing to collect.
     """
     now = now or timezone.now()
-    payment = _collection_start(invoice_id=invoice.pk, now=now)
+    payment = invoice_collection_prepare(invoice=invoice, now=now)
     if payment is None:
         return None
-    provider_name = payment.provider
+    return invoice_charge(payment=payment, invoice=invoice, now=now)
+
+
+def invoice_charge(*, payment: Payment, invoice: Invoice, now: datetime | None = None) -> Payment:
+    """Steps two and three of an automatic charge: ask the provider (no transaction
+    open) and record its answer. ``payment`` comes from ``invoice_collection_prepare``."""
+    now = now or timezone.now()
     try:
-        provider = get_provider(invoice.branch.organisation, provider_name)
+        provider = get_provider(invoice.branch.organisation, payment.provider)
         if not provider.supports_off_session or payment.payment_method is None:
             result = ChargeResult(
                 succeeded=False,
@@ -760,14 +800,14 @@ def payment_attempt_complete(
         payment.status = Payment.Status.SUCCEEDED
         payment.save(update_fields=["status", "completed_at", "reference"])
         if payment.amount > invoice.amount_due:
-            logger.error("charge exceeded amount due", extra={"payment_id": payment.pk})
+            _refund_duplicate(payment)
             return payment
         _apply_payment(invoice, payment, now=now)
         return payment
     if result.succeeded:
         payment.status = Payment.Status.SUCCEEDED
         payment.save(update_fields=["status", "completed_at", "reference"])
-        logger.error("charge succeeded on a closed invoice", extra={"payment_id": payment.pk})
+        _refund_duplicate(payment)
         return payment
     payment.status = Payment.Status.FAILED
     payment.failure_code = (result.failure_code or "declined")[:60]
@@ -800,6 +840,16 @@ def payment_attempt_complete(
             dedupe_key=f"payment-failed-{payment.pk}",
         )
     return payment
+
+
+def _refund_duplicate(payment: Payment) -> None:
+    """A charge that landed after the invoice was settled another way goes back."""
+    logger.warning("charge on a settled invoice refunded", extra={"payment_id": payment.pk})
+    refund_create(
+        payment=payment,
+        amount=payment.amount,
+        reason=_("Paid twice: this charge is returned"),
+    )
 
 
 def invoices_collect_due(*, now: datetime | None = None, limit: int | None = None) -> int:

@@ -377,7 +377,6 @@ def _on_membership_paid(*, invoice: Invoice, line: InvoiceLine) -> None:
     if membership.status == S.PENDING:
         membership_activate(membership=membership, reason=reason)
         return
-    advanced = False
     if (
         line.period_start
         and membership.current_period_end
@@ -386,20 +385,11 @@ def _on_membership_paid(*, invoice: Invoice, line: InvoiceLine) -> None:
         membership.current_period_start = line.period_start
         membership.current_period_end = line.period_end
         _save(membership, "current_period_start", "current_period_end")
-        advanced = True
     if (
         membership.status in (S.PAST_DUE, S.SUSPENDED)
         and not membership_open_invoices(membership).exclude(pk=invoice.pk).exists()
     ):
         _transition(membership, S.ACTIVE, actor=None, reason=reason)
-    if advanced:
-        _notify(
-            membership,
-            "renewed",
-            f"renewed-{line.period_start}",
-            period_start=line.period_start,
-            period_end=line.period_end,
-        )
 
 
 def membership_activate(*, membership: Membership, reason: str, actor=None) -> Membership:
@@ -485,13 +475,17 @@ def renewals_due(*, today: date):
 
 
 @transaction.atomic
-def membership_renew(*, membership: Membership | int, today: date | None = None) -> Invoice | None:
+def membership_renew(
+    *, membership: Membership | int, today: date | None = None, prepare_charge: bool = False
+) -> Invoice | None:
     """Bill a membership's next period, exactly once.
 
     The membership row is locked (skipping it if another worker holds it) and the due
     conditions re-checked under the lock; the invoice's ``billing_key`` names the
     period, so even a run that got past both would get the same invoice back.
-    Returns the invoice, or None if nothing was due.
+    With ``prepare_charge`` the charge attempt is recorded in the same transaction
+    (``invoice.prepared_payment``), to be sent with ``billing.invoice_charge`` after
+    commit. Returns the invoice, or None if nothing was due.
     """
     today = today or _today()
     pk = membership if isinstance(membership, int) else membership.pk
@@ -499,7 +493,9 @@ def membership_renew(*, membership: Membership | int, today: date | None = None)
         renewals_due(today=today)
         .filter(pk=pk)
         .select_for_update(skip_locked=True, of=("self",))
-        .select_related("plan", "member__home_branch", "payer")
+        .select_related(
+            "plan", "member__home_branch__organisation", "branch__organisation", "payer"
+        )
         .first()
     )
     if locked is None:
@@ -511,12 +507,8 @@ def membership_renew(*, membership: Membership | int, today: date | None = None)
         return None
     start = membership.current_period_end + timedelta(days=1)
     end = period_end_for(membership.plan, start)
-    branch = (
-        Branch.objects.get(pk=membership.branch_id)
-        if membership.branch_id
-        else membership.member.home_branch
-    )
-    return billing.invoice_issue(
+    branch = membership.branch or membership.member.home_branch
+    invoice = billing.invoice_issue(
         payer=membership.payer,
         branch=branch,
         lines=[
@@ -535,6 +527,10 @@ def membership_renew(*, membership: Membership | int, today: date | None = None)
         include_account_charges=True,
         notify=False,
     )
+    invoice.prepared_payment = None
+    if prepare_charge and invoice.status == Invoice.Status.OPEN:
+        invoice.prepared_payment = billing.invoice_collection_prepare(invoice=invoice)
+    return invoice
 
 
 def memberships_renew_due(*, today: date | None = None, limit: int | None = None) -> dict:
@@ -544,13 +540,15 @@ def memberships_renew_due(*, today: date | None = None, limit: int | None = None
     ids = list(renewals_due(today=today).order_by("pk").values_list("pk", flat=True)[:limit])
     billed = charged = 0
     for pk in ids:
-        invoice = membership_renew(membership=pk, today=today)
+        # One commit bills the period and records the charge attempt; the provider is
+        # called after it, outside any transaction.
+        invoice = membership_renew(membership=pk, today=today, prepare_charge=True)
         if invoice is None:
             continue
         billed += 1
-        if invoice.status == Invoice.Status.OPEN:
-            payment = billing.invoice_collect(invoice=invoice)
-            charged += bool(payment and payment.status == Payment.Status.SUCCEEDED)
+        if invoice.prepared_payment is not None:
+            payment = billing.invoice_charge(payment=invoice.prepared_payment, invoice=invoice)
+            charged += payment.status == Payment.Status.SUCCEEDED
     return {"due": len(ids), "billed": billed, "charged": charged}
 
 
