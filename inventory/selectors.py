@@ -169,6 +169,24 @@ def flash_sale_state(*, sale_id: int, now=None) -> FlashSaleState | None:
     )
 
 
+def flash_sale_for_purchase(*, pk: int) -> FlashSale | None:
+    """The sale with its product, branch and (one-branch sales) its stock row id."""
+    return (
+        FlashSale.objects.select_related("product", "branch")
+        .annotate(
+            branch_stock_id=Subquery(
+                Stock.objects.filter(
+                    product_id=OuterRef("product_id"), branch_id=OuterRef("branch_id")
+                )
+                .order_by()
+                .values("pk")[:1]
+            )
+        )
+        .filter(pk=pk)
+        .first()
+    )
+
+
 def member_allowance_used(*, sale: FlashSale, member: Member) -> int:
     return (
         FlashSaleAllowance.objects.filter(sale=sale, member=member)

@@ -2,7 +2,7 @@
 
 Concurrency (see docs/inventory.md):
 - Counters change only through conditional single-statement updates whose row
-  count says who won (``_stock_hold``, ``_stock_take``, ``_hold_stock_and_sale``,
+  count says who won (``_stock_hold``, ``_stock_take``, ``_PURCHASE_SQL``,
   ``_allowance_take``); CHECK constraints on the tables are the last line of defence.
 - Locks are taken in one order: a member's flash-sale allowance → product stock
   (by pk) → flash sale → order (the architecture's "stock → flash sale →
@@ -592,12 +592,16 @@ def flash_sale_buy(
         _active_branch(branch)
     branch = branch if sale.branch_id is None else sale.branch
     product = sale.product
-    stock_id = (
-        Stock.objects.filter(product_id=sale.product_id, branch_id=branch.pk)
-        .order_by()
-        .values_list("pk", flat=True)[:1]
-    )
-    stock_id = stock_id[0] if stock_id else None
+    # A sale at one branch may come with its stock row's id already (``selectors.
+    # flash_sale_for_purchase``): one round trip fewer on the hot path.
+    stock_id = getattr(sale, "branch_stock_id", None) if sale.branch_id else None
+    if stock_id is None:
+        found = (
+            Stock.objects.filter(product_id=sale.product_id, branch_id=branch.pk)
+            .order_by()
+            .values_list("pk", flat=True)[:1]
+        )
+        stock_id = found[0] if found else None
     if stock_id is None:
         raise Conflict(f"Sold out at {branch.name}.", code="sold_out")
 
@@ -653,93 +657,129 @@ def _flash_sale_reserve(
     stock_id: int,
     now,
 ) -> Order:
-    """One purchase, in one short transaction.
+    """One purchase: one statement and a commit.
 
-    Lock order (docs/inventory.md): the member's allowance row → stock → flash sale →
-    order. The two rows every buyer queues on (stock and sale) are changed last, in
-    one statement, so each buyer holds them only for that statement and the commit;
-    the inserts before it touch no shared row.
+    The statement (``_PURCHASE_SQL``) counts the unit against the member's limit,
+    inserts the held order, its line and the ledger row, then reserves the shelf
+    unit and takes the sale's unit, each step running only if the one before it
+    matched. Data dependencies fix the order in which rows are locked, the one lock
+    order of docs/inventory.md: the member's allowance → stock → flash sale. The two
+    rows every buyer queues on are locked last and held only until the commit that
+    follows at once. Any step that matches nothing rolls the whole purchase back.
     """
+    rate = _tax_rate(product, branch)
+    priced = _price_line(unit_price=sale.sale_price, quantity=quantity, tax_rate=rate)
+    order = Order(
+        organisation_id=sale.organisation_id,
+        number=_new_order_number("FS"),
+        channel=Order.Channel.FLASH_SALE,
+        status=Order.Status.HELD,
+        payment=Order.Payment.PENDING,
+        payment_provider="",
+        branch_id=branch.pk,
+        member_id=member.pk,
+        customer_name="",
+        customer_email=member.email or "",
+        flash_sale_id=sale.pk,
+        subtotal=priced.subtotal,
+        tax_total=priced.tax_amount,
+        total=priced.total,
+        refunded_total=Decimal("0.00"),
+        currency=product.currency,
+        expires_at=now + timedelta(minutes=sale.hold_minutes),
+        created_by_id=member.user_id,
+        created_at=now,
+    )
+    params = {
+        "async_commit": "off" if getattr(settings, "INVENTORY_HOLD_ASYNC_COMMIT", False) else "on",
+        "org": sale.organisation_id,
+        "sale": sale.pk,
+        "member": member.pk,
+        "qty": quantity,
+        "limit": sale.per_member_limit,
+        "number": order.number,
+        "branch": branch.pk,
+        "email": order.customer_email,
+        "subtotal": priced.subtotal,
+        "tax": priced.tax_amount,
+        "total": priced.total,
+        "currency": order.currency,
+        "expires": order.expires_at,
+        "user": member.user_id,
+        "now": now,
+        "product": product.pk,
+        "description": f"{product.name} — {sale.title}"[:200],
+        "price": sale.sale_price,
+        "rate": rate,
+        "stock": stock_id,
+        "reason": f"flash sale {sale.pk} hold",
+    }
     with transaction.atomic():
-        if getattr(settings, "INVENTORY_HOLD_ASYNC_COMMIT", False):
-            # The hot rows' locks are released at commit; not waiting for the WAL
-            # flush there is what lets hundreds of buyers through a second. Safe: see
-            # ``INVENTORY_HOLD_ASYNC_COMMIT`` in docs/inventory.md (a crash can lose
-            # the last fraction of a second of *holds*, never half of one, never a
-            # payment, and never oversell).
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        _allowance_take(
-            organisation_id=sale.organisation_id,
-            sale_id=sale.pk,
-            member_id=member.pk,
-            quantity=quantity,
-            limit=sale.per_member_limit,
-        )
-        rate = _tax_rate(product, branch)
-        priced = _price_line(unit_price=sale.sale_price, quantity=quantity, tax_rate=rate)
-        order = Order.objects.create(
-            organisation_id=sale.organisation_id,
-            number=_new_order_number("FS"),
-            channel=Order.Channel.FLASH_SALE,
-            status=Order.Status.HELD,
-            branch_id=branch.pk,
-            member=member,
-            flash_sale=sale,
-            subtotal=priced.subtotal,
-            tax_total=priced.tax_amount,
-            total=priced.total,
-            currency=product.currency,
-            expires_at=now + timedelta(minutes=sale.hold_minutes),
-            created_by_id=member.user_id,
-        )
-        OrderLine.objects.create(
-            organisation_id=sale.organisation_id,
-            order=order,
-            product=product,
-            description=f"{product.name} — {sale.title}",
-            quantity=quantity,
-            unit_price=sale.sale_price,
-            tax_rate=rate,
-            subtotal=priced.subtotal,
-            tax_amount=priced.tax_amount,
-            line_total=priced.total,
-        )
-        _movement(
-            stock_id=stock_id,
-            product_id=sale.product_id,
-            branch_id=branch.pk,
-            kind=StockMovement.Kind.RESERVED,
-            reserved_delta=quantity,
-            order=order,
-            actor_id=member.user_id,
-            reason=f"flash sale {sale.pk} hold",
-            organisation_id=sale.organisation_id,
-        )
-        _hold_stock_and_sale(stock_id=stock_id, sale_id=sale.pk, quantity=quantity, now=now)
+        with connection.cursor() as cursor:
+            cursor.execute(_PURCHASE_SQL, params)
+            order_id, allowed, held, taken = cursor.fetchone()
+        if not allowed:
+            raise _Lost("over_limit")
+        if not (held and taken):
+            raise _Lost("sold_out")
+    order.pk = order_id
+    order._state.adding = False
     return order
 
 
-def _hold_stock_and_sale(*, stock_id: int, sale_id: int, quantity: int, now) -> None:
-    """Reserve shelf units and take the sale's units in one statement, or neither.
-
-    The sale's update only runs if the stock's matched (``EXISTS (SELECT 1 FROM
-    held)``), so the stock row is locked before the sale row, as everywhere else.
-    A row changed meanwhile is re-checked by PostgreSQL against its newest version
-    (READ COMMITTED re-evaluates the WHERE), which is what makes the counters exact.
-    """
-    rows = _execute(
-        f"WITH held AS (UPDATE {Stock._meta.db_table} SET reserved = reserved + %s "  # noqa: S608
-        "  WHERE id = %s AND on_hand - reserved >= %s RETURNING id), "
-        f"taken AS (UPDATE {FlashSale._meta.db_table} SET remaining = remaining - %s "
-        "  WHERE id = %s AND remaining >= %s AND NOT is_cancelled "
-        "  AND starts_at <= %s AND ends_at > %s AND EXISTS (SELECT 1 FROM held) RETURNING id) "
-        "SELECT (SELECT count(*) FROM held), (SELECT count(*) FROM taken)",
-        [quantity, stock_id, quantity, quantity, sale_id, quantity, now, now],
-    )
-    held, taken = rows[0]
-    if not (held and taken):
-        raise _Lost("sold_out")
+# ``synchronous_commit`` for this transaction only: "off" lets the hot rows go at
+# commit without waiting for the WAL flush (INVENTORY_HOLD_ASYNC_COMMIT, see
+# docs/inventory.md: a crash can lose the last instant of *holds*, never part of
+# one, never a payment, and never oversell).
+_PURCHASE_SQL = f"""
+WITH allowance AS (
+    INSERT INTO {FlashSaleAllowance._meta.db_table} AS a
+        (organisation_id, sale_id, member_id, quantity, "limit")
+    SELECT %(org)s, %(sale)s, %(member)s, %(qty)s, %(limit)s
+    FROM (SELECT set_config('synchronous_commit', %(async_commit)s, true)) AS config
+    ON CONFLICT (sale_id, member_id) DO UPDATE SET quantity = a.quantity + EXCLUDED.quantity
+        WHERE a.quantity + EXCLUDED.quantity <= a."limit"
+    RETURNING 1
+), new_order AS (
+    INSERT INTO {Order._meta.db_table}
+        (organisation_id, number, channel, status, payment, payment_provider, branch_id,
+         member_id, customer_name, customer_email, flash_sale_id, subtotal, tax_total, total,
+         refunded_total, currency, expires_at, invoice_id, created_by_id, created_at, paid_at,
+         collected_at)
+    SELECT %(org)s, %(number)s, 'flash_sale', 'held', 'pending', '', %(branch)s,
+         %(member)s, '', %(email)s, %(sale)s, %(subtotal)s, %(tax)s, %(total)s,
+         0, %(currency)s, %(expires)s, NULL, %(user)s, %(now)s, NULL, NULL
+    WHERE EXISTS (SELECT 1 FROM allowance)
+    RETURNING id
+), line AS (
+    INSERT INTO {OrderLine._meta.db_table}
+        (organisation_id, order_id, product_id, description, quantity, unit_price, tax_rate,
+         subtotal, tax_amount, line_total, returned_quantity)
+    SELECT %(org)s, id, %(product)s, %(description)s, %(qty)s, %(price)s, %(rate)s,
+         %(subtotal)s, %(tax)s, %(total)s, 0
+    FROM new_order
+), ledger AS (
+    INSERT INTO {StockMovement._meta.db_table}
+        (organisation_id, stock_id, product_id, branch_id, kind, on_hand_delta, reserved_delta,
+         order_id, actor_id, reason, created_at)
+    SELECT %(org)s, %(stock)s, %(product)s, %(branch)s, 'reserved', 0, %(qty)s,
+         id, %(user)s, %(reason)s, %(now)s
+    FROM new_order
+), held AS (
+    UPDATE {Stock._meta.db_table} SET reserved = reserved + %(qty)s
+    WHERE id = %(stock)s AND on_hand - reserved >= %(qty)s
+      AND EXISTS (SELECT 1 FROM new_order)
+    RETURNING id
+), taken AS (
+    UPDATE {FlashSale._meta.db_table} SET remaining = remaining - %(qty)s
+    WHERE id = %(sale)s AND remaining >= %(qty)s AND NOT is_cancelled
+      AND starts_at <= %(now)s AND ends_at > %(now)s
+      AND EXISTS (SELECT 1 FROM held)
+    RETURNING id
+)
+SELECT (SELECT id FROM new_order), (SELECT count(*) FROM allowance),
+       (SELECT count(*) FROM held), (SELECT count(*) FROM taken)
+"""  # noqa: S608 (table names are ours; every value is a parameter)
 
 
 @transaction.atomic

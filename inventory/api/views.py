@@ -24,7 +24,7 @@ from inventory.api.serializers import (
     PosSaleSerializer,
     ProductSerializer,
 )
-from inventory.models import FlashSale, Product
+from inventory.models import Product
 
 
 def _member(request) -> Member:
@@ -187,7 +187,7 @@ class FlashSaleBuyView(APIView):
         member = _member(request)
         data = BuySerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        sale = FlashSale.objects.select_related("product", "branch").filter(pk=pk).first()
+        sale = selectors.flash_sale_for_purchase(pk=pk)
         if sale is None:
             raise ServiceError("Unknown sale.", code="unknown_sale")
         branch = None
