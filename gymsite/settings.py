@@ -346,7 +346,11 @@ LOGGING = {
     "formatters": {"json": {"()": "gymsite.logging.JsonFormatter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # The Stripe library logs request bodies at DEBUG: keep it quiet whatever LOG_LEVEL.
+        "stripe": {"level": "WARNING"},
+    },
 }
 
 # --- Admin (django-unfold) -------------------------------------------------------

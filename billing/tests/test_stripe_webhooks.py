@@ -260,3 +260,47 @@ def test_webhook_url_with_gym_slug(client, gym, pending):
     )
     assert response.status_code == 200
     assert _state(gym, membership, invoice)[1] == Invoice.Status.PAID
+
+
+@pytest.mark.django_db
+def test_paid_at_the_desk_meanwhile_is_flagged_not_recorded_twice(client, gym, pending, front_desk):
+    # given: the member paid at the desk while their card payment was in flight
+    from billing.services import payment_record
+
+    _membership, invoice = pending
+    with tenant_scope(gym):
+        payment_record(invoice=invoice, amount=Decimal("48.00"), actor=front_desk)
+    pi = intent(invoice=invoice, status="succeeded", amount=4800)
+    # when
+    response = post_event(client, make_event("payment_intent.succeeded", pi))
+    # then: acknowledged, flagged for a refund decision, nothing recorded twice
+    assert response.status_code == 200
+    assert response.json()["status"] == "attention"
+    with tenant_scope(gym):
+        assert Payment.objects.count() == 1
+        assert "invoice_already_paid" in StripeEvent.objects.get().outcome
+
+
+@pytest.mark.django_db
+def test_currency_mismatch_is_flagged(client, gym, pending):
+    membership, invoice = pending
+    pi = intent(invoice=invoice, status="succeeded", amount=4800)
+    pi["currency"] = "usd"
+    response = post_event(client, make_event("payment_intent.succeeded", pi))
+    assert response.json()["status"] == "attention"
+    assert _state(gym, membership, invoice) == (Membership.Status.PENDING, Invoice.Status.OPEN, [])
+
+
+@pytest.mark.django_db
+def test_card_removed_at_stripe_is_no_longer_charged(client, gym, member, stripe_gym):
+    from billing.models import PaymentMethod
+    from billing.tests.factories import PaymentMethodFactory
+
+    card = PaymentMethodFactory(member=member, provider="stripe", method_reference="pm_gone")
+    event = make_event(
+        "payment_method.detached", {"id": "pm_gone", "object": "payment_method", "customer": None}
+    )
+    assert post_event(client, event).json()["status"] == "processed"
+    with tenant_scope(gym):
+        card = PaymentMethod.objects.get(pk=card.pk)
+    assert not card.is_active
