@@ -102,3 +102,10 @@ class SlotQuerySerializer(serializers.Serializer):
 class SlotSerializer(serializers.Serializer):
     starts_at = serializers.DateTimeField()
     ends_at = serializers.DateTimeField()
+
+
+class WaitlistPositionSerializer(serializers.Serializer):
+    booking = serializers.IntegerField()
+    status = serializers.CharField()
+    position = serializers.IntegerField(allow_null=True, help_text="1 = next in line.")
+    waitlist_length = serializers.IntegerField()

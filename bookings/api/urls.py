@@ -5,6 +5,11 @@ from bookings.api import views
 urlpatterns = [
     path("bookings", views.BookingListView.as_view(), name="api-bookings"),
     path("bookings/<int:pk>", views.BookingDetailView.as_view(), name="api-booking"),
+    path(
+        "bookings/<int:pk>/waitlist-position",
+        views.BookingWaitlistPositionView.as_view(),
+        name="api-booking-waitlist-position",
+    ),
     path("bookings/<int:pk>/cancel", views.BookingCancelView.as_view(), name="api-booking-cancel"),
     path(
         "appointment-services",

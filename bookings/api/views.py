@@ -18,6 +18,7 @@ from bookings.api.serializers import (
     CancelRequestSerializer,
     SlotQuerySerializer,
     SlotSerializer,
+    WaitlistPositionSerializer,
 )
 from bookings.availability import available_slots
 from bookings.models import Appointment, AppointmentService, Booking
@@ -91,6 +92,26 @@ class BookingCancelView(APIView):
         )
         booking = selectors.member_bookings(members=[booking.member_id]).get(pk=booking.pk)
         return Response(BookingSerializer(booking).data)
+
+
+class BookingWaitlistPositionView(APIView):
+    @extend_schema(responses=WaitlistPositionSerializer)
+    def get(self, request, pk):
+        """Where I stand on a class's waitlist (null when not waiting)."""
+        member = requesting_member(request)
+        booking = get_object_or_404(
+            Booking.objects.filter(member__in=household_members(member=member)).select_related(
+                "session"
+            ),
+            pk=pk,
+        )
+        data = {
+            "booking": booking.pk,
+            "status": booking.status,
+            "position": selectors.waitlist_position(booking=booking),
+            "waitlist_length": booking.session.waitlist_count,
+        }
+        return Response(WaitlistPositionSerializer(data).data)
 
 
 class AppointmentServiceListView(generics.ListAPIView):

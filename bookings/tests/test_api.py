@@ -119,6 +119,24 @@ def test_full_class_answers_with_waitlist_position(gym, member_api, session_fact
     assert response.json()["status"] == "waitlisted" and response.json()["waitlist_position"] == 1
 
 
+def test_waitlist_position_endpoint(gym, member_api, session_factory, make_member):
+    session = session_factory(capacity=1)
+    with tenant_scope(gym):
+        first = services.booking_create(session=session, member=make_member(), actor=None)
+        services.booking_create(session=session, member=make_member(), actor=None)
+        mine = services.booking_create(session=session, member=member_api.member, actor=None)
+    url = f"/api/v1/bookings/{mine.pk}/waitlist-position"
+    assert member_api.get(url).json() == {
+        "booking": mine.pk,
+        "status": "waitlisted",
+        "position": 2,
+        "waitlist_length": 2,
+    }
+    with tenant_scope(gym):
+        services.booking_cancel(booking=first, actor=None)  # the first in line moves in
+    assert member_api.get(url).json()["position"] == 1
+
+
 def test_not_eligible_is_403_with_reason(gym, member_api, session_factory):
     with tenant_scope(gym):
         Membership.objects.filter(member=member_api.member).update(status="frozen")
