@@ -87,6 +87,22 @@ class ScheduleForm(forms.ModelForm):
             "is_active",
         ]
 
+    def clean(self):
+        data = super().clean()
+        _check_room(self, data)
+        return data
+
+
+def _check_room(form, data) -> None:
+    """The room must be in the session's branch and hold the capacity."""
+    room, capacity, branch = data.get("room"), data.get("capacity"), data.get("branch")
+    if room is None:
+        return
+    if branch is not None and room.branch_id != branch.pk:
+        form.add_error("room", _("That room is in another branch."))
+    elif capacity and capacity > room.capacity:
+        form.add_error("capacity", _("The room holds at most %(n)s people.") % {"n": room.capacity})
+
 
 class SeriesEditForm(forms.Form):
     from_date = forms.DateField(
@@ -245,6 +261,15 @@ class SessionForm(forms.ModelForm):
             "occurrence_date",
             "capacity",
         ]
+
+    def clean(self):
+        data = super().clean()
+        if self.instance.pk is None:
+            _check_room(self, data)
+            starts_at, ends_at = data.get("starts_at"), data.get("ends_at")
+            if starts_at and ends_at and ends_at <= starts_at:
+                self.add_error("ends_at", _("A class must end after it starts."))
+        return data
 
 
 @admin.register(ClassSession)

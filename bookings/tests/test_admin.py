@@ -141,3 +141,79 @@ def test_edit_series_page(gym, branch, client_for, manager, trainer):
         assert {s.starts_at.astimezone(ZoneInfo("Europe/London")).time() for s in later} == {
             time(9, 30)
         }
+
+
+def test_admin_refuses_a_room_too_small_or_elsewhere(gym, branch, other_branch, client_for, owner):
+    from classes.tests.factories import ClassTypeFactory, RoomFactory
+
+    small = RoomFactory(organisation=gym, branch=branch, capacity=5)
+    class_type = ClassTypeFactory(organisation=gym)
+    client = client_for(owner)
+    response = client.post(
+        "/admin/classes/classschedule/add/",
+        {
+            "branch": branch.pk,
+            "class_type": class_type.pk,
+            "room": small.pk,
+            "weekdays": "0,2",
+            "start_time": "07:00",
+            "duration_minutes": 45,
+            "capacity": 20,
+            "starts_on": timezone.localdate().isoformat(),
+            "is_active": "on",
+            "exceptions-TOTAL_FORMS": 0,
+            "exceptions-INITIAL_FORMS": 0,
+        },
+    )
+    assert (
+        response.status_code == 200
+        and "The room holds at most 5 people" in response.content.decode()
+    )
+    elsewhere = RoomFactory(organisation=gym, branch=other_branch)
+    response = client.post(
+        "/admin/classes/classsession/add/",
+        {
+            "branch": branch.pk,
+            "class_type": class_type.pk,
+            "room": elsewhere.pk,
+            "starts_at_0": "2030-01-01",
+            "starts_at_1": "07:00",
+            "ends_at_0": "2030-01-01",
+            "ends_at_1": "08:00",
+            "occurrence_date": "2030-01-01",
+            "capacity": 10,
+            "bookings-TOTAL_FORMS": 0,
+            "bookings-INITIAL_FORMS": 0,
+        },
+    )
+    assert (
+        response.status_code == 200
+        and "That room is in another branch" in response.content.decode()
+    )
+    with tenant_scope(gym):
+        assert not ClassSession.objects.exists()
+
+
+def test_admin_schedule_add_materialises_sessions(gym, branch, client_for, owner):
+    from classes.models import ClassSchedule
+    from classes.tests.factories import ClassTypeFactory
+
+    class_type = ClassTypeFactory(organisation=gym)
+    client_for(owner).post(
+        "/admin/classes/classschedule/add/",
+        {
+            "branch": branch.pk,
+            "class_type": class_type.pk,
+            "weekdays": "0,2,4",
+            "start_time": "07:00",
+            "duration_minutes": 45,
+            "capacity": 20,
+            "starts_on": timezone.localdate().isoformat(),
+            "is_active": "on",
+            "exceptions-TOTAL_FORMS": 0,
+            "exceptions-INITIAL_FORMS": 0,
+        },
+    )
+    with tenant_scope(gym):
+        schedule = ClassSchedule.objects.get()
+        assert ClassSession.objects.filter(schedule=schedule).count() >= 3 * 5
