@@ -26,6 +26,10 @@ def _test_settings(settings):
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.ALLOWED_HOSTS = ["*"]
+    # Rate limits (allauth, DRF throttles) count in the cache: start each test clean.
+    from django.core.cache import cache
+
+    cache.clear()
     # Tasks run in-process; tests that need a real or a dead broker say so.
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True
