@@ -7,6 +7,7 @@ moment its time passes, whether or not the periodic job has swept it yet.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -169,9 +170,25 @@ def flash_sale_state(*, sale_id: int, now=None) -> FlashSaleState | None:
     )
 
 
+# A flash sale's definition (product, price, window, limit) is read by every buyer and
+# almost never changes, so each server process keeps it for a moment. Nothing that
+# decides a purchase comes from it: the purchase statement re-checks the window,
+# cancellation, stock and units left in the database.
+SALE_CACHE_SECONDS = 2.0
+_sale_cache: dict[tuple[int, int], tuple[float, FlashSale]] = {}
+
+
 def flash_sale_for_purchase(*, pk: int) -> FlashSale | None:
     """The sale with its product, branch and (one-branch sales) its stock row id."""
-    return (
+    import time
+
+    from accounts.tenancy import require_scope
+
+    key = (require_scope().organisation_id, pk)
+    cached = _sale_cache.get(key)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
+    sale = (
         FlashSale.objects.select_related("product", "branch")
         .annotate(
             branch_stock_id=Subquery(
@@ -185,6 +202,13 @@ def flash_sale_for_purchase(*, pk: int) -> FlashSale | None:
         .filter(pk=pk)
         .first()
     )
+    if sale is not None:
+        if len(_sale_cache) > 1000:
+            _sale_cache.clear()
+        cached_copy = copy.copy(sale)
+        cached_copy.from_cache = True
+        _sale_cache[key] = (time.monotonic() + SALE_CACHE_SECONDS, cached_copy)
+    return sale
 
 
 def member_allowance_used(*, sale: FlashSale, member: Member) -> int:

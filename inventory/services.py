@@ -619,7 +619,9 @@ def flash_sale_buy(
     lost = None
     # ``sale.remaining`` was read when the request began: if it already said "none
     # left", skip straight to sweeping expired holds (it decides nothing by itself).
-    if sale.remaining >= quantity:
+    # A sale definition served from the short-lived cache has no trustworthy
+    # ``remaining``: always try.
+    if getattr(sale, "from_cache", False) or sale.remaining >= quantity:
         try:
             return attempt()
         except _Lost as exc:
