@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
@@ -144,10 +143,9 @@ class DeviceFloorView(DeviceView):
 
     @extend_schema(exclude=True)
     def post(self, request):
-        with transaction.atomic():
-            row = AuditLog.objects.create(
-                action="bench.device_floor", target_type="bench", target_id=str(self.device.pk)
-            )
+        row = AuditLog.objects.create(
+            action="bench.device_floor", target_type="bench", target_id=str(self.device.pk)
+        )
         return Response({"id": row.pk}, status=status.HTTP_201_CREATED)
 
 
