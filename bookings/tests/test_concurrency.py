@@ -184,3 +184,45 @@ def test_two_members_booking_the_same_pt_slot(gym, branch, concurrently):
     assert [r.code for r in results if isinstance(r, Conflict)] == ["slot_taken"]
     with tenant_scope(gym):
         assert Appointment.objects.filter(trainer=trainer).count() == 1
+
+
+def test_session_cancel_racing_new_bookings_leaves_nothing_behind(
+    gym, branch, session_factory, concurrently
+):
+    # given class-pack members, some already booked
+    session = session_factory(capacity=5)
+    pack = PlanFactory(organisation=gym, class_pack=True)
+    members = _members_with_plans(gym, branch, 25, plan=pack)
+    with tenant_scope(gym):
+        for m in members[:8]:
+            services.booking_create(session=session.pk, member=m, actor=None)
+
+    # when the gym cancels the class while others are booking it
+    from classes.services import session_cancel
+
+    jobs = [
+        lambda m=m: services.booking_create(session=session.pk, member=m, actor=None)
+        for m in members[8:]
+    ]
+    jobs.insert(5, lambda: session_cancel(session=session.pk, actor=None, reason="Flood"))
+    results = concurrently(jobs)
+
+    # then no deadlock or crash: late bookers were told the class is cancelled, and
+    # every booking that got in is cancelled with its credit back
+    unexpected = [
+        r
+        for r in results
+        if isinstance(r, Exception) and getattr(r, "code", None) != "session_cancelled"
+    ]
+    assert not unexpected, unexpected
+    with tenant_scope(gym):
+        session.refresh_from_db()
+        assert session.status == "cancelled"
+        assert (session.booked_count, session.waitlist_count) == (0, 0)
+        assert not Booking.objects.filter(session=session, status__in=Booking.ACTIVE).exists()
+        credits = set(
+            Membership.objects.filter(member__in=members).values_list(
+                "credits_remaining", flat=True
+            )
+        )
+    assert credits == {pack.credits}
