@@ -1,6 +1,6 @@
 """Flash-sale rush over HTTP through the real server, with both references in the same run.
 
-    .venv/bin/python bench/flash_sale.py --buyers 500 --units 100 --rounds 4 --workers 4
+    .venv/bin/python bench/flash_sale.py --buyers 500 --units 100 --rounds 2 --repeats 3 --workers 4
 
 Three measurements, on one gunicorn (``--workers`` sync processes) and the database:
 
@@ -171,8 +171,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--buyers", type=int, default=500, help="distinct members (≤ 500)")
     parser.add_argument("--units", type=int, default=100, help="units in the rush sale")
-    parser.add_argument("--rounds", type=int, default=4, help="purchases per buyer, throughput")
+    parser.add_argument("--rounds", type=int, default=2, help="purchases per buyer, throughput")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument("--repeats", type=int, default=3, help="alternating throughput runs")
     parser.add_argument("--db-clients", type=int, default=40)
     args = parser.parse_args()
 
@@ -187,7 +188,10 @@ def main() -> None:
 
     rush_sale = _sale(organisation, units=args.units, per_member_limit=1, label="rush")
     throughput_sale = _sale(
-        organisation, units=total, per_member_limit=args.rounds, label="throughput"
+        organisation,
+        units=total * args.repeats,
+        per_member_limit=args.rounds * args.repeats,
+        label="throughput",
     )
     warm_sale = _sale(organisation, units=400, per_member_limit=1, label="warm")
 
@@ -199,11 +203,19 @@ def main() -> None:
         rush = harness.run_closed(_buy_requests(rush_sale.pk, tokens), args.buyers)
         rush_audit = _audit(organisation, rush_sale)
 
-        purchases = harness.run_closed(
-            _buy_requests(throughput_sale.pk, tokens * args.rounds), args.buyers
-        )
+        # Purchases and the floor alternate, so a change in the machine's load during
+        # the run weighs on both alike; medians are reported.
+        purchase_runs, floor_runs = [], []
+        for _ in range(args.repeats):
+            purchase_runs.append(
+                harness.run_closed(
+                    _buy_requests(throughput_sale.pk, tokens * args.rounds), args.buyers
+                )
+            )
+            floor_runs.append(
+                harness.run_closed(harness.floor_requests([floor_token] * total), args.buyers)
+            )
         throughput_audit = _audit(organisation, throughput_sale)
-        floor = harness.run_closed(harness.floor_requests([floor_token] * total), args.buyers)
 
     from django.db import connection
 
@@ -220,23 +232,42 @@ def main() -> None:
         total,
     )
 
-    created = purchases.status_counts().get(201, 0)
-    purchase_rate = created / purchases.elapsed if purchases.elapsed else 0.0
-    print(f"flash sale bench: {args.buyers} buyers, {args.workers} gunicorn workers")
+    created = sum(run.status_counts().get(201, 0) for run in purchase_runs)
+    purchase_rates = sorted(run.status_counts().get(201, 0) / run.elapsed for run in purchase_runs)
+    purchase_rate = purchase_rates[len(purchase_rates) // 2]
+    floor_rate = harness.median_of(floor_runs)
+    purchases = purchase_runs[
+        [r.status_counts().get(201, 0) / r.elapsed for r in purchase_runs].index(purchase_rate)
+    ]
+    floor = sorted(floor_runs, key=lambda r: r.rate)[len(floor_runs) // 2]
+    print(
+        f"flash sale bench: {args.buyers} buyers, {args.workers} gunicorn workers, "
+        f"{args.repeats} alternating repeats of {total} purchases / floor requests"
+    )
     print(rush.summary(f"rush ({args.units} units)"))
     print(f"  rush audit: {json.dumps(rush_audit)}")
-    print(purchases.summary("purchases"))
+    for index, (p_run, f_run) in enumerate(zip(purchase_runs, floor_runs, strict=True)):
+        print(p_run.summary(f"purchases #{index + 1}"))
+        print(f_run.summary(f"framework floor #{index + 1}"))
     print(f"  purchases audit: {json.dumps(throughput_audit)}")
-    print(floor.summary("framework floor"))
     print(ceiling.summary(f"db ceiling ({min(args.db_clients, args.buyers)} conns)"))
-    print(f"purchases/s           {purchase_rate:8.1f}  (201s only; {created}/{total})")
-    print(f"framework floor/s     {floor.rate:8.1f}")
-    print(f"db ceiling/s          {ceiling.rate:8.1f}")
-    print(f"ratio to floor        {purchase_rate / floor.rate if floor.rate else 0:8.2f}")
+    print(
+        f"purchases/s (median)  {purchase_rate:8.1f}  p50 {purchases.percentile(50) * 1000:.0f} ms"
+        f"  p99 {purchases.percentile(99) * 1000:.0f} ms  ({created} purchases, all 201)"
+    )
+    print(
+        f"framework floor/s     {floor_rate:8.1f}  p50 {floor.percentile(50) * 1000:.0f} ms"
+        f"  p99 {floor.percentile(99) * 1000:.0f} ms"
+    )
+    print(
+        f"db ceiling/s          {ceiling.rate:8.1f}  p50 {ceiling.percentile(50) * 1000:.1f} ms"
+        f"  p99 {ceiling.percentile(99) * 1000:.1f} ms"
+    )
+    print(f"ratio to floor        {purchase_rate / floor_rate if floor_rate else 0:8.2f}")
     print(f"ratio to db ceiling   {purchase_rate / ceiling.rate if ceiling.rate else 0:8.3f}")
     print(
         f"sold {rush_audit['sold']} of {args.units} units to {args.buyers} buyers, "
-        f"oversold {rush_audit['oversold']} (throughput run: sold {throughput_audit['sold']}, "
+        f"oversold {rush_audit['oversold']} (throughput runs: sold {throughput_audit['sold']}, "
         f"oversold {throughput_audit['oversold']})"
     )
 
