@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import date, timedelta
 
 from rest_framework import serializers
 
@@ -75,7 +75,7 @@ class MembershipSerializer(serializers.ModelSerializer):
             "next_charge_date",
         ]
 
-    def get_next_charge_date(self, obj):
+    def get_next_charge_date(self, obj) -> date | None:
         if (
             obj.auto_renew
             and obj.current_period_end
