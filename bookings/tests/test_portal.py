@@ -204,3 +204,22 @@ def test_trainer_sets_availability(gym, branch, client_for, trainer):
     )
     with tenant_scope(gym):
         assert TrainerAvailability.objects.filter(trainer=trainer, weekday=1).count() == 1
+
+
+def test_my_bookings_and_roster_query_counts_are_bounded(
+    gym, client_for, me, trainer, session_factory, make_member, django_assert_max_num_queries
+):
+    sessions = [session_factory(capacity=1, trainer=trainer) for _ in range(25)]
+    with tenant_scope(gym):
+        for session in sessions:
+            services.booking_create(session=session, member=make_member(), actor=None)
+            services.booking_create(session=session, member=me, actor=None)
+    client = client_for(me.user)
+    client.get("/bookings/")
+    with django_assert_max_num_queries(20):
+        assert client.get("/bookings/").status_code == 200
+    trainer_client = client_for(trainer.user)
+    with django_assert_max_num_queries(20):
+        assert trainer_client.get("/classes/trainer/").status_code == 200
+    with django_assert_max_num_queries(20):
+        assert trainer_client.get(f"/classes/trainer/{sessions[0].pk}/").status_code == 200
