@@ -11,6 +11,7 @@ from django.utils import timezone
 from accounts.tests.factories import MemberFactory, UserFactory
 from billing.models import Invoice
 from memberships.models import Membership
+from memberships.services import membership_purchase
 from memberships.tests.factories import MembershipFactory, PlanFactory
 
 pytestmark = pytest.mark.django_db
@@ -141,3 +142,10 @@ def test_detail_page_query_count(
     client.get(reverse("memberships:mine"))  # the session is warm, as in real use
     with django_assert_max_num_queries(20):
         assert client.get(reverse("memberships:detail", args=[membership.pk])).status_code == 200
+
+
+def test_dashboard_shows_membership_card(client_for, member, monthly, in_gym):
+    membership_purchase(member=member, plan=monthly)
+    response = client_for(member.user).get(reverse("portal:home"))
+    assert response.status_code == 200
+    assert "Awaiting payment" in response.text and "60.00" in response.text
