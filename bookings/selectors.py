@@ -6,18 +6,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.contrib.postgres.aggregates import ArrayAgg
+from django.db.models import Count, JSONField, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import JSONObject
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Member
 from classes.models import ClassSession
-from memberships.models import Membership
+from memberships.models import Membership, Plan
 from memberships.selectors import (
     membership_deciding,
     membership_status_on,
-    plan_allows_branch,
-    plan_allows_category,
     plan_allows_time,
 )
 
@@ -103,6 +103,51 @@ def _local_week_bounds(session: ClassSession) -> tuple[datetime, datetime]:
     return start, end
 
 
+def _plan_branches_and_categories(plan) -> tuple[list[int], list[int]]:
+    if "branches" in getattr(plan, "_prefetched_objects_cache", {}):
+        return (
+            [b.pk for b in plan.branches.all()],
+            [c.pk for c in plan.class_categories.all()],
+        )
+    row = Plan.objects.filter(pk=plan.pk).aggregate(
+        branch_ids=ArrayAgg("branches__id", distinct=True, filter=Q(branches__isnull=False)),
+        category_ids=ArrayAgg(
+            "class_categories__id", distinct=True, filter=Q(class_categories__isnull=False)
+        ),
+    )
+    return row["branch_ids"] or [], row["category_ids"] or []
+
+
+def session_for_booking(session_id: int) -> tuple[ClassSession, BookingPolicy] | None:
+    """The session with its branch, class type and the rules in force, in one query.
+
+    The class type's own policy comes through the join; the organisation's default
+    policy rides along as a JSON object from a subquery (used when the type has none).
+    """
+    default = BookingPolicy.objects.filter(class_type__isnull=True).values(
+        as_json=JSONObject(**{name: name for name in _DEFAULT_POLICY_FIELDS})
+    )[:1]
+    session = (
+        ClassSession.objects.select_related("branch", "class_type", "class_type__booking_policy")
+        .annotate(default_policy=Subquery(default, output_field=JSONField()))
+        .filter(pk=session_id)
+        .first()
+    )
+    if session is None:
+        return None
+    policy = getattr(session.class_type, "booking_policy", None)
+    if policy is None:
+        values = session.default_policy
+        if values:
+            fields = {f.name: f for f in BookingPolicy._meta.concrete_fields}
+            policy = BookingPolicy(
+                **{name: fields[name].to_python(value) for name, value in values.items()}
+            )
+        else:
+            policy = BookingPolicy(**_DEFAULT_POLICY_FIELDS)
+    return session, policy
+
+
 def member_eligible_membership(
     *,
     member: Member,
@@ -136,9 +181,12 @@ def member_eligible_membership(
             f"membership_{status}",
         )
     plan = membership.plan
-    if not plan_allows_branch(plan=plan, branch_id=session.branch_id):
+    branch_ids, category_ids = _plan_branches_and_categories(plan)
+    # The rule of memberships.selectors.plan_allows_branch / plan_allows_category (an
+    # empty list opens every branch / category), with both lists read in one query.
+    if branch_ids and session.branch_id not in branch_ids:
         raise NotEligible(_("Your plan does not include this branch."), "plan_branch")
-    if not plan_allows_category(plan=plan, category_id=session.class_type.category_id):
+    if category_ids and session.class_type.category_id not in category_ids:
         raise NotEligible(_("Your plan does not include this kind of class."), "plan_category")
     if not plan_allows_time(plan=plan, local_time=local_start.time()):
         raise NotEligible(_("Your plan does not include classes at this time."), "plan_time")

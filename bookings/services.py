@@ -156,13 +156,11 @@ def booking_create(
 def _booking_create(
     *, session_id: int, member: Member, actor, override: bool, override_reason: str, now
 ) -> Booking:
-    preview = (
-        ClassSession.objects.select_related("branch", "class_type").filter(pk=session_id).first()
-    )
-    if preview is None:
+    found = selectors.session_for_booking(session_id)
+    if found is None:
         raise SessionNotFound(_("No such class."))
+    preview, policy = found
     _check_bookable(preview, now)
-    policy = selectors.policy_for(class_type_id=preview.class_type_id)
 
     membership = None
     if not override:
