@@ -195,6 +195,13 @@ def main() -> None:
     )
     warm_sale = _sale(organisation, units=400, per_member_limit=1, label="warm")
 
+    # Fresh planner statistics for the rows just created (as a live database has).
+    from django.db import connection as setup_connection
+
+    with setup_connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    setup_connection.close()
+
     with harness.Server(database_url, workers=args.workers):
         # Warm every worker (imports, connections) on both endpoints first.
         harness.run_closed(_buy_requests(warm_sale.pk, tokens[:400]), 50)

@@ -211,6 +211,17 @@ def flash_sale_for_purchase(*, pk: int) -> FlashSale | None:
     return sale
 
 
+def member_for_purchase(*, user) -> Member | None:
+    """The signed-in person's active member record, found through the unique
+    (organisation, user) index. (``accounts.selectors.member_for_user`` orders by
+    name, which can make PostgreSQL walk every member of the gym: a hot path cannot
+    afford that.)"""
+    if user.is_anonymous:
+        return None
+    found = list(Member.objects.filter(user=user, status=Member.Status.ACTIVE).order_by()[:1])
+    return found[0] if found else None
+
+
 def member_allowance_used(*, sale: FlashSale, member: Member) -> int:
     return (
         FlashSaleAllowance.objects.filter(sale=sale, member=member)

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Branch, Member
-from accounts.selectors import is_staff_in, member_for_user, staff_scope_for
+from accounts.selectors import is_staff_in, staff_scope_for
 from accounts.tenancy import get_scope, reset_scope, set_scope
 from gymsite.errors import NotAllowed, ServiceError
 from inventory import selectors, services
@@ -28,7 +28,7 @@ from inventory.models import Product
 
 
 def _member(request) -> Member:
-    member = member_for_user(user=request.user)
+    member = selectors.member_for_purchase(user=request.user)
     if member is None:
         raise NotAllowed("You are not a member of this gym.", code="not_member")
     return member
