@@ -69,3 +69,55 @@ def test_concurrent_renewal_jobs_bill_each_membership_once(gym, branch):
     # and a later run finds nothing to do
     with tenant_scope(gym):
         assert memberships_renew_due(today=TODAY)["billed"] == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_job_running_while_another_worker_is_mid_renewal_skips_it(gym, branch):
+    # given: one due membership
+    from django.db import transaction
+
+    from memberships.services import membership_renew
+
+    plan = PlanFactory(organisation=gym, price=Decimal("40.00"))
+    member = MemberFactory(home_branch=branch)
+    membership = MembershipFactory(
+        member=member,
+        plan=plan,
+        start_date=date(2030, 1, 1),
+        current_period_start=date(2030, 1, 1),
+        current_period_end=date(2030, 1, 31),
+    )
+    locked, other_done = threading.Event(), threading.Event()
+    seen = {}
+
+    def first_worker():
+        try:
+            with tenant_scope(gym), transaction.atomic():
+                seen["first"] = membership_renew(membership=membership.pk, today=TODAY)
+                locked.set()  # the invoice is written but not committed: the worst moment
+                other_done.wait(timeout=30)
+        finally:
+            connection.close()
+
+    def second_worker():
+        try:
+            locked.wait(timeout=30)
+            with tenant_scope(gym):
+                seen["second"] = memberships_renew_due(today=TODAY)
+        finally:
+            other_done.set()
+            connection.close()
+
+    threads = [threading.Thread(target=first_worker), threading.Thread(target=second_worker)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    # then: the second job skipped the locked row; after the first commits, a third
+    # run finds the open invoice and bills nothing either
+    assert seen["first"] is not None
+    assert seen["second"]["billed"] == 0
+    with tenant_scope(gym):
+        assert memberships_renew_due(today=TODAY)["billed"] == 0
+        assert Invoice.objects.count() == 1
