@@ -166,3 +166,8 @@ def test_event_ledger_in_the_admin(client_for, gym, owner, django_assert_max_num
         response = client.get(reverse("admin:billing_stripeevent_changelist") + "?status=attention")
     assert response.status_code == 200
     assert len(response.context["cl"].result_list) == 30
+
+
+def test_invoice_page_links_to_paying_by_card(client_for, member, invoice):
+    page = client_for(member.user).get(reverse("billing:invoice", args=[invoice.pk]))
+    assert reverse("billing:stripe_pay", args=[invoice.pk]) in page.content.decode()
