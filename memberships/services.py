@@ -324,6 +324,15 @@ def membership_purchase(
     )
     if existing is not None:
         return existing
+    if (
+        bills_periodically(plan)
+        and Membership.objects.filter(
+            member=member, plan=plan, status__in=[S.ACTIVE, S.FROZEN, S.PAST_DUE, S.SUSPENDED]
+        )
+        .filter(Q(cancels_on__isnull=True) | Q(cancels_on__gte=start))
+        .exists()
+    ):
+        raise ServiceError(_("You already have this plan."), code="already_on_plan", field="plan")
     term = term_for(plan, start)
     membership = Membership.objects.create(
         organisation_id=member.organisation_id,

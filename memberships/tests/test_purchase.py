@@ -10,7 +10,7 @@ from billing.services import payment_record
 from gymsite.errors import ServiceError
 from memberships.models import Membership, Plan
 from memberships.services import membership_open_invoices, membership_purchase, plan_price_breakdown
-from memberships.tests.factories import PlanFactory
+from memberships.tests.factories import MembershipFactory, PlanFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -128,3 +128,17 @@ def test_dependant_membership_is_billed_to_payer(in_gym, member, dependant, mont
     membership = membership_purchase(member=dependant, plan=monthly, actor=member.user)
     assert membership.payer == member
     assert membership_open_invoices(membership).get().payer == member
+
+
+def test_second_running_membership_of_the_same_recurring_plan_is_refused(in_gym, member, monthly):
+    MembershipFactory(member=member, plan=monthly)
+    with pytest.raises(ServiceError) as error:
+        membership_purchase(member=member, plan=monthly)
+    assert error.value.code == "already_on_plan"
+    assert Membership.objects.count() == 1
+
+
+def test_another_class_pack_can_be_bought(in_gym, member, gym):
+    pack = PlanFactory(organisation=gym, class_pack=True)
+    MembershipFactory(member=member, plan=pack)
+    assert membership_purchase(member=member, plan=pack).status == Membership.Status.PENDING
