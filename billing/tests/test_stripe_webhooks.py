@@ -304,3 +304,47 @@ def test_card_removed_at_stripe_is_no_longer_charged(client, gym, member, stripe
     with tenant_scope(gym):
         card = PaymentMethod.objects.get(pk=card.pk)
     assert not card.is_active
+
+
+@pytest.mark.django_db(transaction=True)
+def test_intent_and_its_checkout_session_at_once_record_one_payment(gym, pending):
+    # given: two different events about the same payment, each delivered 10 times
+    membership, invoice = pending
+    pi = intent(invoice=invoice, status="succeeded", amount=4800)
+    session = {
+        "id": "cs_race",
+        "object": "checkout.session",
+        "mode": "payment",
+        "payment_status": "paid",
+        "payment_intent": pi["id"],
+        "amount_total": 4800,
+        "currency": "gbp",
+        "metadata": pi["metadata"],
+    }
+    payloads = [
+        json.dumps(make_event("payment_intent.succeeded", pi)),
+        json.dumps(make_event("checkout.session.completed", session)),
+    ]
+
+    def deliver(i):
+        payload = payloads[i % 2]
+        try:
+            return Client().post(
+                "/api/v1/payments/webhook/stripe",
+                data=payload,
+                content_type="application/json",
+                HTTP_STRIPE_SIGNATURE=sign(payload),
+                HTTP_HOST="gym-a.test",
+            )
+        finally:
+            connection.close()
+
+    # when
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        responses = list(pool.map(deliver, range(20)))
+    # then
+    assert {r.status_code for r in responses} == {200}
+    with tenant_scope(gym):
+        assert Payment.objects.count() == 1
+        assert StripeEvent.objects.count() == 2
+    assert _state(gym, membership, invoice)[:2] == (Membership.Status.ACTIVE, Invoice.Status.PAID)
