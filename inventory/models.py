@@ -150,9 +150,13 @@ class StockMovement(TenantModel):
         TRANSFER_IN = "transfer_in", _("Transferred in")
         RETURNED = "returned", _("Returned by customer")
 
-    stock = models.ForeignKey(Stock, on_delete=models.PROTECT, related_name="movements")
+    # Indexed by (stock, created_at) below; FKs with no query of their own carry no
+    # index: every purchase inserts a row here, and each index is work on that path.
+    stock = models.ForeignKey(
+        Stock, on_delete=models.PROTECT, related_name="movements", db_index=False
+    )
     # Denormalised from ``stock`` for reports and branch scoping.
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+", db_index=False)
     branch = models.ForeignKey("accounts.Branch", on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(_("kind"), max_length=15, choices=Kind.choices)
     on_hand_delta = models.IntegerField(_("on hand change"), default=0)
@@ -161,7 +165,12 @@ class StockMovement(TenantModel):
         "Order", on_delete=models.PROTECT, null=True, blank=True, related_name="movements"
     )
     actor = models.ForeignKey(
-        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "accounts.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     reason = models.CharField(_("reason"), max_length=255, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -323,7 +332,12 @@ class Order(TenantModel):
     # Billing's invoice for this order (a plain id: billing owns the model).
     invoice_id = models.BigIntegerField(null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
-        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "accounts.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     paid_at = models.DateTimeField(null=True, blank=True)
