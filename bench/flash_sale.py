@@ -271,6 +271,18 @@ def main() -> None:
         f"  p99 {ceiling.percentile(99) * 1000:.1f} ms"
     )
     print(f"ratio to floor        {purchase_rate / floor_rate if floor_rate else 0:8.2f}")
+    # Each purchases run next to the floor run right after it: robust to load drifting
+    # over the whole run (a shared machine).
+    pair_ratios = sorted(
+        (p.status_counts().get(201, 0) / p.elapsed) / f.rate
+        for p, f in zip(purchase_runs, floor_runs, strict=True)
+        if f.rate
+    )
+    print(
+        "ratio to floor, per adjacent pair: "
+        + ", ".join(f"{ratio:.2f}" for ratio in pair_ratios)
+        + f" (median {pair_ratios[len(pair_ratios) // 2]:.2f})"
+    )
     print(f"ratio to db ceiling   {purchase_rate / ceiling.rate if ceiling.rate else 0:8.3f}")
     print(
         f"sold {rush_audit['sold']} of {args.units} units to {args.buyers} buyers, "
