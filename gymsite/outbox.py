@@ -10,6 +10,7 @@ no network call is made while a row lock is held.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from datetime import timedelta
@@ -18,7 +19,8 @@ from functools import partial
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import IntegrityError, transaction
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -65,18 +67,46 @@ def outbox_enqueue(
         dedupe_key=dedupe_key,
         next_attempt_at=deliver_after or timezone.now(),
     )
-    try:
-        # The unique dedupe_key decides, not a prior look-up: two concurrent callers
-        # cannot both record the same effect.
-        with transaction.atomic():
-            message.save()
-    except IntegrityError:
-        if dedupe_key is None:
-            raise
+    if dedupe_key is None:
+        message.save(force_insert=True)
+    elif not _insert_unless_recorded(message):
         return None
     if deliver_after is None:
         transaction.on_commit(partial(_dispatch, message.pk))
     return message
+
+
+def _insert_unless_recorded(message: OutboxMessage) -> bool:
+    """INSERT ... ON CONFLICT (dedupe_key) DO NOTHING: the unique key decides, in one
+    statement (no look-up first, no savepoint), so two concurrent callers cannot
+    both record the same effect. Returns whether this call recorded it."""
+    table = OutboxMessage._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {table}
+                (organisation_id, kind, payload, dedupe_key, status, attempts,
+                 next_attempt_at, last_error, created_at)
+            VALUES (%s, %s, %s::jsonb, %s, %s, 0, %s, '', %s)
+            ON CONFLICT (dedupe_key) DO NOTHING
+            RETURNING id
+            """,  # noqa: S608 (table name from the model, values are parameters)
+            [
+                message.organisation_id,
+                message.kind,
+                json.dumps(message.payload, cls=DjangoJSONEncoder),
+                message.dedupe_key,
+                message.status,
+                message.next_attempt_at,
+                message.created_at,
+            ],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    message.pk = row[0]
+    message._state.adding = False
+    return True
 
 
 def _dispatch(message_id: int) -> None:

@@ -180,3 +180,31 @@ def test_dedupe_key_records_an_effect_once():
 def test_unknown_kind_is_refused():
     with pytest.raises(ValueError):
         outbox.outbox_enqueue(kind="carrier-pigeon", payload={})
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_enqueues_with_one_dedupe_key_record_it_once():
+    barrier = threading.Barrier(8)
+    recorded = []
+
+    def enqueue():
+        try:
+            barrier.wait()
+            with transaction.atomic():
+                message = outbox.outbox_enqueue(
+                    kind="email",
+                    payload={"to": ["a@example.com"], "subject": "once", "body": "x"},
+                    dedupe_key="reminder:once",
+                    deliver_after=outbox.timezone.now(),
+                )
+            recorded.append(message is not None)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=enqueue) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert recorded.count(True) == 1
+    assert OutboxMessage.objects.filter(dedupe_key="reminder:once").count() == 1
