@@ -34,7 +34,7 @@ def test_checkin_marks_a_booking_starting_soon_attended(
     with django_capture_on_commit_callbacks(execute=True):
         body = device_client.post(URL, {"credential": card.number}, format="json").json()
     # then
-    assert body["result"] == "granted"
+    assert body["result"] == "granted", body
     statuses = dict(Booking.objects.unscoped().values_list("pk", "status"))
     assert statuses[soon.pk] == Booking.Status.ATTENDED
     assert statuses[later.pk] == Booking.Status.BOOKED

@@ -15,14 +15,14 @@ def test_unlimited_checkin_query_count(device_client, active_member, django_asse
     card = CredentialFactory(member=active_member)
     AccessLogFactory.create_batch(5, member=active_member, branch=active_member.home_branch)
     # when / then: the gym by host name (middleware), the device (and, once a minute,
-    # its last-seen stamp), credential, opening hours and plan branches (then cached
-    # per worker for a few seconds), membership, the insert (and, in a test's
-    # transaction, a savepoint around it)
-    with django_assert_max_num_queries(10):
+    # its last-seen stamp), credential with the member's membership rows, opening
+    # hours and plan branches (then cached per worker for a few seconds), the insert
+    # (and, in a test's transaction, a savepoint around it)
+    with django_assert_max_num_queries(9):
         response = device_client.post(URL, {"credential": card.number}, format="json")
     assert response.json()["result"] == "granted"
-    # warm: gym, device, credential, membership, insert (+ savepoint and release here)
-    with django_assert_max_num_queries(7):
+    # warm: gym, device, credential with memberships, insert (+ savepoint, release)
+    with django_assert_max_num_queries(6):
         response = device_client.post(URL, {"credential": card.number}, format="json")
     assert response.json()["result"] == "granted"
 
@@ -37,6 +37,6 @@ def test_limited_ticket_checkin_query_count(
     membership_make(active_member, plan=plan)
     # + the membership row lock, the same-visit check under the lock, and
     # memberships' consume service (savepoint, conditional UPDATE, refresh, release)
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(15):
         response = device_client.post(URL, {"credential": card.number}, format="json")
     assert response.json()["entry_consumed"] is True
