@@ -247,7 +247,7 @@ def _seed(size: int, history: int):
     return organisation
 
 
-def _run(size: int, history: int) -> dict:
+def _run(size: int, history: int, renew_limit: int | None = None) -> dict:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
@@ -269,7 +269,7 @@ def _run(size: int, history: int) -> dict:
         per_membership = len(queries) / max(sample["billed"], 1)
         renewed = sample["billed"]
         t0 = time.perf_counter()
-        while True:
+        while renew_limit is None or renewed < renew_limit:
             c0 = time.perf_counter()
             result = memberships_renew_due(today=today, limit=CHUNK)
             if result["billed"] == 0:
@@ -299,12 +299,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--history", type=int, default=3)
+    parser.add_argument(
+        "--renew-limit",
+        type=int,
+        default=None,
+        help="stop after renewing this many (the rest stay due): a partial run on a big table",
+    )
     args = parser.parse_args()
     database_url = _database_url()
     _prepare(database_url)
     _setup_django(database_url)
     for size in args.sizes:
-        result = _run(size, args.history)
+        result = _run(size, args.history, args.renew_limit)
         print(json.dumps(result), flush=True)
         print(
             f"N={size:>7,}: {result['seconds_per_1000']} s per 1,000 renewals "
