@@ -122,13 +122,14 @@ def member_for_user(*, user: User) -> Member | None:
     """The signed-in person's member record in the organisation in scope."""
     if user.is_anonymous:
         return None
-    return Member.objects.filter(user=user, status=Member.Status.ACTIVE).first()
+    # No ordering: the unique (organisation, user) index answers it directly.
+    return Member.objects.filter(user=user, status=Member.Status.ACTIVE).order_by().first()
 
 
 def trainer_for_user(*, user: User) -> TrainerProfile | None:
     if user.is_anonymous:
         return None
-    return TrainerProfile.objects.filter(user=user, is_active=True).first()
+    return TrainerProfile.objects.filter(user=user, is_active=True).order_by().first()
 
 
 def household_members(*, member: Member) -> QuerySet[Member]:

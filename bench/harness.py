@@ -182,8 +182,16 @@ class Server:
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                # e.g. the port is taken: never measure somebody else's server.
+                raise RuntimeError(
+                    f"gunicorn exited ({self.process.returncode}); port {PORT} busy?"
+                )
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{PORT}/healthz", timeout=2)
+                time.sleep(0.5)
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"gunicorn exited; port {PORT} is served by another process")
                 return self
             except Exception:
                 time.sleep(0.2)
