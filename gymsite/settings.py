@@ -260,6 +260,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a "status" or "kind"; name their enums after the model.
+    "ENUM_NAME_OVERRIDES": {
+        "PlanKindEnum": "memberships.models.Plan.Kind",
+        "ClassSessionStatusEnum": "classes.models.ClassSession.Status",
+        "OrderStatusEnum": "inventory.models.Order.Status",
+    },
 }
 
 # --- Cache ---------------------------------------------------------------------

@@ -28,4 +28,6 @@ if [ -z "${DATABASE_URL:-}" ]; then
   echo "==> DATABASE_URL not set: starting the embedded PostgreSQL in .devdb/"
   DATABASE_URL="$(python -m gymsite.devdb)"
   export DATABASE_URL
+else
+  python -m gymsite.devdb --ensure
 fi
