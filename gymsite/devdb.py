@@ -3,7 +3,8 @@
 Used by scripts/run and scripts/test when DATABASE_URL is not set: prints a
 DATABASE_URL for a server whose data lives in .devdb/ and which listens on a
 Unix socket only. The server keeps running between commands; `python -m
-gymsite.devdb --stop` stops it.
+gymsite.devdb --stop` stops it. With DATABASE_URL set, `--ensure` creates the
+database it names if the server lacks it.
 """
 
 import sys
