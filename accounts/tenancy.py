@@ -9,11 +9,11 @@ The scope lives in a context variable, set per request by
 ``accounts.middleware.TenantMiddleware`` (and the API's authentication), per
 task by ``gymsite.tasks.tenant_task``, and in code with ``tenant_scope(...)``.
 
-The filter is attached when the query runs, not when the queryset is built, so
-class-level querysets (DRF serializer fields, django-filter filtersets, form
-fields) can be declared at import time and are scoped to whichever request
-evaluates them. (This is why we do not use django-scopes, whose querysets raise
-as soon as they are declared outside a scope.)
+The filter is attached when the query is compiled to SQL, not when the queryset
+is built, so class-level querysets (DRF serializer fields, django-filter
+filtersets, form fields) can be declared at import time and are scoped to
+whichever request evaluates them. (This is why we do not use django-scopes, whose
+querysets raise as soon as they are declared outside a scope.)
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.db import models
+from django.db.models import sql
 
 
 class TenantScopeMissing(RuntimeError):
@@ -80,70 +81,69 @@ def tenant_scope(organisation, branch_ids: Iterable[int] | None = None) -> Itera
         _current_scope.reset(token)
 
 
+class TenantQuery(sql.Query):
+    """A SQL query that adds the tenant filter of the scope active when it is compiled.
+
+    Every SELECT reaches the database through ``get_compiler`` — as a queryset's own
+    query, as a subquery (``Subquery``, ``Exists``, ``__in``), in a count, an
+    aggregate or an ``exists()`` — so the filter is added there, on a copy, and the
+    query itself stays unscoped: a queryset declared at import time (in a form, a
+    serializer, a filterset) is scoped to each request that uses it, never to the
+    request that happened to import it first.
+    """
+
+    tenant_pending = True
+
+    def get_compiler(self, using=None, connection=None, elide_empty=True):
+        if not self.tenant_pending:
+            return super().get_compiler(using, connection, elide_empty)
+        scoped = self.clone()
+        scoped.add_q(scope_filter(self.model, require_scope()))
+        scoped.tenant_pending = False
+        return scoped.get_compiler(using, connection, elide_empty)
+
+
 class TenantQuerySet(models.QuerySet):
-    """A queryset that adds the scope's filter just before it runs."""
+    """Querysets of tenant models: scoped when they run, to the scope of that moment."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._tenant_pending = True
-
-    def _clone(self):
-        clone = super()._clone()
-        clone._tenant_pending = self._tenant_pending
-        return clone
-
-    def _apply_tenant_scope(self) -> None:
-        if not self._tenant_pending:
-            return
-        scope = require_scope()
-        self.query.add_q(scope_filter(self.model, scope))
-        self._tenant_pending = False
+    def __init__(self, model=None, query=None, using=None, hints=None):
+        super().__init__(model, query or TenantQuery(model), using, hints)
 
     def unscoped(self) -> TenantQuerySet:
         """Every organisation's rows: for platform-wide jobs and migrations only."""
         clone = self._chain()
-        clone._tenant_pending = False
+        clone.query.tenant_pending = False
         return clone
 
-    # Every path by which a queryset reaches the database passes one of these.
-    def _fetch_all(self):
-        if self._result_cache is None:
-            self._apply_tenant_scope()
-        super()._fetch_all()
-
-    def _iterator(self, use_chunked_fetch, chunk_size):
-        self._apply_tenant_scope()
-        yield from super()._iterator(use_chunked_fetch, chunk_size)
-
-    def count(self):
-        if self._result_cache is None:
-            self._apply_tenant_scope()
-        return super().count()
-
-    def exists(self):
-        if self._result_cache is None:
-            self._apply_tenant_scope()
-        return super().exists()
-
-    def aggregate(self, *args, **kwargs):
-        self._apply_tenant_scope()
-        return super().aggregate(*args, **kwargs)
+    def _scoped(self) -> TenantQuerySet:
+        """A copy with the filter in its WHERE clause, for the write paths that turn
+        the query into an UPDATE or DELETE query (which compile without our hook)."""
+        if not self.query.tenant_pending:
+            return self
+        clone = self._chain()
+        clone.query.add_q(scope_filter(self.model, require_scope()))
+        clone.query.tenant_pending = False
+        return clone
 
     def update(self, **kwargs):
-        self._apply_tenant_scope()
-        return super().update(**kwargs)
+        scoped = self._scoped()
+        return super(TenantQuerySet, scoped).update(**kwargs)
 
     update.alters_data = True
 
     def _update(self, values):
-        self._apply_tenant_scope()
-        return super()._update(values)
+        scoped = self._scoped()
+        return super(TenantQuerySet, scoped)._update(values)
 
     def delete(self):
-        self._apply_tenant_scope()
-        return super().delete()
+        scoped = self._scoped()
+        return super(TenantQuerySet, scoped).delete()
 
     delete.alters_data = True
+
+    def _raw_delete(self, using):
+        scoped = self._scoped()
+        return super(TenantQuerySet, scoped)._raw_delete(using)
 
     def bulk_create(self, objs, *args, **kwargs):
         objs = list(objs)
@@ -151,15 +151,6 @@ class TenantQuerySet(models.QuerySet):
             if obj.organisation_id is None:
                 obj.organisation_id = require_scope().organisation_id
         return super().bulk_create(objs, *args, **kwargs)
-
-    def explain(self, *args, **kwargs):
-        self._apply_tenant_scope()
-        return super().explain(*args, **kwargs)
-
-    def resolve_expression(self, *args, **kwargs):
-        # Used as a subquery inside another query.
-        self._apply_tenant_scope()
-        return super().resolve_expression(*args, **kwargs)
 
 
 def scope_filter(model, scope: TenantScope) -> models.Q:
@@ -171,12 +162,7 @@ def scope_filter(model, scope: TenantScope) -> models.Q:
 
 
 class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
-    def get_queryset(self):
-        queryset = super().get_queryset()
-        if get_scope() is not None:
-            # Filter now, so the queryset is safe inside Subquery()/Exists() too.
-            queryset._apply_tenant_scope()
-        return queryset
+    pass
 
 
 class TenantModel(models.Model):

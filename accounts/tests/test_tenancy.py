@@ -92,3 +92,41 @@ def test_bulk_create_takes_organisation_from_scope(gym):
 def test_factories_work_without_scope():
     branch = BranchFactory()
     assert branch.organisation_id
+
+
+def test_queryset_declared_inside_one_scope_is_not_tied_to_it(
+    gym, other_gym, branch, foreign_branch
+):
+    # given: a module imported for the first time during a request of gym A
+    with tenant_scope(gym):
+        declared = Branch.objects.filter(is_active=True)
+    # when: gym B's request uses it, then gym A's again
+    with tenant_scope(other_gym):
+        seen_by_b = list(declared.all())
+    with tenant_scope(gym):
+        seen_by_a = list(declared.all())
+    # then: each sees only its own
+    assert seen_by_b == [foreign_branch]
+    assert seen_by_a == [branch]
+
+
+def test_delete_and_raw_delete_are_scoped(gym, branch, foreign_branch):
+    from accounts.models import OpeningHours
+    from accounts.tests.factories import OpeningHoursFactory
+
+    OpeningHoursFactory(branch=foreign_branch)
+    with tenant_scope(gym):
+        OpeningHours.objects.all().delete()  # fast-delete path (_raw_delete)
+        Member.objects.all().delete()
+    with tenant_scope(foreign_branch.organisation):
+        assert OpeningHours.objects.count() == 1
+
+
+def test_counts_aggregates_and_values_are_scoped(gym, branch, foreign_branch):
+    from django.db.models import Count
+
+    with tenant_scope(gym):
+        assert Branch.objects.count() == 1
+        assert Branch.objects.aggregate(n=Count("pk"))["n"] == 1
+        assert list(Branch.objects.values_list("pk", flat=True)) == [branch.pk]
+        assert Branch.objects.filter(pk=foreign_branch.pk).first() is None
