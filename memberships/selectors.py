@@ -7,6 +7,7 @@ from datetime import date, time
 from django.db.models import Case, IntegerField, Q, Value, When
 
 from accounts.models import Member
+from accounts.tenancy import get_scope
 from memberships.models import Membership, Plan
 
 # When a member holds several memberships, the one that decides is the most usable.
@@ -58,8 +59,26 @@ def membership_status_on(*, membership: Membership, on: date) -> str:
     return membership.status
 
 
+def _plan_branch_ids(plan: Plan) -> list[int]:
+    """The plan's branches, whatever the caller's branch scope.
+
+    Read from the relation's through table (not scoped): ``plan.branches.all()``
+    under a one-branch scope (a device, front desk) would list only that branch, and
+    a plan limited to *other* branches would look like "every branch".
+    """
+    if (
+        "branches" in getattr(plan, "_prefetched_objects_cache", {})
+        and get_scope()
+        and (get_scope().branch_ids is None)
+    ):
+        return [b.pk for b in plan.branches.all()]
+    return list(
+        Plan.branches.through.objects.filter(plan_id=plan.pk).values_list("branch_id", flat=True)
+    )
+
+
 def plan_allows_branch(*, plan: Plan, branch_id: int) -> bool:
-    branch_ids = [b.pk for b in plan.branches.all()]
+    branch_ids = _plan_branch_ids(plan)
     return not branch_ids or branch_id in branch_ids
 
 
