@@ -1,25 +1,16 @@
 from celery import shared_task
 
-from accounts.models import Organisation
-from accounts.tenancy import tenant_scope
+from accounts.tenancy import for_each_organisation
 from bookings import services
 
 
-@shared_task(autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
+@shared_task
 def bookings_send_reminders() -> int:
     """Reminder emails N hours before each class (once per booking)."""
-    sent = 0
-    for organisation_id in Organisation.objects.values_list("pk", flat=True):
-        with tenant_scope(organisation_id):
-            sent += services.bookings_send_reminders()
-    return sent
+    return sum(for_each_organisation(services.bookings_send_reminders).values())
 
 
-@shared_task(autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
+@shared_task
 def bookings_settle_finished() -> int:
     """After classes end: no-shows get their penalty, waitlists close and return credits."""
-    settled = 0
-    for organisation_id in Organisation.objects.values_list("pk", flat=True):
-        with tenant_scope(organisation_id):
-            settled += services.bookings_settle_finished()
-    return settled
+    return sum(for_each_organisation(services.bookings_settle_finished).values())
