@@ -36,7 +36,7 @@ from memberships.models import Membership
 from memberships.services import membership_consume_credit, membership_return_credit
 
 from . import selectors
-from .locks import lock_bookings, lock_memberships, lock_session
+from .locks import claim_place, lock_bookings, lock_memberships, lock_session
 from .models import Appointment, AppointmentService, Booking, BookingPolicy, CalendarFeed
 
 # --- helpers -------------------------------------------------------------------------
@@ -192,25 +192,24 @@ def _booking_create(
             # lock, so it can run under the session lock without deadlocks.
             membership_consume_credit(membership=membership)
 
-    locked = lock_session(session_id)
-    _check_bookable(locked, now)
+    claimed = claim_place(
+        session_id=session_id,
+        organisation_id=preview.organisation_id,
+        now=now,
+        waitlist_enabled=policy.waitlist_enabled,
+    )
+    if claimed is None:
+        # Nothing changed: say why from the session as it is now.
+        _check_bookable(ClassSession.objects.get(pk=session_id), now)
+        raise Conflict(_("This class is full."), code="session_full")
+    arrival, got_place = claimed
+    status = Booking.Status.BOOKED if got_place else Booking.Status.WAITLISTED
     # No "already booked?" query: under the session lock, the partial unique index
     # on (session, member) for active bookings answers it at the INSERT below, and
     # booking_create turns that into a 409 (the whole transaction rolls back).
-
-    arrival = locked.arrival_seq + 1
-    if locked.booked_count < locked.capacity:
-        status = Booking.Status.BOOKED
-        counters = {"booked_count": F("booked_count") + 1}
-    elif policy.waitlist_enabled:
-        status = Booking.Status.WAITLISTED
-        counters = {"waitlist_count": F("waitlist_count") + 1}
-    else:
-        raise Conflict(_("This class is full."), code="session_full")
-
     booking = Booking(
-        organisation_id=locked.organisation_id,
-        session=locked,
+        organisation_id=preview.organisation_id,
+        session=preview,
         member=member,
         membership=membership,
         credit_held=membership is not None and membership.credits_remaining is not None,
@@ -222,7 +221,6 @@ def _booking_create(
         created_at=now,
     )
     booking.save(force_insert=True)
-    ClassSession.objects.filter(pk=session_id).update(arrival_seq=arrival, **counters)
     if override:
         audit_record(
             actor=actor,
@@ -231,7 +229,7 @@ def _booking_create(
             data={"session": session_id, "status": status, "reason": override_reason},
         )
     _notify(
-        booking, locked, "confirmed" if status == Booking.Status.BOOKED else "waitlisted", "new"
+        booking, preview, "confirmed" if status == Booking.Status.BOOKED else "waitlisted", "new"
     )
     return booking
 
