@@ -23,7 +23,7 @@ from accounts.models import Branch, Member, OpeningHours
 from accounts.tenancy import require_scope, tenant_scope
 from memberships.models import Membership, Plan
 from memberships.selectors import (
-    _STATUS_RANK,
+    STATUS_RANK,
     membership_deciding,
     membership_status_on,
     plan_allows_branch,
@@ -319,7 +319,7 @@ def membership_deciding_fast(
     ORM than the rest of a check-in together; ``test_deciding.py`` checks that both
     pick the same row across every status and date combination.
     """
-    rank = {status: i for i, status in enumerate(_STATUS_RANK)}
+    rank = {status: i for i, status in enumerate(STATUS_RANK)}
     if rows is None:
         rows = list(
             Membership.objects.filter(member_id=member_id)

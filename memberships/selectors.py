@@ -11,7 +11,7 @@ from accounts.tenancy import get_scope
 from memberships.models import Membership, Plan
 
 # When a member holds several memberships, the one that decides is the most usable.
-_STATUS_RANK = [
+STATUS_RANK = [
     Membership.Status.ACTIVE,
     Membership.Status.FROZEN,
     Membership.Status.PAST_DUE,
@@ -31,7 +31,7 @@ def membership_deciding(*, member: Member | int, on: date) -> Membership | None:
     """
     member_id = member if isinstance(member, int) else member.pk
     rank = Case(
-        *[When(status=status, then=Value(i)) for i, status in enumerate(_STATUS_RANK)],
+        *[When(status=status, then=Value(i)) for i, status in enumerate(STATUS_RANK)],
         output_field=IntegerField(),
     )
     covering = Q(start_date__lte=on) & (Q(end_date__isnull=True) | Q(end_date__gte=on))
