@@ -1323,7 +1323,9 @@ def membership_consume_entry(*, membership: Membership) -> None:
     if membership.entries_remaining is None:
         return
     used = Membership.objects.filter(pk=membership.pk, entries_remaining__gt=0).update(
-        entries_remaining=F("entries_remaining") - 1
+        # updated_at moves too: offline door devices sync the allow-list by it.
+        entries_remaining=F("entries_remaining") - 1,
+        updated_at=timezone.now(),
     )
     if not used:
         raise ServiceError("No entries left on this ticket.", code="no_entries_left")
