@@ -13,6 +13,7 @@ from accounts.selectors import member_for_user
 from billing import selectors, services
 from billing.models import Invoice, Payment
 from billing.providers import ProviderError, available_providers
+from billing.stripe.config import stripe_enabled
 from gymsite.errors import ServiceError
 
 
@@ -70,6 +71,7 @@ def invoice(request, pk):
             "invoice": invoice,
             "methods": selectors.payment_methods_for(member=member),
             "sandbox": _sandbox_enabled(),
+            "card_payments": stripe_enabled(invoice.organisation_id),
         },
     )
 

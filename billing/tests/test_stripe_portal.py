@@ -168,6 +168,22 @@ def test_event_ledger_in_the_admin(client_for, gym, owner, django_assert_max_num
     assert len(response.context["cl"].result_list) == 30
 
 
-def test_invoice_page_links_to_paying_by_card(client_for, member, invoice):
+def test_invoice_page_links_to_paying_by_card(client_for, gym, member, invoice):
+    StripeAccountFactory(organisation=gym)
     page = client_for(member.user).get(reverse("billing:invoice", args=[invoice.pk]))
     assert reverse("billing:stripe_pay", args=[invoice.pk]) in page.content.decode()
+
+
+def test_invoice_page_without_stripe_offers_the_front_desk_only(
+    client_for, member, invoice, settings
+):
+    settings.STRIPE_SECRET_KEY = ""
+    from billing.stripe.models import StripeAccount
+
+    with tenant_scope(member.organisation):
+        StripeAccount.objects.all().delete()
+    page = (
+        client_for(member.user).get(reverse("billing:invoice", args=[invoice.pk])).content.decode()
+    )
+    assert reverse("billing:stripe_pay", args=[invoice.pk]) not in page
+    assert "not set up at this gym" in page
