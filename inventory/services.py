@@ -21,9 +21,10 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -36,6 +37,7 @@ from gymsite.outbox import email_enqueue
 from inventory.models import (
     CartItem,
     Category,
+    DayPassPlan,
     FlashSale,
     FlashSaleAllowance,
     Order,
@@ -1254,6 +1256,12 @@ def pos_sale_create(
     items = _stock_ids_in_lock_order(
         branch=branch, items=_validated_items(items, organisation_id=branch.organisation_id)
     )
+    if member is None and any(item.product.kind == Product.Kind.DAY_PASS for item in items):
+        # A day pass is a ticket for a person: the walk-in becomes a member record the
+        # door can recognise (checked in at the desk, or given a card there).
+        member = _day_pass_holder(
+            branch=branch, name=customer_name, email=customer_email, actor=actor
+        )
     now = timezone.now()
     order, lines = _create_order_with_lines(
         branch=branch,
@@ -1322,6 +1330,7 @@ def pos_sale_create(
                 source_id=str(line.pk),
                 actor=actor,
             )
+    _day_passes_grant(order=order, items=items, member=member, actor=actor, now=now)
     audit_record(
         actor=actor,
         action="pos.sale",
@@ -1332,6 +1341,73 @@ def pos_sale_create(
         _email_receipt(order)
     order.refresh_from_db()
     return order
+
+
+def _day_pass_holder(*, branch: Branch, name: str, email: str, actor: User) -> Member:
+    from accounts.services import member_register
+
+    first, _, last = name.strip().partition(" ")
+    if not first:
+        raise ServiceError(
+            "Give the name of the person the day pass is for.",
+            code="day_pass_needs_name",
+            field="customer_name",
+        )
+    member = member_register(
+        user=None,
+        first_name=first[:150],
+        last_name=(last.strip() or "-")[:150],
+        home_branch=branch,
+        email=email,
+    )
+    audit_record(actor=actor, action="pos.day_pass_member", target=member)
+    return member
+
+
+def _day_pass_plan(*, product: Product, branch: Branch):
+    """The ticket plan this day pass grants at this branch, created on its first sale."""
+    from memberships.services import day_ticket_plan_create
+
+    link = DayPassPlan.objects.filter(product=product, branch=branch).select_related("plan")
+    found = link.first()
+    if found is not None:
+        return found.plan
+    try:
+        # Two first sales at once: the unique (product, branch) lets one create it.
+        with transaction.atomic():
+            plan = day_ticket_plan_create(
+                name=f"{product.name} · {branch.name}",
+                price=product.price,
+                currency=product.currency,
+                branch=branch,
+            )
+            DayPassPlan.objects.create(
+                organisation_id=branch.organisation_id, product=product, branch=branch, plan=plan
+            )
+            return plan
+    except IntegrityError:
+        return link.get().plan
+
+
+def _day_passes_grant(*, order: Order, items, member: Member, actor: User, now) -> None:
+    """Each day pass sold becomes a ticket for that day at that branch: one entry per
+    unit, on the branch's local date (the door decides on it like any ticket)."""
+    from memberships.services import ticket_grant
+
+    branch = order.branch
+    on = timezone.localtime(now, ZoneInfo(branch.timezone)).date()
+    for item in items:
+        if item.product.kind != Product.Kind.DAY_PASS:
+            continue
+        ticket_grant(
+            member=member,
+            plan=_day_pass_plan(product=item.product, branch=branch),
+            on=on,
+            entries=item.quantity,
+            branch=branch,
+            reason=f"Day pass, receipt {order.number}",
+            actor=actor,
+        )
 
 
 def _email_receipt(order: Order) -> None:
