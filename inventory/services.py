@@ -1320,12 +1320,14 @@ def pos_sale_create(
         from billing.services import member_charge_add
 
         for line in lines:
-            # Billed at the branch's tax rate on the next invoice; see docs/inventory.md.
+            # Billed on the next invoice at the line's own rate (the product's or the
+            # branch's), so the invoice equals this receipt.
             member_charge_add(
                 member=member,
                 branch=branch,
                 description=f"{line.quantity} × {line.description} ({order.number})",
                 amount=line.subtotal,
+                tax_rate=line.tax_rate,
                 source_type="inventory.order_line",
                 source_id=str(line.pk),
                 actor=actor,
@@ -1550,6 +1552,7 @@ def _reduce_account_charge(*, order, line, amount, actor, reason):
                 description=f"{line.quantity - line.returned_quantity} × {line.description} "
                 f"({order.number})",
                 amount=net,
+                tax_rate=line.tax_rate,
                 source_type="inventory.order_line",
                 source_id=str(line.pk),
                 actor=actor,
