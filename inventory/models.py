@@ -276,7 +276,10 @@ class FlashSaleAllowance(TenantModel):
     copied in so a CHECK constraint can enforce it even against a bug in a service.
     """
 
-    sale = models.ForeignKey(FlashSale, on_delete=models.CASCADE, related_name="allowances")
+    # The unique (sale, member) index serves look-ups by sale: no index of its own.
+    sale = models.ForeignKey(
+        FlashSale, on_delete=models.CASCADE, related_name="allowances", db_index=False
+    )
     member = models.ForeignKey("accounts.Member", on_delete=models.PROTECT, related_name="+")
     quantity = models.IntegerField(default=0)
     limit = models.PositiveSmallIntegerField()
@@ -342,8 +345,15 @@ class Order(TenantModel):
     )
     customer_name = models.CharField(_("walk-in name"), max_length=150, blank=True)
     customer_email = models.EmailField(_("receipt email"), blank=True)
+    # Indexed by (flash_sale, status) below: a second index on the column alone would
+    # be one more write on every purchase for nothing.
     flash_sale = models.ForeignKey(
-        FlashSale, on_delete=models.PROTECT, null=True, blank=True, related_name="orders"
+        FlashSale,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="orders",
+        db_index=False,
     )
     subtotal = amount_field(_("subtotal"), default=0)
     tax_total = amount_field(_("tax"), default=0)
