@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
 from django.db import connection
@@ -199,6 +199,27 @@ _PLAN_COLUMNS = _in_model_order(
 )
 
 
+@cache
+def _credential_sql() -> tuple[str, tuple[str, ...]]:
+    """The statement of ``_credential_with_memberships`` (built once per process)."""
+    credential_attnames = tuple(f.attname for f in Credential._meta.concrete_fields)
+    select = ", ".join(
+        [f"c.{c}" for c in _columns(Credential, credential_attnames)]
+        + [f"m.{c}" for c in _columns(Member, _MEMBER_COLUMNS)]
+        + [f"ms.{c}" for c in _columns(Membership, _MEMBERSHIP_COLUMNS)]
+        + [f"p.{c}" for c in _columns(Plan, _PLAN_COLUMNS)]
+    )
+    sql = (
+        f"SELECT {select} FROM {Credential._meta.db_table} c "  # noqa: S608 (names from _meta)
+        f"JOIN {Member._meta.db_table} m ON m.id = c.member_id "
+        f"LEFT JOIN {Membership._meta.db_table} ms "
+        f"ON ms.member_id = c.member_id AND ms.organisation_id = c.organisation_id "
+        f"LEFT JOIN {Plan._meta.db_table} p ON p.id = ms.plan_id "
+        f"WHERE c.organisation_id = %s AND c.status = 'active' AND c.kind = %s AND "
+    )
+    return sql, credential_attnames
+
+
 def _credential_with_memberships(
     *, card_number: str | None = None, qr_id: int | None = None
 ) -> Credential | None:
@@ -211,45 +232,28 @@ def _credential_with_memberships(
     ``test_device_auth.py``.
     """
     organisation_id = require_scope().organisation_id
-    credential_attnames = [f.attname for f in Credential._meta.concrete_fields]
-    select = ", ".join(
-        [f"c.{c}" for c in _columns(Credential, credential_attnames)]
-        + [f"m.{c}" for c in _columns(Member, _MEMBER_COLUMNS)]
-        + [f"ms.{c}" for c in _columns(Membership, _MEMBERSHIP_COLUMNS)]
-        + [f"p.{c}" for c in _columns(Plan, _PLAN_COLUMNS)]
-    )
+    sql, credential_attnames = _credential_sql()
     if qr_id is not None:
-        condition, value = "c.kind = 'qr' AND c.id = %s", qr_id
+        kind, condition, value = Credential.Kind.QR, "c.id = %s", qr_id
     else:
-        condition, value = "c.kind = 'card' AND c.number = %s", card_number
-    sql = (
-        f"SELECT {select} FROM {Credential._meta.db_table} c "  # noqa: S608 (names from _meta)
-        f"JOIN {Member._meta.db_table} m ON m.id = c.member_id "
-        f"LEFT JOIN {Membership._meta.db_table} ms "
-        f"ON ms.member_id = c.member_id AND ms.organisation_id = c.organisation_id "
-        f"LEFT JOIN {Plan._meta.db_table} p ON p.id = ms.plan_id "
-        f"WHERE c.organisation_id = %s AND c.status = 'active' AND {condition}"
-    )
+        kind, condition, value = Credential.Kind.CARD, "c.number = %s", card_number
     with connection.cursor() as cursor:
-        cursor.execute(sql, [organisation_id, value])
+        cursor.execute(sql + condition, [organisation_id, kind.value, value])
         rows = cursor.fetchall()
     if not rows:
         return None
     n_credential, n_member = len(credential_attnames), len(_MEMBER_COLUMNS)
-    n_membership = len(_MEMBERSHIP_COLUMNS)
+    start = n_credential + n_member
+    plan_start = start + len(_MEMBERSHIP_COLUMNS)
     first = rows[0]
     credential = Credential.from_db("default", credential_attnames, first[:n_credential])
-    member = Member.from_db(
-        "default", _MEMBER_COLUMNS, first[n_credential : n_credential + n_member]
-    )
+    member = Member.from_db("default", _MEMBER_COLUMNS, first[n_credential:start])
     memberships = []
     for row in rows:
-        start = n_credential + n_member
-        membership_values = row[start : start + n_membership]
-        if membership_values[0] is None:
+        if row[start] is None:  # no membership rows: the LEFT JOIN's single empty row
             continue
-        membership = Membership.from_db("default", _MEMBERSHIP_COLUMNS, membership_values)
-        membership.plan = Plan.from_db("default", _PLAN_COLUMNS, row[start + n_membership :])
+        membership = Membership.from_db("default", _MEMBERSHIP_COLUMNS, row[start:plan_start])
+        membership.plan = Plan.from_db("default", _PLAN_COLUMNS, row[plan_start:])
         memberships.append(membership)
     member._live_memberships = memberships
     credential.member = member
