@@ -416,6 +416,8 @@ class OrderLine(TenantModel):
     tax_amount = amount_field(_("tax"))
     line_total = amount_field(_("line total"))
     returned_quantity = models.PositiveIntegerField(_("returned"), default=0)
+    # The ticket a day-pass line granted (a plain id: ``memberships`` owns the row).
+    ticket_id = models.BigIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("order line")

@@ -1332,7 +1332,7 @@ def pos_sale_create(
                 source_id=str(line.pk),
                 actor=actor,
             )
-    _day_passes_grant(order=order, items=items, member=member, actor=actor, now=now)
+    _day_passes_grant(order=order, lines=lines, member=member, actor=actor, now=now)
     audit_record(
         actor=actor,
         action="pos.sale",
@@ -1391,25 +1391,27 @@ def _day_pass_plan(*, product: Product, branch: Branch):
         return link.get().plan
 
 
-def _day_passes_grant(*, order: Order, items, member: Member, actor: User, now) -> None:
+def _day_passes_grant(*, order: Order, lines, member: Member, actor: User, now) -> None:
     """Each day pass sold becomes a ticket for that day at that branch: one entry per
     unit, on the branch's local date (the door decides on it like any ticket)."""
     from memberships.services import ticket_grant
 
     branch = order.branch
     on = timezone.localtime(now, ZoneInfo(branch.timezone)).date()
-    for item in items:
-        if item.product.kind != Product.Kind.DAY_PASS:
+    for line in lines:
+        if line.product.kind != Product.Kind.DAY_PASS:
             continue
-        ticket_grant(
+        ticket = ticket_grant(
             member=member,
-            plan=_day_pass_plan(product=item.product, branch=branch),
+            plan=_day_pass_plan(product=line.product, branch=branch),
             on=on,
-            entries=item.quantity,
+            entries=line.quantity,
             branch=branch,
             reason=f"Day pass, receipt {order.number}",
             actor=actor,
         )
+        OrderLine.objects.filter(pk=line.pk).update(ticket_id=ticket.pk)
+        line.ticket_id = ticket.pk
 
 
 def _email_receipt(order: Order) -> None:
@@ -1487,6 +1489,16 @@ def order_line_return(
             actor=actor,
             reason=reason,
             organisation_id=order.organisation_id,
+        )
+    if line.ticket_id is not None:
+        # A day pass handed back: its unused entries no longer open the door.
+        from memberships.services import ticket_entries_withdraw
+
+        ticket_entries_withdraw(
+            membership_id=line.ticket_id,
+            entries=quantity,
+            reason=f"Day pass returned, receipt {order.number}",
+            actor=actor,
         )
     refund = quantize(line.line_total * quantity / line.quantity)
     _refund_order_amount(order=order, line=line, amount=refund, actor=actor, reason=reason)

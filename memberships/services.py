@@ -1397,3 +1397,18 @@ def day_ticket_plan_create(*, name: str, price: Decimal, currency: str, branch: 
     )
     plan.branches.set([branch])
     return plan
+
+
+@transaction.atomic
+def ticket_entries_withdraw(
+    *, membership_id: int, entries: int, reason: str, actor: User | None = None
+) -> Membership:
+    """Take back unused entries of a ticket sold elsewhere (a day pass returned at the
+    till). Entries already used stay used; a ticket left with none is cancelled."""
+    membership = _lock(membership_id)
+    left = membership.entries_remaining or 0
+    membership.entries_remaining = max(0, left - entries)
+    _save(membership, "entries_remaining")
+    if membership.entries_remaining == 0 and membership.status == S.ACTIVE:
+        _transition(membership, S.CANCELLED, actor=actor, reason=reason)
+    return membership

@@ -118,3 +118,20 @@ def test_one_ticket_plan_per_pass_and_branch_reused_by_later_sales(
         assert DayPassPlan.objects.filter(product=day_pass, branch=branch).count() == 1
         plans = set(Membership.objects.filter(member=member).values_list("plan_id", flat=True))
         assert plans == {DayPassPlan.objects.get().plan_id}
+
+
+def test_a_returned_day_pass_no_longer_opens_the_door(gym, branch, member, front_desk, day_pass):
+    # given a member's day pass, sold and then handed back unused
+    order = _sell(branch, front_desk, day_pass, member=member)
+    with tenant_scope(gym, branch_ids=[branch.pk]):
+        line = order.lines.get()
+        services.order_line_return(line=line, quantity=1, actor=front_desk, reason="Changed mind")
+
+    # when they try the door
+    log = _desk_checkin(member, branch, front_desk, timezone.now())
+
+    # then it stays shut, and the ticket is cancelled with its entry taken back
+    assert log.result == Result.DENIED
+    with tenant_scope(gym):
+        ticket = Membership.objects.get(pk=line.ticket_id)
+        assert (ticket.status, ticket.entries_remaining) == (Membership.Status.CANCELLED, 0)
