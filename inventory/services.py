@@ -1020,6 +1020,7 @@ def order_mark_paid(*, order: Order, provider: str = "manual", now=None) -> Paym
                 stock_id=stock_id, on_hand=rows[0][0], reserved=rows[0][1], product=line.product
             )
         order.refresh_from_db()
+        _day_passes_grant(order=order, lines=lines, member=order.member, actor=None, now=now)
         return PaymentOutcome(order=order, sold=True)
 
     order.refresh_from_db()
@@ -1078,6 +1079,7 @@ def _sell_again_or_refund(*, order: Order, lines, provider: str, now) -> Payment
                 payment_provider=provider,
                 paid_at=now,
             )
+            _day_passes_grant(order=order, lines=lines, member=order.member, actor=None, now=now)
     except _Lost:
         Order.objects.filter(pk=order.pk).update(
             status=Order.Status.REFUND_DUE, payment_provider=provider, paid_at=now
@@ -1391,9 +1393,10 @@ def _day_pass_plan(*, product: Product, branch: Branch):
         return link.get().plan
 
 
-def _day_passes_grant(*, order: Order, lines, member: Member, actor: User, now) -> None:
-    """Each day pass sold becomes a ticket for that day at that branch: one entry per
-    unit, on the branch's local date (the door decides on it like any ticket)."""
+def _day_passes_grant(*, order: Order, lines, member: Member, actor: User | None, now) -> None:
+    """Each day pass sold (at the till, or paid for in the shop) becomes a ticket for
+    that day at that branch: one entry per unit, on the branch's local date of the
+    sale or payment (the door decides on it like any ticket)."""
     from memberships.services import ticket_grant
 
     branch = order.branch

@@ -135,3 +135,18 @@ def test_a_returned_day_pass_no_longer_opens_the_door(gym, branch, member, front
     with tenant_scope(gym):
         ticket = Membership.objects.get(pk=line.ticket_id)
         assert (ticket.status, ticket.entries_remaining) == (Membership.Status.CANCELLED, 0)
+
+
+def test_day_pass_bought_in_the_shop_opens_the_door_once_paid(
+    gym, branch, member, front_desk, day_pass, in_gym
+):
+    # given a day pass ordered in the member shop: held, not yet paid
+    order = services.shop_order_place(member=member, branch=branch, items=[(day_pass, 1)])
+    assert _desk_checkin(member, branch, front_desk, timezone.now()).result == Result.DENIED
+
+    # when it is paid
+    services.order_pay_at_desk(order=order, actor=front_desk)
+
+    # then the door opens that day
+    log = _desk_checkin(member, branch, front_desk, timezone.now() + timedelta(minutes=30))
+    assert (log.result, log.entry_consumed) == (Result.GRANTED, True)
