@@ -204,7 +204,8 @@ def main() -> None:
     ]
     warm_session = _session(organisation, capacity=400, label="warm")
 
-    with harness.Server(database_url, workers=args.workers):
+    with harness.Server(database_url, workers=args.workers) as server:
+        meter = harness.CpuMeter(server, database_url)
         # Warm every worker (imports, connections) on both endpoints first.
         harness.run_closed(_book_requests(warm_session.pk, tokens[:400]), 50)
         harness.run_closed(harness.floor_requests([floor_token] * 400), 50)
@@ -215,9 +216,13 @@ def main() -> None:
         requests = []
         for session in rounds:
             requests += _book_requests(session.pk, tokens)
+        before = meter.read()
         bookings = harness.run_closed(requests, args.bookers)
+        bookings_cpu = meter.per_request(before, bookings.count)
         rounds_audit = [_audit(organisation, s) for s in rounds]
+        before = meter.read()
         floor = harness.run_closed(harness.floor_requests([floor_token] * total), args.bookers)
+        floor_cpu = meter.per_request(before, floor.count)
 
     from django.db import connection
 
@@ -241,6 +246,7 @@ def main() -> None:
     print(storm.summary(f"storm ({args.capacity} places)"))
     print(f"  storm audit: {json.dumps(storm_audit)}")
     print(bookings.summary("bookings"))
+    print(f"  {bookings_cpu}")
     print(
         "  rounds audit: "
         + json.dumps(
@@ -253,6 +259,7 @@ def main() -> None:
         )
     )
     print(floor.summary("framework floor"))
+    print(f"  {floor_cpu}")
     print(ceiling.summary(f"db ceiling ({clients} conns)"))
     print(f"bookings/s            {booking_rate:8.1f}  (201s only; {created}/{total})")
     print(f"framework floor/s     {floor.rate:8.1f}")

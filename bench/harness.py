@@ -205,6 +205,61 @@ class Server:
             self.process.terminate()
             self.process.wait(timeout=20)
 
+    def worker_pids(self) -> list[int]:
+        if not self.process:
+            return []
+        path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        try:
+            return [int(pid) for pid in path.read_text().split()]
+        except OSError:
+            return []
+
+
+def _process_cpu(pid: int) -> float:
+    """User + system CPU seconds of a process so far (0 if it is gone or unreadable)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU seconds spent by the server's workers and by the database's backends for
+    the bench database: the cost of a request whatever else the machine is doing
+    (throughput on a shared machine is noisy; CPU per request much less so)."""
+
+    def __init__(self, server: Server, database_url: str):
+        self.server = server
+        self.database = urlsplit(database_url).path.lstrip("/")
+        self.database_url = database_url
+
+    def _backend_pids(self) -> list[int]:
+        import psycopg
+
+        with psycopg.connect(_libpq(self.database_url), autocommit=True) as conn:
+            rows = conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                [self.database],
+            ).fetchall()
+        return [pid for (pid,) in rows]
+
+    def read(self) -> tuple[float, float]:
+        server = sum(_process_cpu(pid) for pid in self.server.worker_pids())
+        database = sum(_process_cpu(pid) for pid in self._backend_pids())
+        return server, database
+
+    def per_request(self, before: tuple[float, float], count: int) -> str:
+        after = self.read()
+        server, database = (after[0] - before[0], after[1] - before[1])
+        if not count:
+            return ""
+        return (
+            f"CPU per request: server {server / count * 1000:.2f} ms + "
+            f"database {database / count * 1000:.2f} ms = "
+            f"{(server + database) / count * 1000:.2f} ms"
+        )
+
 
 # --- load generation -------------------------------------------------------------
 

@@ -33,7 +33,7 @@ from classes.models import ClassSession
 from gymsite.db import single_statement
 from gymsite.errors import Conflict, NotAllowed, ServiceError
 from gymsite.models import OutboxMessage
-from gymsite.outbox import dispatch_on_commit, email_enqueue, email_message, outbox_enqueue
+from gymsite.outbox import email_enqueue, email_message, outbox_enqueue
 from memberships.models import Membership
 from memberships.services import membership_consume_credit, membership_return_credit
 
@@ -78,6 +78,7 @@ def _booking_email(
         context=_email_context(booking, session),
         organisation_id=booking.organisation_id,
         dedupe_key=f"booking-{booking.pk}-{dedupe}",
+        render_at_delivery=True,
     )
 
 
@@ -259,10 +260,11 @@ def _take_place(booking: Booking, *, policy: BookingPolicy, now: datetime) -> No
             message = _booking_email(booking, session, "waitlisted" if waitlisted else "confirmed")
             taken = take_place(booking=booking, waitlisted=waitlisted, now=now, message=message)
             if taken is not None:
-                booking.arrival, message_id = taken
+                # The email is delivered by the outbox relay's next sweep (every few
+                # seconds), not published to the broker from here: the member sees
+                # the result on screen, and a rush of bookings costs no broker calls.
+                booking.arrival, _message_id = taken
                 booking._state.adding = False
-                if message_id is not None:
-                    dispatch_on_commit(message_id)
                 return
         # Nothing changed: say why from the session as it is now.
         current = ClassSession.objects.get(pk=session.pk)

@@ -23,7 +23,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from gymsite.models import OutboxMessage
 
@@ -246,26 +246,49 @@ def email_message(
     context: dict,
     organisation_id: int | None = None,
     dedupe_key: str | None = None,
+    render_at_delivery: bool = False,
 ) -> OutboxMessage:
-    """An unsaved, rendered email message (see ``outbox_message``)."""
+    """An unsaved email message (see ``outbox_message``), rendered now.
+
+    With ``render_at_delivery`` the message keeps the template, the context (plain
+    JSON values only) and the active language, and the worker renders it: the hot
+    paths (booking a class) do not pay for template rendering in the request.
+    """
     recipients = [to] if isinstance(to, str) else list(to)
+    if render_at_delivery:
+        json.dumps(context)  # plain values only: a date would render differently later
+        payload = {
+            "to": recipients,
+            "template": template,
+            "context": context,
+            "language": translation.get_language(),
+        }
+    else:
+        payload = {"to": recipients, **_render_email(template, context)}
+    return outbox_message(
+        kind="email", payload=payload, organisation_id=organisation_id, dedupe_key=dedupe_key
+    )
+
+
+def _render_email(template: str, context: dict) -> dict[str, str]:
     context = {"site_url": settings.SITE_URL, **context}
     subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
-    body = render_to_string(f"emails/{template}.txt", context)
-    return outbox_message(
-        kind="email",
-        payload={"to": recipients, "subject": subject, "body": body},
-        organisation_id=organisation_id,
-        dedupe_key=dedupe_key,
-    )
+    return {"subject": subject, "body": render_to_string(f"emails/{template}.txt", context)}
+
+
+def rendered_email(payload: dict) -> dict[str, str]:
+    """The subject and body of an email message's payload, rendering it if needed."""
+    if "template" not in payload:
+        return {"subject": payload["subject"], "body": payload["body"]}
+    with translation.override(payload.get("language")):
+        return _render_email(payload["template"], payload["context"])
 
 
 @outbox_handler("email")
 def deliver_email(message: OutboxMessage) -> None:
     payload = message.payload
     email = EmailMultiAlternatives(
-        subject=payload["subject"],
-        body=payload["body"],
+        **rendered_email(payload),
         to=payload["to"],
         # A stable Message-ID lets a mail server drop a copy sent again after a crash.
         headers={"Message-ID": make_msgid(idstring=f"outbox-{message.pk}", domain="spotter")},

@@ -312,7 +312,12 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(CELERY_BROKER_DIR / "beat-schedule")
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
-    "outbox-relay": {"task": "gymsite.tasks.outbox_relay", "schedule": 60.0},
+    # Delivers what was not dispatched on commit (broker down, or hot paths such as
+    # booking confirmations that leave delivery to the relay).
+    "outbox-relay": {
+        "task": "gymsite.tasks.outbox_relay",
+        "schedule": float(env_int("OUTBOX_RELAY_SECONDS", 10)),
+    },
     # Memberships: freezes, expiry, renewals, reminders (safe to re-run), early morning UTC.
     "memberships-daily": {
         "task": "memberships.tasks.memberships_daily",

@@ -5,6 +5,7 @@ import threading
 import pytest
 from django.core import mail
 from django.db import connection, transaction
+from django.utils import translation
 
 from accounts import services
 from accounts.tenancy import tenant_scope
@@ -208,3 +209,43 @@ def test_concurrent_enqueues_with_one_dedupe_key_record_it_once():
         thread.join()
     assert recorded.count(True) == 1
     assert OutboxMessage.objects.filter(dedupe_key="reminder:once").count() == 1
+
+
+@pytest.mark.django_db
+def test_email_rendered_at_delivery_in_the_language_of_the_request():
+    # given an email queued while French was active, rendered only by the worker
+    with translation.override("fr"):
+        message = outbox.email_message(
+            to="member@example.com",
+            template="bookings/confirmed",
+            context={
+                "member_name": "Ada",
+                "class_name": "Spin",
+                "branch_name": "North",
+                "starts_local": "Monday 7 December 2026, 07:00",
+                "timezone": "Europe/London",
+                "booking_id": 1,
+                "status": "booked",
+            },
+            render_at_delivery=True,
+        )
+    message.save()
+    assert "body" not in message.payload
+    # when the relay delivers it (with English active)
+    outbox.outbox_relay()
+    # then it was rendered with its context, in French
+    (sent,) = mail.outbox
+    assert "Ada" in sent.body and "Spin" in sent.body
+    with translation.override("fr"):
+        assert sent.body == outbox.rendered_email(message.payload)["body"]
+    assert message.payload["language"] == "fr"
+
+
+def test_email_rendered_at_delivery_takes_plain_values_only():
+    with pytest.raises(TypeError):
+        outbox.email_message(
+            to="member@example.com",
+            template="bookings/confirmed",
+            context={"when": object()},
+            render_at_delivery=True,
+        )
