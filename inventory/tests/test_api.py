@@ -127,3 +127,35 @@ def test_pos_sale_by_front_desk_and_refused_to_members(
         format="json",
     )
     assert response.status_code == 403
+
+
+def test_buy_answer_matches_the_held_order(member_api, sale, member, in_gym):
+    body = member_api.post(f"/api/v1/flash-sales/{sale.pk}/buy", {"quantity": 2}).json()
+    order = Order.objects.get(pk=body["id"])
+    assert (order.member, order.status, order.number, str(order.total)) == (
+        member,
+        Order.Status.HELD,
+        body["number"],
+        body["total"],
+    )
+    assert order.created_by_id == member.user_id and order.customer_email == member.email
+    # and a third unit is over the member's limit of 2
+    again = member_api.post(f"/api/v1/flash-sales/{sale.pk}/buy", {"quantity": 1})
+    assert again.status_code == 409 and again.json()["code"] == "over_limit"
+
+
+@pytest.mark.parametrize("who", ["staff_only", "archived_member"])
+def test_only_an_active_member_can_buy_and_a_refusal_changes_nothing(
+    api_client, sale, member, front_desk, in_gym, who
+):
+    if who == "archived_member":
+        type(member).objects.filter(pk=member.pk).update(status="archived")
+        user = member.user
+    else:
+        user = front_desk  # signed in to the gym, but no member record
+    api_client.force_authenticate(user)
+    response = api_client.post(f"/api/v1/flash-sales/{sale.pk}/buy", {"quantity": 1})
+    assert response.status_code == 403 and response.json()["code"] == "not_member"
+    sale.refresh_from_db()
+    assert sale.remaining == 5 and not Order.objects.exists()
+    assert Stock.objects.get(product=sale.product, branch=sale.branch).reserved == 0
