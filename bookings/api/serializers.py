@@ -3,9 +3,12 @@ from rest_framework import serializers
 from bookings.models import Appointment, AppointmentService, Booking
 from classes.models import ClassSession
 
-# Plain serializers with declared fields rather than ModelSerializers: a booking is
-# the platform's hottest write, and building a ModelSerializer's fields from the
-# model on every instance cost three times what rendering the booking does.
+# Declared fields (for validation-free output and the OpenAPI schema) with a
+# hand-written ``to_representation``: a booking is the platform's hottest write, and
+# DRF deep-copies every declared field of a serializer and its nested serializer on
+# each instance, which cost more than the rest of the response. The output is the
+# generic one, field for field (bookings/tests/test_api.py compares the two).
+_datetime = serializers.DateTimeField()
 
 
 class SessionBriefSerializer(serializers.Serializer):
@@ -16,6 +19,17 @@ class SessionBriefSerializer(serializers.Serializer):
     starts_at = serializers.DateTimeField(read_only=True)
     ends_at = serializers.DateTimeField(read_only=True)
     status = serializers.ChoiceField(choices=ClassSession.Status.choices, read_only=True)
+
+    def to_representation(self, session):
+        return {
+            "id": session.pk,
+            "class_type": session.class_type.name,
+            "branch": session.branch.name,
+            "trainer": session.trainer.display_name if session.trainer_id else None,
+            "starts_at": _datetime.to_representation(session.starts_at),
+            "ends_at": _datetime.to_representation(session.ends_at),
+            "status": session.status,
+        }
 
 
 class BookingSerializer(serializers.Serializer):
@@ -34,6 +48,22 @@ class BookingSerializer(serializers.Serializer):
         read_only=True,
     )
 
+    def to_representation(self, booking):
+        return {
+            "id": booking.pk,
+            "session": SessionBriefSerializer(context=self.context).to_representation(
+                booking.session
+            ),
+            "member": booking.member_id,
+            "member_name": booking.member.full_name,
+            "status": booking.status,
+            "waitlist_position": self.get_waitlist_position(booking),
+            "created_at": _optional_datetime(booking.created_at),
+            "promoted_at": _optional_datetime(booking.promoted_at),
+            "cancelled_at": _optional_datetime(booking.cancelled_at),
+            "fee_charged": _fee.to_representation(booking.fee_charged),
+        }
+
     def get_waitlist_position(self, booking) -> int | None:
         positions = self.context.get("positions")
         if positions is not None:
@@ -41,6 +71,13 @@ class BookingSerializer(serializers.Serializer):
         from bookings.selectors import waitlist_position
 
         return waitlist_position(booking=booking)
+
+
+_fee = BookingSerializer._declared_fields["fee_charged"]
+
+
+def _optional_datetime(value):
+    return None if value is None else _datetime.to_representation(value)
 
 
 class BookRequestSerializer(serializers.Serializer):

@@ -4,10 +4,12 @@ from datetime import time, timedelta
 
 import pytest
 from django.utils import timezone
+from rest_framework import serializers
 
 from accounts.tenancy import tenant_scope
 from accounts.tests.factories import MemberFactory, TrainerProfileFactory
 from bookings import services
+from bookings.api.serializers import BookingSerializer, SessionBriefSerializer
 from bookings.models import Booking
 from bookings.tests.factories import AppointmentServiceFactory, TrainerAvailabilityFactory
 from classes.services import local_datetime
@@ -222,3 +224,43 @@ def test_pt_slots_and_booking(gym, branch, member_api):
     body["starts_at"] = local_datetime(day, time(15, 0), branch.timezone).isoformat()
     outside = member_api.post("/api/v1/appointments", body, format="json")
     assert outside.status_code == 400 and "starts_at" in outside.json()["fields"]
+
+
+def test_booking_output_is_the_generic_serializer_output(
+    gym, member_api, session_factory, make_member
+):
+    # given bookings with and without a trainer, cancelled (dates set) and a fee
+    with tenant_scope(gym):
+        trainer_profile = TrainerProfileFactory(organisation=gym)
+        plain = services.booking_create(session=session_factory(), member=make_member(), actor=None)
+        cancelled = services.booking_create(
+            session=session_factory(trainer=trainer_profile), member=make_member(), actor=None
+        )
+        services.booking_cancel(booking=cancelled, actor=None)
+        bookings = list(
+            Booking.objects.filter(pk__in=[plain.pk, cancelled.pk]).select_related(
+                "session__branch", "session__class_type", "session__trainer", "member"
+            )
+        )
+    for booking in bookings:
+        booking.fee_charged = booking.fee_charged + 5  # a non-zero amount, as a Decimal
+        context = {"positions": {booking.pk: 3}}
+        # then the hand-written representation equals DRF's field-by-field one
+        fast = BookingSerializer(booking, context=context).data
+        generic = serializers.Serializer.to_representation(
+            BookingSerializer(booking, context=context), booking
+        )
+        generic["session"] = serializers.Serializer.to_representation(
+            SessionBriefSerializer(booking.session), booking.session
+        )
+        assert fast == generic
+
+
+def test_booking_by_a_signed_in_person_who_is_not_a_member(
+    gym, api_client, outsider, session_factory
+):
+    api_client.force_authenticate(outsider.user)  # a member of gym B only
+    session = session_factory()
+    response = api_client.post(f"/api/v1/classes/{session.pk}/book", {}, format="json")
+    assert response.status_code == 403 and response.json()["code"] == "not_member"
+    assert not Booking.objects.unscoped().exists()
