@@ -333,7 +333,9 @@ def booking_cancel(
         counters = {"waitlist_count": F("waitlist_count") - 1}
         session.waitlist_count -= 1
     else:
-        late = now > window.cancel_free_until
+        # A class moved after they booked is not what they booked: free to cancel.
+        moved_since = session.moved_at is not None and session.moved_at > booking.created_at
+        late = now > window.cancel_free_until and not moved_since
         if not late or waive_penalty or policy.late_cancel_penalty == BookingPolicy.Penalty.NONE:
             _return_credit(booking, memberships)
         if late:
@@ -502,6 +504,38 @@ def session_cancel_bookings(
     session.save(update_fields=["status", "cancellation_reason", "booked_count", "waitlist_count"])
     audit_record(actor=actor, action="session.cancel", target=session, data={"reason": reason})
     return session
+
+
+def session_moved_notify(*, session: ClassSession, moved_from: datetime, move_id: int) -> int:
+    """Tell everyone booked or waiting that their class moved (``classes.services.session_move``
+    calls this under the session lock, in its transaction) and send their reminder
+    again for the new time. Returns how many were told."""
+    live = list(
+        Booking.objects.filter(
+            session=session, status__in=(Booking.Status.BOOKED, Booking.Status.WAITLISTED)
+        )
+        .select_related("member", "member__payer")
+        .order_by("pk")
+    )
+    Booking.objects.filter(pk__in=[b.pk for b in live]).update(reminder_sent_at=None)
+    moved_from_local = moved_from.astimezone(ZoneInfo(session.branch.timezone))
+    told = 0
+    for booking in live:
+        to = _recipient(booking.member)
+        if not to:
+            continue
+        email_enqueue(
+            to=to,
+            template="bookings/class_moved",
+            context={
+                **_email_context(booking, session),
+                "was_local": moved_from_local.strftime("%A %d %B %Y, %H:%M"),
+            },
+            organisation_id=booking.organisation_id,
+            dedupe_key=f"booking-{booking.pk}-moved-{move_id}",
+        )
+        told += 1
+    return told
 
 
 @transaction.atomic
