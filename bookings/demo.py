@@ -176,8 +176,11 @@ def _seed_bookings(rng: random.Random) -> None:
                 continue
             seen.add(member_id)
             membership = rules.membership_for(member_id, session, local)
-            if membership is not None:
-                people.append((member_id, membership))
+            if membership is None:
+                continue
+            if membership.pk in rules.credits and rng.random() < 0.8:
+                continue  # pack holders book sparingly: most keep credits for later
+            people.append((member_id, membership))
         booked = waiting = 0
         for arrival, (member_id, membership) in enumerate(people, start=1):
             created = session.starts_at - timedelta(hours=rng.randint(3, 200))
