@@ -1,7 +1,8 @@
 """Shared benchmark harness: a real server, a load generator, and the two references.
 
-- ``bench_database_url()`` / ``prepare_database()``: a dedicated ``spotter_bench``
-  database (on DATABASE_URL's server, or the embedded PostgreSQL), migrated.
+- ``bench_database_url()`` / ``prepare_database()``: a dedicated ``<name>_bench``
+  database beside DATABASE_URL's (``spotter_bench`` on the embedded PostgreSQL),
+  migrated, so benchmarks pointed at different databases never share data.
 - ``django_setup()``: Django in this process with the same settings as the server, to
   create data and mint JWTs (``access_token_for``).
 - ``Server``: gunicorn with several worker processes, DEBUG off, bench endpoints on.
@@ -48,7 +49,8 @@ def bench_database_url() -> str:
             [sys.executable, "-m", "gymsite.devdb"], cwd=ROOT, text=True
         ).strip()
     parts = urlsplit(base)
-    return urlunsplit(parts._replace(path="/spotter_bench"))
+    name = parts.path.lstrip("/") or "spotter"
+    return urlunsplit(parts._replace(path=f"/{name}_bench"))
 
 
 def server_env(database_url: str, **extra: str) -> dict[str, str]:
@@ -73,15 +75,15 @@ def server_env(database_url: str, **extra: str) -> dict[str, str]:
 
 def prepare_database(database_url: str) -> None:
     import psycopg
+    from psycopg import sql
 
     parts = urlsplit(database_url)
+    name = parts.path.lstrip("/")
     admin_url = urlunsplit(parts._replace(path="/postgres"))
     with psycopg.connect(_libpq(admin_url), autocommit=True) as conn:
-        exists = conn.execute(
-            "SELECT 1 FROM pg_database WHERE datname = 'spotter_bench'"
-        ).fetchone()
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if not exists:
-            conn.execute("CREATE DATABASE spotter_bench")
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"],
         cwd=ROOT,

@@ -276,6 +276,7 @@ def invoice_issue(
             quantity=1,
             unit_price=charge.amount,
             currency=charge.currency,
+            tax_rate=charge.tax_rate,
             source_type=charge.source_type,
             source_id=charge.source_id,
         )
@@ -427,10 +428,15 @@ def member_charge_add(
     source_type: str,
     source_id: str,
     actor: User | None = None,
+    tax_rate: Decimal | None = None,
 ) -> PendingCharge:
     """Put a charge on a member's account; it is billed to their payer on the next
-    invoice at that branch. One charge per (source_type, source_id): asking again
-    returns the first."""
+    invoice at that branch, taxed at ``tax_rate`` (empty: the branch's rate). One
+    charge per (source_type, source_id): asking again returns the first."""
+    if tax_rate is not None:
+        tax_rate = _as_decimal(tax_rate, field="tax_rate")
+        if not Decimal(0) <= tax_rate <= Decimal(1):
+            raise ServiceError(_("Invalid tax rate."), code="invalid_tax_rate", field="tax_rate")
     amount = quantize(_as_decimal(amount, field="amount"))
     if amount <= 0:
         raise ServiceError(
@@ -457,6 +463,7 @@ def member_charge_add(
         description=description.strip()[:255],
         amount=amount,
         currency=branch.organisation.currency,
+        tax_rate=tax_rate,
         source_type=source_type,
         source_id=str(source_id),
         created_by=actor if actor and actor.is_authenticated else None,

@@ -19,6 +19,8 @@ from collections.abc import Iterable
 from django.db import connection
 
 from classes.models import ClassSession
+from gymsite.models import OutboxMessage
+from gymsite.outbox import message_insert_sql
 from memberships.models import Membership
 
 from .models import Booking
@@ -50,41 +52,57 @@ def lock_bookings(booking_ids: Iterable[int]) -> dict[int, Booking]:
     return {row.pk: row for row in rows}
 
 
-def claim_place(
-    *, session_id: int, organisation_id: int, now, waitlist_enabled: bool
-) -> tuple[int, bool] | None:
-    """Take a place, or else a waitlist place, with conditional UPDATEs on the session row.
+def take_place(
+    *, booking: Booking, waitlisted: bool, now, message: OutboxMessage | None
+) -> tuple[int, int | None] | None:
+    """Take a place (or, with ``waitlisted``, a waitlist place) and write the booking
+    and its email, all in one statement.
 
-    The first UPDATE succeeds only while ``booked_count < capacity`` on the row's
-    latest version (PostgreSQL re-checks the WHERE clause after waiting for the row
-    lock), so two bookers can never both take the last place; the row stays locked
-    until commit, serialising arrivals. Returns ``(arrival, booked)``, or None when
-    the session is not open for booking (cancelled, started) or is full with no
-    waitlist: nothing was changed and the caller reads the session to say why.
+    The UPDATE of the session row succeeds only while ``booked_count < capacity``
+    (``>=`` for a waitlist place) on the row's latest version: PostgreSQL re-checks
+    the WHERE clause after waiting for the row lock, so two bookers can never both
+    take the last place, and the lock serialises arrivals. The booking row takes the
+    arrival number the UPDATE returned; the partial unique index on (session, member)
+    rejects a second active booking, which undoes the whole statement. One statement
+    keeps the session lock, which every booker of the class queues on, as short as
+    a statement: the lock is released by the commit that immediately follows it.
 
-    One statement instead of lock-then-update keeps the session lock, which every
-    booking of the class queues on, held as briefly as possible.
+    Returns ``(arrival, message id)``, or None when the session was not open for it
+    (cancelled, started, full/not full): then nothing was changed.
     """
-    table = ClassSession._meta.db_table
-    where = "id = %s AND organisation_id = %s AND status = %s AND starts_at > %s"
-    params = [session_id, organisation_id, ClassSession.Status.SCHEDULED, now]
+    fields = [f for f in Booking._meta.concrete_fields if f.attname not in ("id", "arrival")]
+    fields.insert(0, Booking._meta.pk)
+    columns = ", ".join(f'"{f.column}"' for f in fields)
+    values = [f.get_db_prep_save(f.pre_save(booking, add=True), connection) for f in fields]
+    placeholders = ", ".join(["%s"] * len(values))
+    counter = "waitlist_count" if waitlisted else "booked_count"
+    room = "booked_count >= capacity" if waitlisted else "booked_count < capacity"
+    message_sql, message_params = ("SELECT NULL::bigint AS id", [])
+    if message is not None:
+        message_sql, message_params = message_insert_sql(message, source="FROM booking")
+    sql = f"""
+        WITH claimed AS (
+            UPDATE {ClassSession._meta.db_table}
+               SET {counter} = {counter} + 1, arrival_seq = arrival_seq + 1
+             WHERE id = %s AND organisation_id = %s AND status = %s AND starts_at > %s
+               AND {room}
+         RETURNING arrival_seq
+        ), booking AS (
+            INSERT INTO {Booking._meta.db_table} ({columns}, "arrival")
+            SELECT {placeholders}, arrival_seq FROM claimed
+            RETURNING arrival
+        ), message AS ({message_sql})
+        SELECT booking.arrival, (SELECT id FROM message) FROM booking
+    """  # noqa: S608 (names from the models, values are parameters)
+    params = [
+        booking.session_id,
+        booking.organisation_id,
+        ClassSession.Status.SCHEDULED,
+        now,
+        *values,
+        *message_params,
+    ]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET booked_count = booked_count + 1, "  # noqa: S608
-            f"arrival_seq = arrival_seq + 1 WHERE {where} AND booked_count < capacity "
-            "RETURNING arrival_seq",
-            params,
-        )
+        cursor.execute(sql, params)
         row = cursor.fetchone()
-        if row:
-            return row[0], True
-        if not waitlist_enabled:
-            return None
-        cursor.execute(
-            f"UPDATE {table} SET waitlist_count = waitlist_count + 1, "  # noqa: S608
-            f"arrival_seq = arrival_seq + 1 WHERE {where} AND booked_count >= capacity "
-            "RETURNING arrival_seq",
-            params,
-        )
-        row = cursor.fetchone()
-    return (row[0], False) if row else None
+    return (row[0], row[1]) if row else None

@@ -5,18 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from django.contrib.postgres.aggregates import ArrayAgg
-from django.db.models import Count, JSONField, Prefetch, Q, QuerySet, Subquery
-from django.db.models.functions import JSONObject
+from django.db import connection, models
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Member
-from classes.models import ClassSession
+from accounts.models import Branch, Member, TrainerProfile
+from accounts.tenancy import require_scope
+from classes.models import ClassSession, ClassType
 from memberships.models import Membership, Plan
 from memberships.selectors import (
+    STATUS_RANK,
     membership_deciding,
     membership_status_on,
     plan_allows_time,
@@ -119,34 +122,142 @@ def _plan_branches_and_categories(plan) -> tuple[list[int], list[int]]:
     return row["branch_ids"] or [], row["category_ids"] or []
 
 
-def session_for_booking(session_id: int) -> tuple[ClassSession, BookingPolicy] | None:
-    """The session with its branch, class type and the rules in force, in one query.
+@dataclass
+class BookingContext:
+    """Everything a booking request decides on, read in one statement.
 
-    The class type's own policy comes through the join; the organisation's default
-    policy rides along as a JSON object from a subquery (used when the type has none).
+    ``membership`` is the member's deciding membership on the class's local date
+    (``memberships.selectors.membership_deciding``'s choice) with its plan, or None.
+    ``booking_id`` is a fresh primary key from the bookings sequence, so the booking
+    and its confirmation email can be written together in one statement.
     """
-    default = BookingPolicy.objects.filter(class_type__isnull=True).values(
-        as_json=JSONObject(**{name: name for name in _DEFAULT_POLICY_FIELDS})
-    )[:1]
-    session = (
-        ClassSession.objects.select_related("branch", "class_type", "class_type__booking_policy")
-        .annotate(default_policy=Subquery(default, output_field=JSONField()))
-        .filter(pk=session_id)
-        .first()
-    )
-    if session is None:
+
+    session: ClassSession
+    policy: BookingPolicy
+    member: Member | None
+    membership: Membership | None
+    plan_branch_ids: list[int]
+    plan_category_ids: list[int]
+    booking_id: int
+
+
+@cache
+def _columns(model, alias: str) -> tuple[list[str], str]:
+    attnames = [f.attname for f in model._meta.concrete_fields]
+    fields = [f.column for f in model._meta.concrete_fields]
+    return attnames, ", ".join(f'{alias}."{column}"' for column in fields)
+
+
+def _load(model, attnames: list[str], values) -> models.Model | None:
+    """A model instance from selected columns; None for an outer join that found no row."""
+    if values[0] is None:
         return None
-    policy = getattr(session.class_type, "booking_policy", None)
-    if policy is None:
-        values = session.default_policy
-        if values:
-            fields = {f.name: f for f in BookingPolicy._meta.concrete_fields}
-            policy = BookingPolicy(
-                **{name: fields[name].to_python(value) for name, value in values.items()}
-            )
-        else:
-            policy = BookingPolicy(**_DEFAULT_POLICY_FIELDS)
-    return session, policy
+    return model.from_db(connection.alias, attnames, values)
+
+
+def booking_context(
+    *, session_id: int, member: Member | None = None, user=None
+) -> BookingContext | None:
+    """The session (with branch, class type, trainer), the rules in force, the member
+    (``member``, or the signed-in ``user``'s active member record), their deciding
+    membership and its plan's branches and categories: one round trip.
+
+    Booking is the hottest write of the platform (hundreds of members at once when a
+    popular class opens), so this is hand-written SQL rather than five ORM queries.
+    It runs outside the ORM's tenant hook, so the scope is applied here explicitly,
+    on every table it reads. The membership is chosen by the same ranking as
+    ``membership_deciding`` (tests compare the two).
+    """
+    scope = require_scope()
+    session_cols, session_sql = _columns(ClassSession, "s")
+    branch_cols, branch_sql = _columns(Branch, "b")
+    type_cols, type_sql = _columns(ClassType, "ct")
+    trainer_cols, trainer_sql = _columns(TrainerProfile, "tp")
+    policy_cols, policy_sql = _columns(BookingPolicy, "pol")
+    member_cols, member_sql = _columns(Member, "mem")
+    membership_cols, membership_sql = _columns(Membership, "ms")
+    plan_cols, plan_sql = _columns(Plan, "p")
+    branch_filter = ""
+    params: dict = {
+        "session": session_id,
+        "organisation": scope.organisation_id,
+        "ranks": [str(status) for status in STATUS_RANK],
+    }
+    if member is not None:
+        whose = "mem.id = %(member)s"
+        params["member"] = member.pk
+    else:
+        whose = "mem.user_id = %(user)s AND mem.status = %(active)s"
+        params.update(user=user.pk, active=Member.Status.ACTIVE)
+    if scope.branch_ids is not None:
+        branch_filter = "AND s.branch_id = ANY(%(branches)s)"
+        params["branches"] = sorted(scope.branch_ids)
+    query = f"""
+        SELECT {session_sql}, {branch_sql}, {type_sql}, {trainer_sql}, {policy_sql},
+               {member_sql}, {membership_sql},
+               {plan_sql},
+               (SELECT array_agg(pb.branch_id) FROM {Plan.branches.through._meta.db_table} pb
+                 WHERE pb.plan_id = p.id),
+               (SELECT array_agg(pc.classcategory_id)
+                  FROM {Plan.class_categories.through._meta.db_table} pc
+                 WHERE pc.plan_id = p.id),
+               nextval(pg_get_serial_sequence('{Booking._meta.db_table}', 'id'))
+          FROM {ClassSession._meta.db_table} s
+          JOIN {Branch._meta.db_table} b ON b.id = s.branch_id
+          JOIN {ClassType._meta.db_table} ct ON ct.id = s.class_type_id
+          LEFT JOIN {TrainerProfile._meta.db_table} tp ON tp.id = s.trainer_id
+          LEFT JOIN LATERAL (
+                SELECT * FROM {BookingPolicy._meta.db_table} bp
+                 WHERE bp.organisation_id = s.organisation_id
+                   AND (bp.class_type_id = s.class_type_id OR bp.class_type_id IS NULL)
+                 ORDER BY bp.class_type_id NULLS LAST
+                 LIMIT 1
+          ) pol ON true
+          LEFT JOIN {Member._meta.db_table} mem
+                 ON mem.organisation_id = s.organisation_id AND {whose}
+          LEFT JOIN LATERAL (
+                SELECT * FROM {Membership._meta.db_table} m,
+                       LATERAL (SELECT (s.starts_at AT TIME ZONE b.timezone)::date AS day) local
+                 WHERE m.organisation_id = s.organisation_id AND m.member_id = mem.id
+                 ORDER BY (m.start_date <= local.day
+                           AND (m.end_date IS NULL OR m.end_date >= local.day)) DESC,
+                          array_position(%(ranks)s::text[], m.status::text),
+                          m.start_date DESC, m.id DESC
+                 LIMIT 1
+          ) ms ON true
+          LEFT JOIN {Plan._meta.db_table} p ON p.id = ms.plan_id
+         WHERE s.id = %(session)s AND s.organisation_id = %(organisation)s {branch_filter}
+    """  # noqa: S608 (table and column names come from the models; values are parameters)
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = iter(row)
+
+    def take(attnames):
+        return [next(values) for _ in attnames]
+
+    session = _load(ClassSession, session_cols, take(session_cols))
+    session.branch = _load(Branch, branch_cols, take(branch_cols))
+    session.class_type = _load(ClassType, type_cols, take(type_cols))
+    session.trainer = _load(TrainerProfile, trainer_cols, take(trainer_cols))
+    policy = _load(BookingPolicy, policy_cols, take(policy_cols))
+    loaded_member = _load(Member, member_cols, take(member_cols))
+    membership = _load(Membership, membership_cols, take(membership_cols))
+    plan = _load(Plan, plan_cols, take(plan_cols))
+    plan_branch_ids, plan_category_ids, booking_id = values
+    if membership is not None:
+        membership.plan = plan
+    return BookingContext(
+        session=session,
+        policy=policy or BookingPolicy(**_DEFAULT_POLICY_FIELDS),
+        member=loaded_member,
+        membership=membership,
+        plan_branch_ids=plan_branch_ids or [],
+        plan_category_ids=plan_category_ids or [],
+        booking_id=booking_id,
+    )
 
 
 def member_eligible_membership(
@@ -162,14 +273,51 @@ def member_eligible_membership(
     Checks status (active: not frozen, past due, suspended...), branch, class
     category, off-peak hours, the plan's weekly class limit and credits/entries left.
     """
+    membership = None
+    branch_ids = category_ids = ()
+    if member.status == Member.Status.ACTIVE:
+        membership = membership_deciding(member=member, on=session_local_start(session).date())
+        if membership is not None:
+            branch_ids, category_ids = _plan_branches_and_categories(membership.plan)
+    check_membership_allows(
+        member=member,
+        session=session,
+        membership=membership,
+        plan_branch_ids=branch_ids,
+        plan_category_ids=category_ids,
+        require_credit=require_credit,
+    )
+    plan = membership.plan
+    if include_weekly_limit and plan.weekly_attendance_limit is not None:
+        check_weekly_limit(
+            member=member,
+            session=session,
+            limit=plan.weekly_attendance_limit,
+            exclude_booking_id=exclude_booking_id,
+        )
+    return membership
+
+
+def check_membership_allows(
+    *,
+    member: Member,
+    session: ClassSession,
+    membership: Membership | None,
+    plan_branch_ids,
+    plan_category_ids,
+    require_credit: bool = True,
+) -> None:
+    """The booking rules of a member's deciding membership, on data already read.
+
+    Raises ``NotEligible`` saying why not. Everything but the weekly limit (which
+    needs a count under the membership's lock).
+    """
     if member.status != Member.Status.ACTIVE:
         raise NotEligible(_("This member is archived."), "member_archived")
-    local_start = session_local_start(session)
-    on = local_start.date()
-    membership = membership_deciding(member=member, on=on)
     if membership is None:
         raise NotEligible(_("You need a membership to book classes."), "no_membership")
-    status = membership_status_on(membership=membership, on=on)
+    local_start = session_local_start(session)
+    status = membership_status_on(membership=membership, on=local_start.date())
     if status != Membership.Status.ACTIVE:
         messages = {
             Membership.Status.FROZEN: _("Your membership is frozen on that date."),
@@ -182,12 +330,11 @@ def member_eligible_membership(
             f"membership_{status}",
         )
     plan = membership.plan
-    branch_ids, category_ids = _plan_branches_and_categories(plan)
     # The rule of memberships.selectors.plan_allows_branch / plan_allows_category (an
-    # empty list opens every branch / category), with both lists read in one query.
-    if branch_ids and session.branch_id not in branch_ids:
+    # empty list opens every branch / category).
+    if plan_branch_ids and session.branch_id not in plan_branch_ids:
         raise NotEligible(_("Your plan does not include this branch."), "plan_branch")
-    if category_ids and session.class_type.category_id not in category_ids:
+    if plan_category_ids and session.class_type.category_id not in plan_category_ids:
         raise NotEligible(_("Your plan does not include this kind of class."), "plan_category")
     if not plan_allows_time(plan=plan, local_time=local_start.time()):
         raise NotEligible(_("Your plan does not include classes at this time."), "plan_time")
@@ -199,14 +346,6 @@ def member_eligible_membership(
         raise NotEligible(_("You have no class credits left."), "no_credits")
     if membership.entries_remaining is not None and membership.entries_remaining <= 0:
         raise NotEligible(_("You have no entries left on your ticket."), "no_entries_left")
-    if include_weekly_limit and plan.weekly_attendance_limit is not None:
-        check_weekly_limit(
-            member=member,
-            session=session,
-            limit=plan.weekly_attendance_limit,
-            exclude_booking_id=exclude_booking_id,
-        )
-    return membership
 
 
 def check_weekly_limit(

@@ -30,13 +30,15 @@ from django.utils.translation import gettext as _
 from accounts.models import Member, User
 from accounts.services import audit_record
 from classes.models import ClassSession
+from gymsite.db import single_statement
 from gymsite.errors import Conflict, NotAllowed, ServiceError
-from gymsite.outbox import email_enqueue
+from gymsite.models import OutboxMessage
+from gymsite.outbox import dispatch_on_commit, email_enqueue, email_message, outbox_enqueue
 from memberships.models import Membership
 from memberships.services import membership_consume_credit, membership_return_credit
 
 from . import selectors
-from .locks import claim_place, lock_bookings, lock_memberships, lock_session
+from .locks import lock_bookings, lock_memberships, lock_session, take_place
 from .models import Appointment, AppointmentService, Booking, BookingPolicy, CalendarFeed
 
 # --- helpers -------------------------------------------------------------------------
@@ -64,17 +66,30 @@ def _email_context(booking: Booking, session: ClassSession) -> dict:
     }
 
 
-def _notify(booking: Booking, session: ClassSession, template: str, dedupe: str) -> None:
+def _booking_email(
+    booking: Booking, session: ClassSession, template: str, dedupe: str = "new"
+) -> OutboxMessage | None:
     to = _recipient(booking.member)
     if not to:
-        return
-    email_enqueue(
+        return None
+    return email_message(
         to=to,
         template=f"bookings/{template}",
         context=_email_context(booking, session),
         organisation_id=booking.organisation_id,
         dedupe_key=f"booking-{booking.pk}-{dedupe}",
     )
+
+
+def _notify(booking: Booking, session: ClassSession, template: str, dedupe: str) -> None:
+    message = _booking_email(booking, session, template, dedupe)
+    if message is not None:
+        outbox_enqueue(
+            kind=message.kind,
+            payload=message.payload,
+            organisation_id=message.organisation_id,
+            dedupe_key=message.dedupe_key,
+        )
 
 
 def _charge_fee(*, booking: Booking, session: ClassSession, amount: Decimal, kind: str, actor):
@@ -122,7 +137,7 @@ class SessionNotFound(ServiceError):
 def booking_create(
     *,
     session: ClassSession | int,
-    member: Member,
+    member: Member | None = None,
     actor: User | None,
     override: bool = False,
     override_reason: str = "",
@@ -130,41 +145,30 @@ def booking_create(
 ) -> Booking:
     """Book a place, or join the waitlist when the class is full.
 
+    ``member`` defaults to the actor's own member record in the gym in scope.
     ``override`` (staff only; the caller checks the permission) skips the booking
     window and membership rules but never the capacity, and is recorded.
+
+    One read (``selectors.booking_context``) and, for a membership without credits
+    or a weekly limit, one write statement (``locks.take_place``): the common case
+    needs no explicit transaction. Credits, a weekly limit or an override add a
+    transaction that first locks the membership (lock order membership → session).
     """
-    try:
-        return _booking_create(
-            session_id=session if isinstance(session, int) else session.pk,
-            member=member,
-            actor=actor,
-            override=override,
-            override_reason=override_reason,
-            now=now or timezone.now(),
-        )
-    except IntegrityError as exc:
-        # The database's guards (partial unique index, capacity check): reachable only
-        # if something bypassed the session lock, but never a 500.
-        if "booking_one_active_per_member_and_session" in str(exc):
-            raise Conflict(
-                _("You already have a place in this class."), code="already_booked"
-            ) from None
-        raise Conflict(_("This class is full."), code="session_full") from None
-
-
-@transaction.atomic
-def _booking_create(
-    *, session_id: int, member: Member, actor, override: bool, override_reason: str, now
-) -> Booking:
-    found = selectors.session_for_booking(session_id)
-    if found is None:
+    now = now or timezone.now()
+    session_id = session if isinstance(session, int) else session.pk
+    context = selectors.booking_context(
+        session_id=session_id, member=member, user=actor if member is None else None
+    )
+    if context is None:
         raise SessionNotFound(_("No such class."))
-    preview, policy = found
-    _check_bookable(preview, now)
-
-    membership = None
+    if member is None:
+        member = context.member
+        if member is None:
+            raise NotAllowed(_("You are not a member of this gym."), code="not_member")
+    session, policy, membership = context.session, context.policy, None
+    _check_bookable(session, now)
     if not override:
-        window = selectors.booking_window(session=preview, policy=policy)
+        window = selectors.booking_window(session=session, policy=policy)
         if now < window.opens_at:
             raise ServiceError(
                 _("Booking opens %(days)s days before the class.")
@@ -174,64 +178,98 @@ def _booking_create(
         if now > window.closes_at:
             raise ServiceError(_("Booking for this class has closed."), code="booking_closed")
         try:
-            membership = selectors.member_eligible_membership(
-                member=member, session=preview, include_weekly_limit=False
+            selectors.check_membership_allows(
+                member=member,
+                session=session,
+                membership=context.membership,
+                plan_branch_ids=context.plan_branch_ids,
+                plan_category_ids=context.plan_category_ids,
             )
-            if membership.plan.weekly_attendance_limit is not None:
-                # Lock the membership first (architecture lock order) so one member's
-                # concurrent bookings queue here and the weekly count sees them all.
-                lock_memberships([membership.pk])
-                selectors.check_weekly_limit(
-                    member=member, session=preview, limit=membership.plan.weekly_attendance_limit
-                )
         except selectors.NotEligible as exc:
             raise NotAllowed(exc.message, code=exc.code) from None
-        if membership.credits_remaining is not None:
-            # One conditional UPDATE (locks the membership row before the session row).
-            # A waitlist place holds a credit too: promotion then needs no membership
-            # lock, so it can run under the session lock without deadlocks.
-            membership_consume_credit(membership=membership)
-
-    claimed = claim_place(
-        session_id=session_id,
-        organisation_id=preview.organisation_id,
-        now=now,
-        waitlist_enabled=policy.waitlist_enabled,
-    )
-    if claimed is None:
-        # Nothing changed: say why from the session as it is now.
-        _check_bookable(ClassSession.objects.get(pk=session_id), now)
-        raise Conflict(_("This class is full."), code="session_full")
-    arrival, got_place = claimed
-    status = Booking.Status.BOOKED if got_place else Booking.Status.WAITLISTED
-    # No "already booked?" query: under the session lock, the partial unique index
-    # on (session, member) for active bookings answers it at the INSERT below, and
-    # booking_create turns that into a 409 (the whole transaction rolls back).
+        membership = context.membership
     booking = Booking(
-        organisation_id=preview.organisation_id,
-        session=preview,
+        pk=context.booking_id,
+        organisation_id=session.organisation_id,
+        session=session,
         member=member,
         membership=membership,
         credit_held=membership is not None and membership.credits_remaining is not None,
-        status=status,
-        arrival=arrival,
+        status=Booking.Status.BOOKED,
         booked_by=actor if actor is not None and actor.is_authenticated else None,
         is_override=override,
         override_reason=override_reason if override else "",
         created_at=now,
     )
-    booking.save(force_insert=True)
-    if override:
-        audit_record(
-            actor=actor,
-            action="booking.override",
-            target=booking,
-            data={"session": session_id, "status": status, "reason": override_reason},
-        )
-    _notify(
-        booking, preview, "confirmed" if status == Booking.Status.BOOKED else "waitlisted", "new"
-    )
-    return booking
+    weekly_limit = membership.plan.weekly_attendance_limit if membership else None
+    try:
+        if not (override or booking.credit_held or weekly_limit is not None):
+            with single_statement():
+                _take_place(booking, policy=policy, now=now)
+            return booking
+        with transaction.atomic():
+            if membership is not None:
+                # Lock the membership first (architecture lock order) so one member's
+                # concurrent bookings queue here: the weekly count sees them all and
+                # the credit is taken once per place.
+                lock_memberships([membership.pk])
+                if weekly_limit is not None:
+                    try:
+                        selectors.check_weekly_limit(
+                            member=member, session=session, limit=weekly_limit
+                        )
+                    except selectors.NotEligible as exc:
+                        raise NotAllowed(exc.message, code=exc.code) from None
+                if booking.credit_held:
+                    # A waitlist place holds a credit too: promotion then needs no
+                    # membership lock, so it can run under the session lock.
+                    membership_consume_credit(membership=membership)
+            _take_place(booking, policy=policy, now=now)
+            if override:
+                audit_record(
+                    actor=actor,
+                    action="booking.override",
+                    target=booking,
+                    data={
+                        "session": session_id,
+                        "status": booking.status,
+                        "reason": override_reason,
+                    },
+                )
+        return booking
+    except IntegrityError as exc:
+        # The partial unique index on (session, member) for active bookings answers
+        # "already booked?" at the INSERT (no query first); the capacity check
+        # constraint is reachable only if something bypassed the session lock.
+        if "booking_one_active_per_member_and_session" in str(exc):
+            raise Conflict(
+                _("You already have a place in this class."), code="already_booked"
+            ) from None
+        raise Conflict(_("This class is full."), code="session_full") from None
+
+
+def _take_place(booking: Booking, *, policy: BookingPolicy, now: datetime) -> None:
+    """A place, else a waitlist place (if the class has one), with its email."""
+    session = booking.session
+    kinds = (False, True) if policy.waitlist_enabled else (False,)
+    # A place freed between the two attempts (a cancellation) sends us round again.
+    for _attempt in range(3):
+        for waitlisted in kinds:
+            booking.status = Booking.Status.WAITLISTED if waitlisted else Booking.Status.BOOKED
+            message = _booking_email(booking, session, "waitlisted" if waitlisted else "confirmed")
+            taken = take_place(booking=booking, waitlisted=waitlisted, now=now, message=message)
+            if taken is not None:
+                booking.arrival, message_id = taken
+                booking._state.adding = False
+                if message_id is not None:
+                    dispatch_on_commit(message_id)
+                return
+        # Nothing changed: say why from the session as it is now.
+        current = ClassSession.objects.get(pk=session.pk)
+        _check_bookable(current, now)
+        if not policy.waitlist_enabled:
+            break
+    raise Conflict(_("This class is full."), code="session_full")
 
 
 def _promote_waiting(session: ClassSession, *, now: datetime, force: bool = False) -> list[Booking]:

@@ -58,55 +58,90 @@ def outbox_enqueue(
     With a ``dedupe_key`` the same effect is recorded once, however often it is
     asked for (returns None for a repeat).
     """
-    if kind not in _handlers:
-        raise ValueError(f"No outbox handler for {kind!r}")
-    message = OutboxMessage(
-        organisation_id=organisation_id,
+    message = outbox_message(
         kind=kind,
         payload=payload,
+        organisation_id=organisation_id,
         dedupe_key=dedupe_key,
-        next_attempt_at=deliver_after or timezone.now(),
+        deliver_after=deliver_after,
     )
     if dedupe_key is None:
         message.save(force_insert=True)
     elif not _insert_unless_recorded(message):
         return None
     if deliver_after is None:
-        transaction.on_commit(partial(_dispatch, message.pk))
+        dispatch_on_commit(message.pk)
     return message
+
+
+def outbox_message(
+    *,
+    kind: str,
+    payload: dict,
+    organisation_id: int | None = None,
+    dedupe_key: str | None = None,
+    deliver_after=None,
+) -> OutboxMessage:
+    """An unsaved message, for ``outbox_enqueue`` or for a caller that writes it in a
+    larger statement of its own (``message_insert_sql``)."""
+    if kind not in _handlers:
+        raise ValueError(f"No outbox handler for {kind!r}")
+    return OutboxMessage(
+        organisation_id=organisation_id,
+        kind=kind,
+        payload=payload,
+        dedupe_key=dedupe_key,
+        next_attempt_at=deliver_after or timezone.now(),
+    )
+
+
+def message_insert_sql(message: OutboxMessage, *, source: str = "") -> tuple[str, list]:
+    """``INSERT ... ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`` for one message.
+
+    ``source`` (e.g. ``"FROM booking"``) makes the row conditional on a CTE of the
+    caller's statement: the message is written only if that CTE returned a row, in
+    the same statement, hence the same transaction, as the change it reports.
+    """
+    table = OutboxMessage._meta.db_table
+    sql = f"""
+        INSERT INTO {table}
+            (organisation_id, kind, payload, dedupe_key, status, attempts,
+             next_attempt_at, last_error, created_at)
+        SELECT %s, %s, %s::jsonb, %s, %s, 0, %s, '', %s {source}
+        ON CONFLICT (dedupe_key) DO NOTHING
+        RETURNING id
+    """  # table name from the model, values are parameters
+    params = [
+        message.organisation_id,
+        message.kind,
+        json.dumps(message.payload, cls=DjangoJSONEncoder),
+        message.dedupe_key,
+        message.status,
+        message.next_attempt_at,
+        message.created_at,
+    ]
+    return sql, params
 
 
 def _insert_unless_recorded(message: OutboxMessage) -> bool:
     """INSERT ... ON CONFLICT (dedupe_key) DO NOTHING: the unique key decides, in one
     statement (no look-up first, no savepoint), so two concurrent callers cannot
     both record the same effect. Returns whether this call recorded it."""
-    table = OutboxMessage._meta.db_table
+    sql, params = message_insert_sql(message)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            INSERT INTO {table}
-                (organisation_id, kind, payload, dedupe_key, status, attempts,
-                 next_attempt_at, last_error, created_at)
-            VALUES (%s, %s, %s::jsonb, %s, %s, 0, %s, '', %s)
-            ON CONFLICT (dedupe_key) DO NOTHING
-            RETURNING id
-            """,  # noqa: S608 (table name from the model, values are parameters)
-            [
-                message.organisation_id,
-                message.kind,
-                json.dumps(message.payload, cls=DjangoJSONEncoder),
-                message.dedupe_key,
-                message.status,
-                message.next_attempt_at,
-                message.created_at,
-            ],
-        )
+        cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
         return False
     message.pk = row[0]
     message._state.adding = False
     return True
+
+
+def dispatch_on_commit(message_id: int) -> None:
+    """Ask a worker to deliver a recorded message once the transaction commits (at
+    once outside a transaction); the relay's sweep is the safety net."""
+    transaction.on_commit(partial(_dispatch, message_id))
 
 
 def _dispatch(message_id: int) -> None:
@@ -189,11 +224,35 @@ def email_enqueue(
 ) -> OutboxMessage | None:
     """Render ``emails/<template>_subject.txt`` and ``emails/<template>.txt`` now, and
     queue the email for delivery after commit."""
+    message = email_message(
+        to=to,
+        template=template,
+        context=context,
+        organisation_id=organisation_id,
+        dedupe_key=dedupe_key,
+    )
+    return outbox_enqueue(
+        kind=message.kind,
+        payload=message.payload,
+        organisation_id=organisation_id,
+        dedupe_key=dedupe_key,
+    )
+
+
+def email_message(
+    *,
+    to: list[str] | str,
+    template: str,
+    context: dict,
+    organisation_id: int | None = None,
+    dedupe_key: str | None = None,
+) -> OutboxMessage:
+    """An unsaved, rendered email message (see ``outbox_message``)."""
     recipients = [to] if isinstance(to, str) else list(to)
     context = {"site_url": settings.SITE_URL, **context}
     subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
     body = render_to_string(f"emails/{template}.txt", context)
-    return outbox_enqueue(
+    return outbox_message(
         kind="email",
         payload={"to": recipients, "subject": subject, "body": body},
         organisation_id=organisation_id,

@@ -107,6 +107,12 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if env_bool("DATABASE_PREPARED_STATEMENTS", default=True):
+    # Server-side parameters, and a statement run five times on a connection is
+    # prepared: PostgreSQL plans it once instead of on every request (the hot paths,
+    # booking and check-in, spend more time planning than executing). Turn off behind
+    # a pooler in transaction mode (PgBouncer < 1.21), which cannot keep them.
+    DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 5}
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     from django.core.exceptions import ImproperlyConfigured
 

@@ -47,7 +47,12 @@ class PosSaleForm(forms.Form):
         label=_("Member"),
         help_text=_("Leave empty for a walk-in."),
     )
-    customer_name = forms.CharField(label=_("Walk-in name"), required=False, max_length=150)
+    customer_name = forms.CharField(
+        label=_("Walk-in name"),
+        required=False,
+        max_length=150,
+        help_text=_("Needed for a day pass: it becomes their ticket at the door."),
+    )
     customer_email = forms.EmailField(label=_("Email a receipt to"), required=False)
     payment = forms.ChoiceField(
         label=_("Payment"),

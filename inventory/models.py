@@ -187,6 +187,28 @@ class StockMovement(TenantModel):
         return f"{self.get_kind_display()} {self.on_hand_delta:+d}/{self.reserved_delta:+d}"
 
 
+class DayPassPlan(TenantModel):
+    """The entry ticket a day pass grants at one branch (``memberships`` plan, created
+    on the first sale there): selling the pass gives the buyer a one-day ticket of it,
+    so the door lets them in that day, at that branch."""
+
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="day_pass_plans")
+    branch = models.ForeignKey("accounts.Branch", on_delete=models.PROTECT, related_name="+")
+    plan = models.OneToOneField("memberships.Plan", on_delete=models.PROTECT, related_name="+")
+
+    tenant_branch_path = "branch"
+
+    class Meta:
+        verbose_name = _("day-pass ticket plan")
+        verbose_name_plural = _("day-pass ticket plans")
+        constraints = [
+            models.UniqueConstraint(fields=["product", "branch"], name="inv_day_pass_plan_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.product} @ {self.branch}"
+
+
 class FlashSale(TenantModel):
     """A product at a sale price for a window, a limited quantity and a per-member limit.
 

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import logging
 import secrets
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -35,6 +37,7 @@ from gymsite.outbox import email_enqueue
 from inventory.models import (
     CartItem,
     Category,
+    DayPassPlan,
     FlashSale,
     FlashSaleAllowance,
     Order,
@@ -119,9 +122,10 @@ def _price_line(*, unit_price: Decimal, quantity: int, tax_rate: Decimal) -> Pri
 class _Lost(Exception):
     """A conditional update matched no row: someone else got there first."""
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: str, *, member_id: int | None = None):
         super().__init__(reason)
         self.reason = reason
+        self.member_id = member_id
 
 
 def _execute(sql: str, params: list) -> list[tuple]:
@@ -550,23 +554,31 @@ def flash_sale_create(
 def flash_sale_buy(
     *,
     sale: FlashSale,
-    member: Member,
+    member: Member | None = None,
+    user: User | None = None,
     quantity: int = 1,
     branch: Branch | None = None,
     now=None,
 ) -> Order:
     """Reserve flash-sale units for a member: a held order, to be paid within the hold.
 
-    Fast path: three conditional single-statement updates (stock, sale, member
-    allowance) and three inserts in one short transaction. Only when one of them
-    finds nothing left are expired holds returned (read-time expiry) and the
-    purchase tried once more, so stock comes back the moment a hold expires even
-    if the periodic job has not run.
+    The buyer is ``member``, or the signed-in ``user``'s active member record in the
+    sale's gym (the API's hot path: the purchase statement finds the member itself,
+    one round trip fewer). Raises ``NotAllowed`` when there is no such member.
+
+    Fast path: one statement in autocommit (``_PURCHASE_SQL``). Only when it finds
+    nothing left are expired holds returned (read-time expiry) and the purchase tried
+    once more, so stock comes back the moment a hold expires even if the periodic job
+    has not run.
     """
+    if (member is None) == (user is None):
+        raise TypeError("Pass exactly one of member= or user=.")
     quantity = _positive_quantity(quantity)
     now = now or timezone.now()
-    if member.status != Member.Status.ACTIVE:
+    if member is not None and member.status != Member.Status.ACTIVE:
         raise NotAllowed("Only active members can buy.", code="not_member")
+    if user is not None and not user.is_authenticated:
+        raise NotAllowed("You are not a member of this gym.", code="not_member")
     if sale.is_cancelled or now < sale.starts_at:
         raise ServiceError("This sale is not open yet.", code="sale_not_open")
     if now >= sale.ends_at:
@@ -610,6 +622,7 @@ def flash_sale_buy(
             sale=sale,
             product=product,
             member=member,
+            user=user,
             quantity=quantity,
             branch=branch,
             stock_id=stock_id,
@@ -634,7 +647,7 @@ def flash_sale_buy(
             lost = exc
     if lost is not None and lost.reason == "over_limit":
         held = (
-            FlashSaleAllowance.objects.filter(sale=sale, member=member)
+            FlashSaleAllowance.objects.filter(sale=sale, member_id=lost.member_id)
             .values_list("quantity", flat=True)
             .first()
             or 0
@@ -649,65 +662,55 @@ def flash_sale_buy(
     raise Conflict("Sold out.", code="sold_out")
 
 
+# The SQLSTATE ``inventory_purchase_lost()`` raises (migration 0003).
+_PURCHASE_LOST_SQLSTATE = "IV001"
+
+
 def _flash_sale_reserve(
     *,
     sale: FlashSale,
     product: Product,
-    member: Member,
+    member: Member | None,
+    user: User | None,
     quantity: int,
     branch: Branch,
     stock_id: int,
     now,
 ) -> Order:
-    """One purchase: one statement and a commit.
+    """One purchase: one statement, which is its own transaction.
 
-    The statement (``_PURCHASE_SQL``) counts the unit against the member's limit,
-    inserts the held order, its line and the ledger row, then reserves the shelf
-    unit and takes the sale's unit, each step running only if the one before it
-    matched. Data dependencies fix the order in which rows are locked, the one lock
-    order of docs/inventory.md: the member's allowance → stock → flash sale. The two
-    rows every buyer queues on are locked last and held only until the commit that
-    follows at once. Any step that matches nothing rolls the whole purchase back.
+    The statement (``_PURCHASE_SQL``) finds the buyer, counts the unit against the
+    member's limit, inserts the held order, its line and the ledger row, then
+    reserves the shelf unit and takes the sale's unit, each step running only if the
+    one before it matched. Data dependencies fix the order in which rows are locked,
+    the one lock order of docs/inventory.md: the member's allowance → stock → flash
+    sale. If the shelf or the sale has nothing left once the order is written, the
+    statement raises (``inventory_purchase_lost()``), which undoes all of its writes:
+    no BEGIN, no COMMIT, no savepoint, and the shared rows are released the moment
+    the statement ends.
     """
     rate = _tax_rate(product, branch)
     priced = _price_line(unit_price=sale.sale_price, quantity=quantity, tax_rate=rate)
-    order = Order(
-        organisation_id=sale.organisation_id,
-        number=_new_order_number("FS"),
-        channel=Order.Channel.FLASH_SALE,
-        status=Order.Status.HELD,
-        payment=Order.Payment.PENDING,
-        payment_provider="",
-        branch_id=branch.pk,
-        member_id=member.pk,
-        customer_name="",
-        customer_email=member.email or "",
-        flash_sale_id=sale.pk,
-        subtotal=priced.subtotal,
-        tax_total=priced.tax_amount,
-        total=priced.total,
-        refunded_total=Decimal("0.00"),
-        currency=product.currency,
-        expires_at=now + timedelta(minutes=sale.hold_minutes),
-        created_by_id=member.user_id,
-        created_at=now,
-    )
+    number = _new_order_number("FS")
+    expires_at = now + timedelta(minutes=sale.hold_minutes)
+    # Inside a caller's transaction the statement must not decide how that
+    # transaction commits, and needs a savepoint to fail without breaking it.
+    in_transaction = connection.in_atomic_block
+    async_commit = getattr(settings, "INVENTORY_HOLD_ASYNC_COMMIT", False) and not in_transaction
     params = {
-        "async_commit": "off" if getattr(settings, "INVENTORY_HOLD_ASYNC_COMMIT", False) else "on",
+        "async_commit": "off" if async_commit else "on",
         "org": sale.organisation_id,
         "sale": sale.pk,
-        "member": member.pk,
+        "buyer": member.pk if member is not None else user.pk,
         "qty": quantity,
         "limit": sale.per_member_limit,
-        "number": order.number,
+        "number": number,
         "branch": branch.pk,
-        "email": order.customer_email,
         "subtotal": priced.subtotal,
         "tax": priced.tax_amount,
         "total": priced.total,
-        "currency": order.currency,
-        "expires": order.expires_at,
-        "user": member.user_id,
+        "currency": product.currency,
+        "expires": expires_at,
         "now": now,
         "product": product.pk,
         "description": f"{product.name} — {sale.title}"[:200],
@@ -716,29 +719,69 @@ def _flash_sale_reserve(
         "stock": stock_id,
         "reason": f"flash sale {sale.pk} hold",
     }
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(_PURCHASE_SQL, params)
-            order_id, allowed, held, taken = cursor.fetchone()
-        if not allowed:
-            raise _Lost("over_limit")
-        if not (held and taken):
-            raise _Lost("sold_out")
-    order.pk = order_id
+    sql = _PURCHASE_BY_MEMBER_SQL if member is not None else _PURCHASE_BY_USER_SQL
+    try:
+        with transaction.atomic() if in_transaction else nullcontext(), connection.cursor() as cur:
+            cur.execute(sql, params)
+            row = cur.fetchone()
+    except DatabaseError as exc:
+        if getattr(exc.__cause__, "sqlstate", None) == _PURCHASE_LOST_SQLSTATE:
+            raise _Lost("sold_out") from None
+        raise
+    member_id, buyer_user_id, email, allowed, order_id = row
+    if member_id is None:
+        raise NotAllowed("You are not a member of this gym.", code="not_member")
+    if not allowed:
+        raise _Lost("over_limit", member_id=member_id)
+    if order_id is None:
+        raise _Lost("sold_out")
+    order = Order(
+        pk=order_id,
+        organisation_id=sale.organisation_id,
+        number=number,
+        channel=Order.Channel.FLASH_SALE,
+        status=Order.Status.HELD,
+        payment=Order.Payment.PENDING,
+        branch_id=branch.pk,
+        member_id=member_id,
+        customer_email=email,
+        flash_sale_id=sale.pk,
+        subtotal=priced.subtotal,
+        tax_total=priced.tax_amount,
+        total=priced.total,
+        currency=product.currency,
+        expires_at=expires_at,
+        created_by_id=buyer_user_id,
+        created_at=now,
+    )
     order._state.adding = False
     return order
 
 
-# ``synchronous_commit`` for this transaction only: "off" lets the hot rows go at
-# commit without waiting for the WAL flush (INVENTORY_HOLD_ASYNC_COMMIT, see
-# docs/inventory.md: a crash can lose the last instant of *holds*, never part of
-# one, never a payment, and never oversell).
+# ``synchronous_commit`` for this statement's transaction only: "off" lets the hot
+# rows go at commit without waiting for the WAL flush (INVENTORY_HOLD_ASYNC_COMMIT,
+# see docs/inventory.md: a crash can lose the last instant of *holds*, never part
+# of one, never a payment, and never oversell).
+#
+# ``open_sale`` reads the sale and the shelf without locking: when either already
+# says "not enough", nothing is written and nobody queues on the shared rows (the
+# tail of a rush). It decides nothing by itself: ``held`` and ``taken`` re-check
+# under the row lock.
 _PURCHASE_SQL = f"""
-WITH allowance AS (
+WITH buyer AS (
+    SELECT id, email, user_id FROM {Member._meta.db_table}
+    WHERE organisation_id = %(org)s AND {{buyer_filter}} = %(buyer)s AND status = 'active'
+), open_sale AS (
+    SELECT 1 FROM {FlashSale._meta.db_table} s, {Stock._meta.db_table} st
+    WHERE s.id = %(sale)s AND s.remaining >= %(qty)s AND NOT s.is_cancelled
+      AND s.starts_at <= %(now)s AND s.ends_at > %(now)s
+      AND st.id = %(stock)s AND st.on_hand - st.reserved >= %(qty)s
+), allowance AS (
     INSERT INTO {FlashSaleAllowance._meta.db_table} AS a
         (organisation_id, sale_id, member_id, quantity, "limit")
-    SELECT %(org)s, %(sale)s, %(member)s, %(qty)s, %(limit)s
-    FROM (SELECT set_config('synchronous_commit', %(async_commit)s, true)) AS config
+    SELECT %(org)s, %(sale)s, buyer.id, %(qty)s, %(limit)s
+    FROM buyer, (SELECT set_config('synchronous_commit', %(async_commit)s, true)) AS config
+    WHERE EXISTS (SELECT 1 FROM open_sale)
     ON CONFLICT (sale_id, member_id) DO UPDATE SET quantity = a.quantity + EXCLUDED.quantity
         WHERE a.quantity + EXCLUDED.quantity <= a."limit"
     RETURNING 1
@@ -749,10 +792,11 @@ WITH allowance AS (
          refunded_total, currency, expires_at, invoice_id, created_by_id, created_at, paid_at,
          collected_at)
     SELECT %(org)s, %(number)s, 'flash_sale', 'held', 'pending', '', %(branch)s,
-         %(member)s, '', %(email)s, %(sale)s, %(subtotal)s, %(tax)s, %(total)s,
-         0, %(currency)s, %(expires)s, NULL, %(user)s, %(now)s, NULL, NULL
+         buyer.id, '', buyer.email, %(sale)s, %(subtotal)s, %(tax)s, %(total)s,
+         0, %(currency)s, %(expires)s, NULL, buyer.user_id, %(now)s, NULL, NULL
+    FROM buyer
     WHERE EXISTS (SELECT 1 FROM allowance)
-    RETURNING id
+    RETURNING id, created_by_id
 ), line AS (
     INSERT INTO {OrderLine._meta.db_table}
         (organisation_id, order_id, product_id, description, quantity, unit_price, tax_rate,
@@ -765,7 +809,7 @@ WITH allowance AS (
         (organisation_id, stock_id, product_id, branch_id, kind, on_hand_delta, reserved_delta,
          order_id, actor_id, reason, created_at)
     SELECT %(org)s, %(stock)s, %(product)s, %(branch)s, 'reserved', 0, %(qty)s,
-         id, %(user)s, %(reason)s, %(now)s
+         id, created_by_id, %(reason)s, %(now)s
     FROM new_order
 ), held AS (
     UPDATE {Stock._meta.db_table} SET reserved = reserved + %(qty)s
@@ -779,9 +823,15 @@ WITH allowance AS (
       AND EXISTS (SELECT 1 FROM held)
     RETURNING id
 )
-SELECT (SELECT id FROM new_order), (SELECT count(*) FROM allowance),
-       (SELECT count(*) FROM held), (SELECT count(*) FROM taken)
+SELECT buyer.id, buyer.user_id, buyer.email,
+       EXISTS (SELECT 1 FROM allowance) OR NOT EXISTS (SELECT 1 FROM open_sale),
+       CASE WHEN EXISTS (SELECT 1 FROM taken) THEN (SELECT id FROM new_order)
+            WHEN EXISTS (SELECT 1 FROM new_order) THEN inventory_purchase_lost()
+       END
+FROM (SELECT 1) AS one LEFT JOIN buyer ON true
 """  # noqa: S608 (table names are ours; every value is a parameter)
+_PURCHASE_BY_MEMBER_SQL = _PURCHASE_SQL.replace("{buyer_filter}", "id")
+_PURCHASE_BY_USER_SQL = _PURCHASE_SQL.replace("{buyer_filter}", "user_id")
 
 
 @transaction.atomic
@@ -1206,6 +1256,12 @@ def pos_sale_create(
     items = _stock_ids_in_lock_order(
         branch=branch, items=_validated_items(items, organisation_id=branch.organisation_id)
     )
+    if member is None and any(item.product.kind == Product.Kind.DAY_PASS for item in items):
+        # A day pass is a ticket for a person: the walk-in becomes a member record the
+        # door can recognise (checked in at the desk, or given a card there).
+        member = _day_pass_holder(
+            branch=branch, name=customer_name, email=customer_email, actor=actor
+        )
     now = timezone.now()
     order, lines = _create_order_with_lines(
         branch=branch,
@@ -1264,16 +1320,19 @@ def pos_sale_create(
         from billing.services import member_charge_add
 
         for line in lines:
-            # Billed at the branch's tax rate on the next invoice; see docs/inventory.md.
+            # Billed on the next invoice at the line's own rate (the product's or the
+            # branch's), so the invoice equals this receipt.
             member_charge_add(
                 member=member,
                 branch=branch,
                 description=f"{line.quantity} × {line.description} ({order.number})",
                 amount=line.subtotal,
+                tax_rate=line.tax_rate,
                 source_type="inventory.order_line",
                 source_id=str(line.pk),
                 actor=actor,
             )
+    _day_passes_grant(order=order, items=items, member=member, actor=actor, now=now)
     audit_record(
         actor=actor,
         action="pos.sale",
@@ -1284,6 +1343,73 @@ def pos_sale_create(
         _email_receipt(order)
     order.refresh_from_db()
     return order
+
+
+def _day_pass_holder(*, branch: Branch, name: str, email: str, actor: User) -> Member:
+    from accounts.services import member_register
+
+    first, _, last = name.strip().partition(" ")
+    if not first:
+        raise ServiceError(
+            "Give the name of the person the day pass is for.",
+            code="day_pass_needs_name",
+            field="customer_name",
+        )
+    member = member_register(
+        user=None,
+        first_name=first[:150],
+        last_name=(last.strip() or "-")[:150],
+        home_branch=branch,
+        email=email,
+    )
+    audit_record(actor=actor, action="pos.day_pass_member", target=member)
+    return member
+
+
+def _day_pass_plan(*, product: Product, branch: Branch):
+    """The ticket plan this day pass grants at this branch, created on its first sale."""
+    from memberships.services import day_ticket_plan_create
+
+    link = DayPassPlan.objects.filter(product=product, branch=branch).select_related("plan")
+    found = link.first()
+    if found is not None:
+        return found.plan
+    try:
+        # Two first sales at once: the unique (product, branch) lets one create it.
+        with transaction.atomic():
+            plan = day_ticket_plan_create(
+                name=f"{product.name} · {branch.name}",
+                price=product.price,
+                currency=product.currency,
+                branch=branch,
+            )
+            DayPassPlan.objects.create(
+                organisation_id=branch.organisation_id, product=product, branch=branch, plan=plan
+            )
+            return plan
+    except IntegrityError:
+        return link.get().plan
+
+
+def _day_passes_grant(*, order: Order, items, member: Member, actor: User, now) -> None:
+    """Each day pass sold becomes a ticket for that day at that branch: one entry per
+    unit, on the branch's local date (the door decides on it like any ticket)."""
+    from memberships.services import ticket_grant
+
+    branch = order.branch
+    on = timezone.localtime(now, ZoneInfo(branch.timezone)).date()
+    for item in items:
+        if item.product.kind != Product.Kind.DAY_PASS:
+            continue
+        ticket_grant(
+            member=member,
+            plan=_day_pass_plan(product=item.product, branch=branch),
+            on=on,
+            entries=item.quantity,
+            branch=branch,
+            reason=f"Day pass, receipt {order.number}",
+            actor=actor,
+        )
 
 
 def _email_receipt(order: Order) -> None:
@@ -1426,6 +1552,7 @@ def _reduce_account_charge(*, order, line, amount, actor, reason):
                 description=f"{line.quantity - line.returned_quantity} × {line.description} "
                 f"({order.number})",
                 amount=net,
+                tax_rate=line.tax_rate,
                 source_type="inventory.order_line",
                 source_id=str(line.pk),
                 actor=actor,

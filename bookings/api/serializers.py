@@ -3,38 +3,36 @@ from rest_framework import serializers
 from bookings.models import Appointment, AppointmentService, Booking
 from classes.models import ClassSession
 
-
-class SessionBriefSerializer(serializers.ModelSerializer):
-    class_type = serializers.CharField(source="class_type.name")
-    branch = serializers.CharField(source="branch.name")
-    trainer = serializers.CharField(source="trainer.display_name", default=None)
-
-    class Meta:
-        model = ClassSession
-        fields = ["id", "class_type", "branch", "trainer", "starts_at", "ends_at", "status"]
+# Plain serializers with declared fields rather than ModelSerializers: a booking is
+# the platform's hottest write, and building a ModelSerializer's fields from the
+# model on every instance cost three times what rendering the booking does.
 
 
-class BookingSerializer(serializers.ModelSerializer):
+class SessionBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    class_type = serializers.CharField(source="class_type.name", read_only=True)
+    branch = serializers.CharField(source="branch.name", read_only=True)
+    trainer = serializers.CharField(source="trainer.display_name", default=None, read_only=True)
+    starts_at = serializers.DateTimeField(read_only=True)
+    ends_at = serializers.DateTimeField(read_only=True)
+    status = serializers.ChoiceField(choices=ClassSession.Status.choices, read_only=True)
+
+
+class BookingSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
     session = SessionBriefSerializer(read_only=True)
     member = serializers.IntegerField(source="member_id", read_only=True)
     member_name = serializers.CharField(source="member.full_name", read_only=True)
+    status = serializers.ChoiceField(choices=Booking.Status.choices, read_only=True)
     waitlist_position = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Booking
-        fields = [
-            "id",
-            "session",
-            "member",
-            "member_name",
-            "status",
-            "waitlist_position",
-            "created_at",
-            "promoted_at",
-            "cancelled_at",
-            "fee_charged",
-        ]
-        read_only_fields = fields
+    created_at = serializers.DateTimeField(read_only=True)
+    promoted_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    cancelled_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    fee_charged = serializers.DecimalField(
+        max_digits=Booking._meta.get_field("fee_charged").max_digits,
+        decimal_places=Booking._meta.get_field("fee_charged").decimal_places,
+        read_only=True,
+    )
 
     def get_waitlist_position(self, booking) -> int | None:
         positions = self.context.get("positions")

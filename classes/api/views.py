@@ -73,11 +73,12 @@ class ClassSessionBookView(APIView):
         """Book a place, or join the waitlist when full (status tells which)."""
         body = BookRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        member = household_member(request, body.validated_data.get("member"))
+        member_id = body.validated_data.get("member")
+        # Booking for oneself: the booking's own read finds the member record.
+        member = None if member_id is None else household_member(request, member_id)
         booking = booking_services.booking_create(session=pk, member=member, actor=request.user)
         position = 1 if booking.status == booking.Status.WAITLISTED else None
         if position:
             position = booking_selectors.waitlist_position(booking=booking)
-        booking.member = member
         data = BookingSerializer(booking, context={"positions": {booking.pk: position}}).data
         return Response(data, status=status.HTTP_201_CREATED)

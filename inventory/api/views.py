@@ -184,7 +184,6 @@ class FlashSaleBuyView(APIView):
 
     @extend_schema(request=BuySerializer, responses={201: HeldOrderSerializer})
     def post(self, request, pk):
-        member = _member(request)
         data = BuySerializer(data=request.data)
         data.is_valid(raise_exception=True)
         sale = selectors.flash_sale_for_purchase(pk=pk)
@@ -193,8 +192,9 @@ class FlashSaleBuyView(APIView):
         branch = None
         if data.validated_data.get("branch"):
             branch = _branch(data.validated_data["branch"])
+        # The purchase statement finds the signed-in person's member record itself.
         order = services.flash_sale_buy(
-            sale=sale, member=member, quantity=data.validated_data["quantity"], branch=branch
+            sale=sale, user=request.user, quantity=data.validated_data["quantity"], branch=branch
         )
         # Written out (not a ModelSerializer) because this is the hot path of a rush.
         body = {

@@ -84,6 +84,34 @@ def test_charge_to_account_puts_the_sale_on_the_next_invoice(
     assert order.invoice_id is None
 
 
+def test_account_sale_is_invoiced_at_the_products_own_tax_rate(
+    gym, branch, member, front_desk, owner, desk
+):
+    # given a product taxed at 5% in a branch whose rate is 20%
+    reduced = ProductFactory(
+        category__organisation=gym, price=Decimal("10.00"), tax_rate=Decimal("0.0500")
+    )
+    services.stock_receive(product=reduced, branch=branch, quantity=5, actor=owner)
+    assert branch.tax_rate == Decimal("0.2000")
+
+    # when a member puts 3 on their account and the account is then invoiced
+    order = services.pos_sale_create(
+        branch=branch, items=[(reduced, 3)], member=member, actor=front_desk, payment="account"
+    )
+    from billing.services import invoice_issue
+
+    invoice = invoice_issue(payer=member, branch=branch, lines=[], include_account_charges=True)
+
+    # then the invoice line carries the product's rate, and equals the receipt
+    line = invoice.lines.get()
+    assert (line.tax_rate, line.tax_amount) == (Decimal("0.0500"), Decimal("1.50"))
+    assert (invoice.subtotal, invoice.tax_total, invoice.total) == (
+        order.subtotal,
+        order.tax_total,
+        order.total,
+    )
+
+
 @pytest.mark.parametrize(
     ("kwargs", "code"),
     [
