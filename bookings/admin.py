@@ -193,7 +193,16 @@ class BookingAdmin(TenantAdmin):
 
 @admin.register(AppointmentService)
 class AppointmentServiceAdmin(TenantAdmin):
-    list_display = ["name", "duration_minutes", "price", "currency", "is_active"]
+    list_display = [
+        "name",
+        "duration_minutes",
+        "price",
+        "currency",
+        "cancellation_cutoff_minutes",
+        "late_cancel_fee",
+        "no_show_fee",
+        "is_active",
+    ]
     list_filter = ["is_active"]
     search_fields = ["name"]
 
@@ -221,8 +230,16 @@ class AppointmentAdmin(TenantAdmin):
     list_select_related = ["service", "trainer", "member", "branch"]
     autocomplete_fields = ["trainer", "member"]
     date_hierarchy = "starts_at"
-    readonly_fields = ["status", "cancelled_at", "booked_by", "created_at", "ends_at"]
-    actions = ["cancel"]
+    readonly_fields = [
+        "status",
+        "cancelled_at",
+        "booked_by",
+        "created_at",
+        "ends_at",
+        "fee_charged",
+        "attendance_marked_at",
+    ]
+    actions = ["cancel", "cancel_waived"]
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -247,13 +264,26 @@ class AppointmentAdmin(TenantAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.action(description=_("Cancel appointments"))
-    def cancel(self, request, queryset):
+    def _cancel(self, request, queryset, *, waive_penalty: bool):
         done = 0
-        for appointment in queryset.filter(status=Appointment.Status.BOOKED):
-            services.appointment_cancel(appointment=appointment, actor=request.user)
-            done += 1
+        for pk in queryset.filter(status=Appointment.Status.BOOKED).values_list("pk", flat=True):
+            try:
+                services.appointment_cancel(
+                    appointment=pk, actor=request.user, waive_penalty=waive_penalty
+                )
+            except ServiceError as exc:
+                self.message_user(request, f"#{pk}: {exc.message}", messages.WARNING)
+            else:
+                done += 1
         self.message_user(request, _("%(n)s cancelled.") % {"n": done}, messages.SUCCESS)
+
+    @admin.action(description=_("Cancel appointments (late-cancellation rules apply)"))
+    def cancel(self, request, queryset):
+        self._cancel(request, queryset, waive_penalty=False)
+
+    @admin.action(description=_("Cancel appointments without penalty"))
+    def cancel_waived(self, request, queryset):
+        self._cancel(request, queryset, waive_penalty=True)
 
 
 @admin.register(CalendarFeed)

@@ -1,13 +1,17 @@
 """Demo data: booking rules, four weeks of bookings (attendance history behind, places
-and waitlists ahead), PT services, trainer availability and a few appointments."""
+and waitlists ahead) that follow the booking rules and use class credits, PT services,
+trainer availability and a few appointments."""
 
 import random
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Member, TrainerProfile
+from bookings import selectors, services
 from bookings.models import (
     Appointment,
     AppointmentService,
@@ -16,6 +20,8 @@ from bookings.models import (
     TrainerAvailability,
 )
 from classes.models import ClassSession, ClassType
+from memberships.models import Membership, Plan
+from memberships.selectors import STATUS_RANK, membership_status_on, plan_allows_time
 
 
 def seed(*, organisation, rng: random.Random) -> None:
@@ -44,29 +50,144 @@ def seed(*, organisation, rng: random.Random) -> None:
     _seed_personal_training(organisation, rng)
 
 
+class _Eligibility:
+    """The booking rules of ``selectors.member_eligible_membership`` over data held in
+    memory, so thousands of demo bookings follow them without a query each: the
+    deciding membership active on the class's date, the plan's branches, categories and
+    hours, its weekly limit, and credits (used up as places are given out)."""
+
+    def __init__(self, member_ids: list[int]):
+        self.memberships: dict[int, list[Membership]] = {}
+        rows = Membership.objects.filter(member_id__in=member_ids).select_related("plan")
+        for membership in rows:
+            self.memberships.setdefault(membership.member_id, []).append(membership)
+        plan_ids = {m.plan_id for ms in self.memberships.values() for m in ms}
+        self.branches: dict[int, set[int]] = {}
+        for plan_id, branch_id in Plan.branches.through.objects.filter(
+            plan_id__in=plan_ids
+        ).values_list("plan_id", "branch_id"):
+            self.branches.setdefault(plan_id, set()).add(branch_id)
+        self.categories: dict[int, set[int]] = {}
+        for plan_id, category_id in Plan.class_categories.through.objects.filter(
+            plan_id__in=plan_ids
+        ).values_list("plan_id", "classcategory_id"):
+            self.categories.setdefault(plan_id, set()).add(category_id)
+        self.credits = {
+            m.pk: m.credits_remaining
+            for ms in self.memberships.values()
+            for m in ms
+            if m.credits_remaining is not None
+        }
+        self.credits_at_start = dict(self.credits)
+        self.week_counts: dict[tuple[int, date], int] = {}
+
+    def _deciding(self, member_id: int, on: date) -> Membership | None:
+        # The order of memberships.selectors.membership_deciding.
+        def key(m: Membership):
+            covers = m.start_date <= on and (m.end_date is None or m.end_date >= on)
+            rank = STATUS_RANK.index(m.status) if m.status in STATUS_RANK else len(STATUS_RANK)
+            return (not covers, rank, -m.start_date.toordinal(), -m.pk)
+
+        candidates = self.memberships.get(member_id)
+        return min(candidates, key=key) if candidates else None
+
+    def membership_for(self, member_id: int, session: ClassSession, local) -> Membership | None:
+        """The membership the member may book this session on, or None."""
+        membership = self._deciding(member_id, local.date())
+        if membership is None:
+            return None
+        if membership_status_on(membership=membership, on=local.date()) != Membership.Status.ACTIVE:
+            return None
+        plan = membership.plan
+        branches = self.branches.get(plan.pk)
+        categories = self.categories.get(plan.pk)
+        if branches and session.branch_id not in branches:
+            return None
+        if categories and session.class_type.category_id not in categories:
+            return None
+        if not plan_allows_time(plan=plan, local_time=local.time()):
+            return None
+        if self.credits.get(membership.pk, 1) <= 0:
+            return None
+        if membership.entries_remaining is not None and membership.entries_remaining <= 0:
+            return None
+        limit = plan.weekly_attendance_limit
+        week = local.date() - timedelta(days=local.weekday())
+        if limit is not None and self.week_counts.get((member_id, week), 0) >= limit:
+            return None
+        return membership
+
+    def take(self, member_id: int, membership: Membership, local, *, status, credit: bool) -> bool:
+        """Record a place given; returns whether it holds a credit."""
+        if status in selectors.WEEKLY_LIMIT_STATUSES:
+            week = local.date() - timedelta(days=local.weekday())
+            self.week_counts[(member_id, week)] = self.week_counts.get((member_id, week), 0) + 1
+        if credit and membership.pk in self.credits:
+            self.credits[membership.pk] -= 1
+            return True
+        return False
+
+    def credits_used(self) -> dict[int, int]:
+        return {
+            pk: self.credits_at_start[pk] - left
+            for pk, left in self.credits.items()
+            if left != self.credits_at_start[pk]
+        }
+
+
 def _seed_bookings(rng: random.Random) -> None:
+    """Four weeks of bookings that obey the booking rules: each place is on the member's
+    deciding membership, and credit-based memberships pay for their places (a credit
+    held by booked and waitlisted places, used by attended ones and by no-shows under
+    a forfeit or fee rule; cancelled places give it back). No-show fees are charged
+    through billing, as ``bookings_settle_finished`` does."""
     now = timezone.now()
     members = list(Member.objects.filter(status=Member.Status.ACTIVE).values_list("pk", flat=True))
     demo_member = Member.objects.filter(user__email="member@demo.spotter").first()
     if not members:
         return
-    sessions = list(ClassSession.objects.order_by("starts_at"))
-    bookings, counters = [], []
+    sessions = list(
+        ClassSession.objects.select_related("branch", "class_type").order_by("starts_at", "pk")
+    )
+    policies = selectors.policies_by_class_type({s.class_type_id for s in sessions})
+    rules = _Eligibility(members)
+    # A class in the coming week cancelled by the gym, as a gym would have.
+    upcoming = [s for s in sessions if s.starts_at > now + timedelta(days=2)]
+    cancelled_session = rng.choice(upcoming) if upcoming else None
+    bookings, no_shows_charged = [], []
     for session in sessions:
         past = session.ends_at < now
+        local = session.starts_at.astimezone(ZoneInfo(session.branch.timezone))
+        policy = policies[session.class_type_id]
         # Popular evening classes fill up and grow a waitlist; mornings are quieter.
         demand = (
             session.capacity + rng.randint(0, 6)
             if session.starts_at.hour >= 17
             else rng.randint(session.capacity // 3, session.capacity)
         )
-        people = rng.sample(members, min(demand, len(members)))
-        if demo_member and rng.random() < 0.15 and demo_member.pk not in people:
-            people[0] = demo_member.pk
+        order = rng.sample(members, len(members))
+        if demo_member and rng.random() < 0.15:
+            order.insert(0, demo_member.pk)
+        people, seen = [], set()
+        for member_id in order:
+            if len(people) >= demand:
+                break
+            if member_id in seen:
+                continue
+            seen.add(member_id)
+            membership = rules.membership_for(member_id, session, local)
+            if membership is None:
+                continue
+            if membership.pk in rules.credits and rng.random() < 0.8:
+                continue  # pack holders book sparingly: most keep credits for later
+            people.append((member_id, membership))
         booked = waiting = 0
-        for arrival, member_id in enumerate(people, start=1):
+        for arrival, (member_id, membership) in enumerate(people, start=1):
             created = session.starts_at - timedelta(hours=rng.randint(3, 200))
-            if booked < session.capacity:
+            reason = ""
+            if session is cancelled_session:
+                status, reason = Booking.Status.CANCELLED, "Class cancelled by the gym"
+            elif booked < session.capacity:
                 if past:
                     status = (
                         Booking.Status.ATTENDED if rng.random() < 0.88 else Booking.Status.NO_SHOW
@@ -77,48 +198,68 @@ def _seed_bookings(rng: random.Random) -> None:
                     status = Booking.Status.BOOKED
             else:
                 status = Booking.Status.CANCELLED if past else Booking.Status.WAITLISTED
-            bookings.append(
-                Booking(
-                    session=session,
-                    member_id=member_id,
-                    status=status,
-                    arrival=arrival,
-                    created_at=created,
-                    cancelled_at=created + timedelta(hours=1) if status == "cancelled" else None,
-                    attendance_marked_at=session.ends_at
-                    if past and status != "cancelled"
-                    else None,
-                )
+                if past:
+                    reason = "Not promoted from the waitlist"
+            keeps_credit = status in (
+                Booking.Status.BOOKED,
+                Booking.Status.WAITLISTED,
+                Booking.Status.ATTENDED,
+            ) or (
+                status == Booking.Status.NO_SHOW
+                and policy.no_show_penalty != BookingPolicy.Penalty.NONE
             )
+            booking = Booking(
+                session=session,
+                member_id=member_id,
+                membership=membership,
+                credit_held=rules.take(
+                    member_id, membership, local, status=status, credit=keeps_credit
+                ),
+                status=status,
+                arrival=arrival,
+                created_at=created,
+                cancelled_at=(
+                    (now if session is cancelled_session else created + timedelta(hours=1))
+                    if status == Booking.Status.CANCELLED
+                    else None
+                ),
+                cancellation_reason=reason,
+                attendance_marked_at=session.ends_at
+                if status in (Booking.Status.ATTENDED, Booking.Status.NO_SHOW)
+                else None,
+            )
+            bookings.append(booking)
+            if status == Booking.Status.NO_SHOW and policy.no_show_penalty == (
+                BookingPolicy.Penalty.FEE
+            ):
+                no_shows_charged.append((booking, session, policy.no_show_fee))
             booked += status in (
                 Booking.Status.BOOKED,
                 Booking.Status.ATTENDED,
                 Booking.Status.NO_SHOW,
             )
             waiting += status == Booking.Status.WAITLISTED
-        counters.append((session.pk, booked, waiting, len(people)))
-    Booking.objects.bulk_create(bookings, batch_size=2000)
-    by_pk = {s.pk: s for s in sessions}
-    for pk, booked, waiting, arrivals in counters:
-        session = by_pk[pk]
         session.booked_count, session.waitlist_count, session.arrival_seq = (
             booked,
             waiting,
-            arrivals,
+            len(people),
         )
+    Booking.objects.bulk_create(bookings, batch_size=2000)
     ClassSession.objects.bulk_update(
         sessions, ["booked_count", "waitlist_count", "arrival_seq"], batch_size=1000
     )
-    # A cancelled class in the coming week, as a gym would have.
-    upcoming = [s for s in sessions if s.starts_at > now + timedelta(days=2)]
-    if upcoming:
-        cancelled = rng.choice(upcoming)
-        Booking.objects.filter(session=cancelled).update(
-            status=Booking.Status.CANCELLED,
-            cancelled_at=now,
-            cancellation_reason="Class cancelled by the gym",
+    for membership_id, used in rules.credits_used().items():
+        Membership.objects.filter(pk=membership_id).update(
+            credits_remaining=F("credits_remaining") - used
         )
-        ClassSession.objects.filter(pk=cancelled.pk).update(
+    for booking, session, fee in no_shows_charged:
+        # The same charge (source, description) the settle job makes.
+        booking.fee_charged = services._charge_fee(
+            booking=booking, session=session, amount=fee, kind="no_show", actor=None
+        )
+    Booking.objects.bulk_update([b for b, _s, _f in no_shows_charged], ["fee_charged"])
+    if cancelled_session is not None:
+        ClassSession.objects.filter(pk=cancelled_session.pk).update(
             status=ClassSession.Status.CANCELLED,
             cancellation_reason="Instructor unwell",
             booked_count=0,

@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -41,7 +43,52 @@ class AvailabilityForm(forms.ModelForm):
 
 
 class SlotSearchForm(forms.Form):
-    service = forms.ModelChoiceField(queryset=AppointmentService.objects.filter(is_active=True))
-    trainer = forms.ModelChoiceField(queryset=TrainerProfile.objects.filter(is_active=True))
-    branch = forms.ModelChoiceField(queryset=Branch.objects.filter(is_active=True))
-    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    """Find a trainer's free times; ``household`` (me first) offers "book for"."""
+
+    member = forms.TypedChoiceField(
+        coerce=int,
+        label=_("Book for"),
+        required=False,
+        error_messages={"invalid_choice": _("Pick yourself or someone in your household.")},
+    )
+    service = forms.ModelChoiceField(
+        label=_("Service"), queryset=AppointmentService.objects.filter(is_active=True)
+    )
+    trainer = forms.ModelChoiceField(
+        label=_("Trainer"), queryset=TrainerProfile.objects.filter(is_active=True)
+    )
+    branch = forms.ModelChoiceField(
+        label=_("Branch"), queryset=Branch.objects.filter(is_active=True)
+    )
+    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, household=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.household = list(household)
+        field = self.fields["member"]
+        field.choices = [(m.pk, m.full_name) for m in self.household]
+        if self.household:
+            field.initial = self.household[0].pk
+        if len(self.household) < 2:
+            # Nobody else to book for: the choice would only be noise.
+            field.widget = forms.HiddenInput()
+
+    def chosen_member(self):
+        """The household member booked for (me when the field was left out)."""
+        chosen = self.cleaned_data.get("member")
+        return next((m for m in self.household if m.pk == chosen), self.household[0])
+
+
+class AppointmentBookForm(SlotSearchForm):
+    """One of the offered slots, booked (the search fields ride along hidden)."""
+
+    starts_at = forms.CharField(widget=forms.HiddenInput())
+
+    def clean_starts_at(self):
+        try:
+            starts_at = datetime.fromisoformat(self.cleaned_data["starts_at"])
+        except ValueError:
+            starts_at = None
+        if starts_at is None or starts_at.tzinfo is None:
+            raise forms.ValidationError(_("Pick one of the times offered."))
+        return starts_at

@@ -168,8 +168,39 @@ class AppointmentService(TenantModel):
     )
     price = amount_field(_("price"), default=0, validators=[MinValueValidator(0)])
     currency = currency_field(verbose_name=_("currency"))
+    # Each rule below left empty follows the gym's default booking rules (the
+    # BookingPolicy without a class type), as class bookings do.
     cancellation_cutoff_minutes = models.PositiveIntegerField(
-        _("free cancellation until (minutes before)"), default=24 * 60
+        _("free cancellation until (minutes before)"),
+        null=True,
+        blank=True,
+        default=24 * 60,
+        help_text=_("Empty: the gym's default booking rules apply."),
+    )
+    late_cancel_fee = amount_field(
+        _("late cancellation fee"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Charged on the next invoice when cancelled after the free cancellation time. "
+            "Empty: the gym's default booking rules apply (their fee, if they charge one)."
+        ),
+    )
+    no_show_fee = amount_field(
+        _("no-show fee"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Charged on the next invoice when the trainer marks a no-show. "
+            "Empty: the gym's default booking rules apply (their fee, if they charge one)."
+        ),
+    )
+    reminder_hours = models.PositiveSmallIntegerField(
+        _("reminder (hours before)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_("Empty: the gym's default booking rules apply."),
     )
     is_active = models.BooleanField(_("active"), default=True)
 
@@ -177,6 +208,13 @@ class AppointmentService(TenantModel):
         verbose_name = _("appointment service")
         verbose_name_plural = _("appointment services")
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(late_cancel_fee__isnull=True) | Q(late_cancel_fee__gte=0))
+                & (Q(no_show_fee__isnull=True) | Q(no_show_fee__gte=0)),
+                name="appointment_service_fees_not_negative",
+            ),
+        ]
 
     def __str__(self):
         return self.name
@@ -263,6 +301,9 @@ class Appointment(TenantModel):
     notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    attendance_marked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    fee_charged = amount_field(_("fee charged"), default=0, editable=False)
+    reminder_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     tenant_branch_path = "branch"
 

@@ -373,7 +373,9 @@ def booking_cancel(
         counters = {"waitlist_count": F("waitlist_count") - 1}
         session.waitlist_count -= 1
     else:
-        late = now > window.cancel_free_until
+        # A class moved after they booked is not what they booked: free to cancel.
+        moved_since = session.moved_at is not None and session.moved_at > booking.created_at
+        late = now > window.cancel_free_until and not moved_since
         if not late or waive_penalty or policy.late_cancel_penalty == BookingPolicy.Penalty.NONE:
             _return_credit(booking, memberships)
         if late:
@@ -544,6 +546,38 @@ def session_cancel_bookings(
     return session
 
 
+def session_moved_notify(*, session: ClassSession, moved_from: datetime, move_id: int) -> int:
+    """Tell everyone booked or waiting that their class moved (``classes.services.session_move``
+    calls this under the session lock, in its transaction) and send their reminder
+    again for the new time. Returns how many were told."""
+    live = list(
+        Booking.objects.filter(
+            session=session, status__in=(Booking.Status.BOOKED, Booking.Status.WAITLISTED)
+        )
+        .select_related("member", "member__payer")
+        .order_by("pk")
+    )
+    Booking.objects.filter(pk__in=[b.pk for b in live]).update(reminder_sent_at=None)
+    moved_from_local = moved_from.astimezone(ZoneInfo(session.branch.timezone))
+    told = 0
+    for booking in live:
+        to = _recipient(booking.member)
+        if not to:
+            continue
+        email_enqueue(
+            to=to,
+            template="bookings/class_moved",
+            context={
+                **_email_context(booking, session),
+                "was_local": moved_from_local.strftime("%A %d %B %Y, %H:%M"),
+            },
+            organisation_id=booking.organisation_id,
+            dedupe_key=f"booking-{booking.pk}-moved-{move_id}",
+        )
+        told += 1
+    return told
+
+
 @transaction.atomic
 def session_set_capacity(
     *, session: ClassSession | int, capacity: int, actor: User | None
@@ -669,12 +703,75 @@ def bookings_send_reminders(*, now: datetime | None = None, limit: int = 1000) -
                 reminder_sent_at=now
             )
             if claimed:
-                _notify(booking, booking.session, "reminder", "reminder")
+                # The start time is in the key: a class moved after its reminder was
+                # sent gets one for the new time (session_move clears reminder_sent_at).
+                _notify(
+                    booking,
+                    booking.session,
+                    "reminder",
+                    f"reminder-{int(booking.session.starts_at.timestamp())}",
+                )
                 sent += 1
     return sent
 
 
 # --- personal training ---------------------------------------------------------------
+
+
+def _appointment_context(appointment: Appointment) -> dict:
+    local = appointment.starts_at.astimezone(ZoneInfo(appointment.branch.timezone))
+    return {
+        "member_name": appointment.member.first_name,
+        "service_name": appointment.service.name,
+        "trainer_name": appointment.trainer.display_name,
+        "branch_name": appointment.branch.name,
+        "starts_local": local.strftime("%A %d %B %Y, %H:%M"),
+        "timezone": appointment.branch.timezone,
+    }
+
+
+def _notify_appointment(appointment: Appointment, template: str, dedupe: str) -> None:
+    to = _recipient(appointment.member)
+    if not to:
+        return
+    email_enqueue(
+        to=to,
+        template=f"bookings/{template}",
+        context=_appointment_context(appointment),
+        organisation_id=appointment.organisation_id,
+        dedupe_key=f"appointment-{appointment.pk}-{dedupe}",
+    )
+
+
+def _charge_appointment_fee(
+    *, appointment: Appointment, amount: Decimal, kind: str, actor
+) -> Decimal:
+    """A late-cancel or no-show fee on the member's next invoice, as for classes."""
+    from billing.services import member_charge_add
+
+    if amount <= 0:
+        return Decimal("0")
+    labels = {"late_cancel": _("Late cancellation"), "no_show": _("No-show")}
+    local = appointment.starts_at.astimezone(ZoneInfo(appointment.branch.timezone))
+    member_charge_add(
+        member=appointment.member,
+        branch=appointment.branch,
+        description=f"{labels[kind]}: {appointment.service.name} {local:%d/%m/%Y %H:%M}",
+        amount=amount,
+        source_type=f"bookings.appointment.{kind}",
+        source_id=str(appointment.pk),
+        actor=actor,
+    )
+    return amount
+
+
+def _lock_appointment(appointment: Appointment | int) -> Appointment:
+    appointment_id = appointment if isinstance(appointment, int) else appointment.pk
+    return (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("service", "trainer", "branch", "member", "member__payer")
+        .get(pk=appointment_id)
+    )
 
 
 @transaction.atomic
@@ -748,53 +845,139 @@ def appointment_book(
             appointment.save()
     except IntegrityError:
         raise Conflict(_("That slot has just been taken."), code="slot_taken") from None
-    to = _recipient(member)
-    if to:
-        email_enqueue(
-            to=to,
-            template="bookings/appointment_confirmed",
-            context={
-                "member_name": member.first_name,
-                "service_name": service.name,
-                "trainer_name": trainer.display_name,
-                "branch_name": branch.name,
-                "starts_local": starts_at.astimezone(ZoneInfo(branch.timezone)).strftime(
-                    "%A %d %B %Y, %H:%M"
-                ),
-            },
-            organisation_id=appointment.organisation_id,
-            dedupe_key=f"appointment-{appointment.pk}-confirmed",
-        )
+    _notify_appointment(appointment, "appointment_confirmed", "confirmed")
     return appointment
 
 
 @transaction.atomic
-def appointment_cancel(*, appointment: Appointment, actor: User | None) -> Appointment:
-    appointment = Appointment.objects.select_for_update(of=("self",)).get(pk=appointment.pk)
+def appointment_cancel(
+    *,
+    appointment: Appointment | int,
+    actor: User | None,
+    waive_penalty: bool = False,
+    now: datetime | None = None,
+) -> Appointment:
+    """Cancel an appointment. Before the service's cut-off: ``cancelled``. After it:
+    ``late_cancelled`` and the late-cancellation fee (if the rules have one) goes on
+    the member's next invoice, unless staff waive it (audited)."""
+    now = now or timezone.now()
+    appointment = _lock_appointment(appointment)
     if appointment.status != Appointment.Status.BOOKED:
         raise Conflict(_("This appointment can no longer be cancelled."), code="not_cancellable")
-    now = timezone.now()
-    cutoff = appointment.starts_at - timedelta(
-        minutes=appointment.service.cancellation_cutoff_minutes
-    )
-    appointment.status = (
-        Appointment.Status.LATE_CANCELLED if now > cutoff else Appointment.Status.CANCELLED
-    )
+    if appointment.starts_at <= now and not waive_penalty:
+        raise ServiceError(_("The appointment has already started."), code="already_started")
+    rules = selectors.appointment_rules(service=appointment.service)
+    late = now > rules.cancel_free_until(appointment)
+    appointment.status = Appointment.Status.LATE_CANCELLED if late else Appointment.Status.CANCELLED
     appointment.cancelled_at = now
-    appointment.save(update_fields=["status", "cancelled_at"])
+    if late and not waive_penalty:
+        appointment.fee_charged = _charge_appointment_fee(
+            appointment=appointment, amount=rules.late_cancel_fee, kind="late_cancel", actor=actor
+        )
+    appointment.save(update_fields=["status", "cancelled_at", "fee_charged"])
+    if waive_penalty:
+        audit_record(actor=actor, action="appointment.cancel_waived", target=appointment)
     return appointment
+
+
+def _waive_appointment_no_show_fee(appointment: Appointment, actor) -> None:
+    """A no-show corrected to attended: take the fee off the account if not billed yet."""
+    from billing.models import PendingCharge
+    from billing.services import member_charge_cancel
+
+    charge = PendingCharge.objects.filter(
+        source_type="bookings.appointment.no_show",
+        source_id=str(appointment.pk),
+        status=PendingCharge.Status.PENDING,
+    ).first()
+    if charge is not None:
+        member_charge_cancel(charge=charge, actor=actor)
+        appointment.fee_charged = Decimal("0")
 
 
 @transaction.atomic
 def appointment_mark(
-    *, appointment: Appointment, attended: bool, actor: User | None
+    *,
+    appointment: Appointment | int,
+    attended: bool,
+    actor: User | None,
+    now: datetime | None = None,
 ) -> Appointment:
-    appointment = Appointment.objects.select_for_update(of=("self",)).get(pk=appointment.pk)
-    if appointment.status not in (Appointment.Status.BOOKED, Appointment.Status.NO_SHOW):
+    """The trainer marks attended or no-show (a no-show may be corrected to attended).
+
+    A no-show costs the service's no-show fee, if the rules have one; correcting it
+    to attended cancels the fee if it has not been invoiced yet."""
+    now = now or timezone.now()
+    appointment = _lock_appointment(appointment)
+    allowed_from = (
+        (Appointment.Status.BOOKED, Appointment.Status.NO_SHOW)
+        if attended
+        else (Appointment.Status.BOOKED,)
+    )
+    if appointment.status not in allowed_from:
         raise Conflict(_("This appointment cannot be marked."), code="invalid_transition")
+    if appointment.starts_at - timedelta(minutes=30) > now:
+        raise ServiceError(_("Attendance is taken once the appointment starts."), code="too_early")
+    if appointment.status == Appointment.Status.NO_SHOW and appointment.fee_charged > 0:
+        _waive_appointment_no_show_fee(appointment, actor)
     appointment.status = Appointment.Status.ATTENDED if attended else Appointment.Status.NO_SHOW
-    appointment.save(update_fields=["status"])
+    appointment.attendance_marked_at = now
+    if not attended:
+        rules = selectors.appointment_rules(service=appointment.service)
+        appointment.fee_charged = _charge_appointment_fee(
+            appointment=appointment, amount=rules.no_show_fee, kind="no_show", actor=actor
+        )
+    appointment.save(update_fields=["status", "attendance_marked_at", "fee_charged"])
     return appointment
+
+
+def appointments_send_reminders(*, now: datetime | None = None, limit: int = 1000) -> int:
+    """Email a reminder once per appointment, N hours before it (the service's rule,
+    else the gym's). Claimed with a conditional UPDATE, so two runs send one email."""
+    now = now or timezone.now()
+    candidates = list(
+        Appointment.objects.filter(
+            status=Appointment.Status.BOOKED,
+            reminder_sent_at__isnull=True,
+            starts_at__gt=now,
+            starts_at__lte=now + timedelta(hours=168),
+        )
+        .select_related("member", "member__payer", "service", "trainer", "branch")
+        .order_by("starts_at")[:limit]
+    )
+    if not candidates:
+        return 0
+    gym_rules = selectors.default_policy()
+    rules_by_service: dict[int, selectors.AppointmentRules] = {}
+    sent = 0
+    for appointment in candidates:
+        if appointment.service_id not in rules_by_service:
+            rules_by_service[appointment.service_id] = selectors.appointment_rules(
+                service=appointment.service, default=gym_rules
+            )
+        hours = rules_by_service[appointment.service_id].reminder_hours
+        if appointment.starts_at - timedelta(hours=hours) > now:
+            continue
+        with transaction.atomic():
+            claimed = Appointment.objects.filter(
+                pk=appointment.pk,
+                status=Appointment.Status.BOOKED,
+                reminder_sent_at__isnull=True,
+            ).update(reminder_sent_at=now)
+            if claimed:
+                _notify_appointment(
+                    appointment,
+                    "appointment_reminder",
+                    f"reminder-{int(appointment.starts_at.timestamp())}",
+                )
+                sent += 1
+    return sent
+
+
+def reminders_send_due(*, now: datetime | None = None) -> int:
+    """The periodic reminder job's body: classes and appointments, each once."""
+    now = now or timezone.now()
+    return bookings_send_reminders(now=now) + appointments_send_reminders(now=now)
 
 
 # --- calendar feed -------------------------------------------------------------------

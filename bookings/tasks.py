@@ -6,8 +6,8 @@ from bookings import services
 
 @shared_task
 def bookings_send_reminders() -> int:
-    """Reminder emails N hours before each class (once per booking)."""
-    return sum(for_each_organisation(services.bookings_send_reminders).values())
+    """Reminder emails N hours before each class and appointment (once each)."""
+    return sum(for_each_organisation(services.reminders_send_due).values())
 
 
 @shared_task

@@ -16,7 +16,7 @@ from accounts.selectors import household_members, member_for_user, trainer_for_u
 from bookings import selectors, services
 from bookings.availability import available_slots
 from bookings.calendar import member_calendar
-from bookings.forms import AvailabilityForm, SlotSearchForm
+from bookings.forms import AppointmentBookForm, AvailabilityForm, SlotSearchForm
 from bookings.models import Appointment, Booking, CalendarFeed, TrainerAvailability
 from gymsite.errors import ServiceError
 
@@ -115,54 +115,69 @@ def calendar(request, token):
 
 @login_required
 def appointments(request):
-    """Find a free slot with a trainer and book it; my appointments."""
+    """Find a free slot with a trainer and book it, for me or my household; my
+    household's appointments."""
     member = _member(request)
     if member is None:
         return redirect("portal:join")
-    form = SlotSearchForm(request.GET or None)
-    slots = []
-    if form.is_valid():
-        data = form.cleaned_data
-        slots = available_slots(
-            service=data["service"],
-            trainer=data["trainer"],
-            branch=data["branch"],
-            day=data["date"],
-        )
+    household = [member, *(m for m in household_members(member=member) if m.pk != member.pk)]
     if request.method == "POST":
-        book_form = SlotSearchForm(request.POST)
-        if book_form.is_valid():
-            data = book_form.cleaned_data
+        form = AppointmentBookForm(request.POST, household=household)
+        if form.is_valid():
+            data = form.cleaned_data
+            chosen = form.chosen_member()
             try:
-                from datetime import datetime
-
-                starts_at = datetime.fromisoformat(request.POST.get("starts_at", ""))
-                if starts_at.tzinfo is None:
-                    raise ValueError
-            except ValueError:
-                messages.error(request, _("Pick one of the times offered."))
+                services.appointment_book(
+                    service=data["service"],
+                    trainer=data["trainer"],
+                    branch=data["branch"],
+                    member=chosen,
+                    starts_at=data["starts_at"],
+                    actor=request.user,
+                )
+            except ServiceError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
             else:
-                try:
-                    services.appointment_book(
-                        service=data["service"],
-                        trainer=data["trainer"],
-                        branch=data["branch"],
-                        member=member,
-                        starts_at=starts_at,
-                        actor=request.user,
-                    )
-                except ServiceError as exc:
-                    messages.error(request, exc.message)
-                else:
-                    messages.success(request, _("Booked. We have emailed you the details."))
-                    return redirect("bookings:appointments")
-    mine = selectors.member_appointments(members=household_members(member=member)).filter(
+                messages.success(
+                    request,
+                    _("Booked. We have emailed you the details.")
+                    if chosen.pk == member.pk
+                    else _("Booked for %(name)s. We have emailed the details.")
+                    % {"name": chosen.first_name},
+                )
+                return redirect("bookings:appointments")
+    else:
+        form = SlotSearchForm(request.GET or None, household=household)
+        if form.is_bound:
+            form.is_valid()  # errors show beside the fields; valid ones still search
+    slots, rules = [], []
+    search = form.cleaned_data if form.is_bound else {}
+    if all(search.get(name) for name in ("service", "trainer", "branch", "date")):
+        slots = available_slots(
+            service=search["service"],
+            trainer=search["trainer"],
+            branch=search["branch"],
+            day=search["date"],
+        )
+        rules = selectors.appointment_rules_summary(
+            service=search["service"], branch=search["branch"]
+        )
+    mine = selectors.member_appointments(members=household).filter(
         starts_at__gte=timezone.now() - timedelta(days=30)
     )[:50]
     return render(
         request,
         "bookings/appointments.html",
-        {"form": form, "slots": slots, "appointments": mine, "now": timezone.now()},
+        {
+            "form": form,
+            "search": search,
+            "chosen": form.chosen_member() if search else member,
+            "slots": slots,
+            "rules": rules,
+            "appointments": mine,
+            "household_size": len(household),
+            "now": timezone.now(),
+        },
     )
 
 
@@ -176,11 +191,21 @@ def appointment_cancel(request, pk):
         Appointment.objects.filter(member__in=household_members(member=member)), pk=pk
     )
     try:
-        services.appointment_cancel(appointment=appointment, actor=request.user)
+        appointment = services.appointment_cancel(appointment=appointment.pk, actor=request.user)
     except ServiceError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("Appointment cancelled."))
+        if appointment.fee_charged:
+            messages.success(
+                request,
+                _(
+                    "Cancelled after the free cancellation time: a fee of %(fee)s is added "
+                    "to the next invoice."
+                )
+                % {"fee": appointment.fee_charged},
+            )
+        else:
+            messages.success(request, _("Appointment cancelled."))
     return redirect("bookings:appointments")
 
 

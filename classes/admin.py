@@ -272,6 +272,17 @@ class SessionForm(forms.ModelForm):
         return data
 
 
+class SessionMoveForm(forms.Form):
+    """A new time for one session, as the branch's wall clock shows it."""
+
+    date = forms.DateField(label=_("Date (local)"), widget=forms.DateInput(attrs={"type": "date"}))
+    start_time = forms.TimeField(
+        label=_("Starts at (local)"),
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+    )
+    duration_minutes = forms.IntegerField(label=_("Duration (minutes)"), min_value=5)
+
+
 @admin.register(ClassSession)
 class ClassSessionAdmin(TenantAdmin):
     form = SessionForm
@@ -305,8 +316,81 @@ class ClassSessionAdmin(TenantAdmin):
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return []
-        # Only trainer, room and capacity change on an existing session, through the service.
-        return ["branch", "class_type", "starts_at", "ends_at", "occurrence_date", "status"]
+        # Only trainer, room and capacity change here, through the service; the time
+        # changes on its own page ("Move to another time…"), which tells the members.
+        return [
+            "branch",
+            "class_type",
+            "starts_at",
+            "ends_at",
+            "move_link",
+            "occurrence_date",
+            "status",
+        ]
+
+    @admin.display(description=_("Another time"))
+    def move_link(self, obj):
+        if obj.pk is None or obj.status != ClassSession.Status.SCHEDULED:
+            return "-"
+        url = reverse("admin:classes_classsession_move", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Move to another time…"))
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/move/",
+                self.admin_site.admin_view(self.move_session),
+                name="classes_classsession_move",
+            ),
+            *super().get_urls(),
+        ]
+
+    def move_session(self, request, pk):
+        """Move one session (its series is unchanged); everyone booked is told."""
+        session = get_object_or_404(
+            ClassSession.objects.select_related("branch", "class_type", "trainer", "room"), pk=pk
+        )
+        if not self.has_change_permission(request, session):
+            return redirect("admin:index")
+        local_start = session.starts_at.astimezone(ZoneInfo(session.branch.timezone))
+        form = SessionMoveForm(
+            request.POST or None,
+            initial={
+                "date": local_start.date(),
+                "start_time": local_start.time().replace(second=0, microsecond=0),
+                "duration_minutes": int(
+                    (session.ends_at - session.starts_at).total_seconds() // 60
+                ),
+            },
+        )
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.session_move(
+                    session=session.pk,
+                    local_date=data["date"],
+                    local_time=data["start_time"],
+                    duration_minutes=data["duration_minutes"],
+                    actor=request.user,
+                )
+            except ServiceError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                self.message_user(
+                    request,
+                    _("The session was moved; everyone booked has been told."),
+                    messages.SUCCESS,
+                )
+                return redirect(reverse("admin:classes_classsession_change", args=[session.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Move a session to another time"),
+            "session": session,
+            "local_start": local_start,
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "classes/admin/move_session.html", context)
 
     def save_model(self, request, obj, form, change):
         if not change:

@@ -249,6 +249,13 @@ class ClassSession(TenantModel):
         default=False,
         help_text=_("Changed on its own, apart from its series."),
     )
+    moved_at = models.DateTimeField(
+        _("moved"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("When staff last moved it to another time."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     tenant_branch_path = "branch"

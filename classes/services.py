@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.services import audit_record
-from gymsite.errors import ServiceError
+from gymsite.errors import Conflict, ServiceError
 
 from .models import ClassSchedule, ClassSession, Room
 
@@ -166,6 +166,118 @@ def session_update(
     if capacity is not None and capacity != session.capacity:
         session = session_set_capacity(session=session.pk, capacity=capacity, actor=actor)
         ClassSession.objects.filter(pk=session.pk).update(is_customised=True)
+    return session
+
+
+def _check_free_for(session: ClassSession, starts_at: datetime, ends_at: datetime) -> None:
+    """The session's trainer and room must be free at the new time.
+
+    The trainer's row is locked first (``appointment_book`` takes the same lock to
+    check a trainer's classes), then the room's, so two moves, or a move and a PT
+    booking, cannot both take the same free time. Both come after the session lock
+    (the architecture's order: session, then the rows it needs).
+    """
+    from accounts.models import TrainerProfile
+    from bookings.models import Appointment
+
+    overlapping = {"starts_at__lt": ends_at, "ends_at__gt": starts_at}
+    other_classes = ClassSession.objects.filter(
+        status=ClassSession.Status.SCHEDULED, **overlapping
+    ).exclude(pk=session.pk)
+    if session.trainer_id:
+        TrainerProfile.objects.select_for_update().get(pk=session.trainer_id)
+        if other_classes.filter(trainer_id=session.trainer_id).exists():
+            raise Conflict(
+                _("The trainer teaches another class then."),
+                code="trainer_busy",
+                field="start_time",
+            )
+        if Appointment.objects.filter(
+            trainer_id=session.trainer_id,
+            status__in=(
+                Appointment.Status.BOOKED,
+                Appointment.Status.ATTENDED,
+                Appointment.Status.NO_SHOW,
+            ),
+            **overlapping,
+        ).exists():
+            raise Conflict(
+                _("The trainer has a personal training appointment then."),
+                code="trainer_busy",
+                field="start_time",
+            )
+    if session.room_id:
+        Room.objects.select_for_update().get(pk=session.room_id)
+        if other_classes.filter(room_id=session.room_id).exists():
+            raise Conflict(
+                _("Another class uses the room then."), code="room_busy", field="start_time"
+            )
+
+
+@transaction.atomic
+def session_move(
+    *,
+    session: ClassSession | int,
+    local_date: date,
+    local_time: time,
+    actor: User | None,
+    duration_minutes: int | None = None,
+    now: datetime | None = None,
+) -> ClassSession:
+    """Move one session to another time, given as the branch's wall-clock date and time.
+
+    The series is unchanged (the session keeps its ``occurrence_date``, so
+    materialising does not create it again, and is marked ``is_customised``). Bookings
+    and the waitlist stay; everyone on them is emailed the new time, their reminder
+    is sent again for it, and those booked before the move may cancel free of charge
+    until it starts. The trainer and the room must be free at the new time. A wall
+    time that does not exist that day (the spring-forward gap) is refused; an
+    ambiguous one (autumn) is its first occurrence.
+    """
+    from bookings.locks import lock_session
+    from bookings.services import session_moved_notify
+
+    now = now or timezone.now()
+    session_id = session if isinstance(session, int) else session.pk
+    session = lock_session(session_id)
+    if session.status == ClassSession.Status.CANCELLED:
+        raise ServiceError(_("This class is cancelled."), code="session_cancelled")
+    if session.starts_at <= now:
+        raise ServiceError(_("This class has already started."), code="session_started")
+    if duration_minutes is None:
+        duration_minutes = int((session.ends_at - session.starts_at).total_seconds() // 60)
+    if duration_minutes < 5:
+        raise ServiceError(
+            _("A class lasts at least 5 minutes."), code="invalid", field="duration_minutes"
+        )
+    tz_name = session.branch.timezone
+    starts_at = local_datetime(local_date, local_time, tz_name)
+    wall = starts_at.astimezone(ZoneInfo(tz_name))
+    if (wall.date(), wall.time()) != (local_date, local_time):
+        raise ServiceError(
+            _("%(time)s does not exist on %(date)s: the clocks go forward that night.")
+            % {"time": local_time.strftime("%H:%M"), "date": local_date.strftime("%d/%m/%Y")},
+            code="nonexistent_time",
+            field="start_time",
+        )
+    if starts_at <= now:
+        raise ServiceError(_("Pick a time in the future."), code="in_the_past", field="start_time")
+    ends_at = starts_at + timedelta(minutes=duration_minutes)
+    if (starts_at, ends_at) == (session.starts_at, session.ends_at):
+        return session
+    _check_free_for(session, starts_at, ends_at)
+    moved_from = session.starts_at
+    session.starts_at, session.ends_at = starts_at, ends_at
+    session.moved_at = now
+    session.is_customised = True
+    session.save(update_fields=["starts_at", "ends_at", "moved_at", "is_customised"])
+    audit = audit_record(
+        actor=actor,
+        action="session.move",
+        target=session,
+        data={"from": moved_from.isoformat(), "to": starts_at.isoformat()},
+    )
+    session_moved_notify(session=session, moved_from=moved_from, move_id=audit.pk)
     return session
 
 

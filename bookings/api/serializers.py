@@ -114,6 +114,7 @@ class AppointmentSerializer(serializers.ModelSerializer):
             "starts_at",
             "ends_at",
             "status",
+            "fee_charged",
         ]
         read_only_fields = fields
 

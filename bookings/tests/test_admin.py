@@ -217,3 +217,45 @@ def test_admin_schedule_add_materialises_sessions(gym, branch, client_for, owner
     with tenant_scope(gym):
         schedule = ClassSchedule.objects.get()
         assert ClassSession.objects.filter(schedule=schedule).count() >= 3 * 5
+
+
+def test_move_one_session_from_the_admin(gym, client_for, manager, session_factory, make_member):
+    from datetime import UTC, datetime
+
+    from gymsite.models import OutboxMessage
+
+    # given a Friday 07:00 class (London, before the clocks go forward) with a booking
+    session = session_factory(starts_at=datetime(2027, 3, 26, 7, 0, tzinfo=UTC))
+    with tenant_scope(gym):
+        booking = services.booking_create(
+            session=session,
+            member=make_member(),
+            actor=None,
+            now=datetime(2027, 3, 20, 9, 0, tzinfo=UTC),
+        )
+    client = client_for(manager)
+    change_page = client.get(f"/admin/classes/classsession/{session.pk}/change/")
+    url = f"/admin/classes/classsession/{session.pk}/move/"
+    assert url in change_page.content.decode()
+    # the form starts from the current local time
+    page = client.get(url).content.decode()
+    assert 'value="2027-03-26"' in page and 'value="07:00"' in page
+    # a time that does not exist is refused beside the field, with what was typed kept
+    response = client.post(
+        url, {"date": "2027-03-28", "start_time": "01:30", "duration_minutes": 45}
+    )
+    body = response.content.decode()
+    assert response.status_code == 200 and "the clocks go forward that night" in body
+    assert 'value="45"' in body and 'value="01:30"' in body
+    # when moved to Monday 07:00 local (after the change) for 45 minutes
+    response = client.post(
+        url, {"date": "2027-03-29", "start_time": "07:00", "duration_minutes": 45}
+    )
+    assert response.status_code == 302
+    with tenant_scope(gym):
+        moved = ClassSession.objects.get(pk=session.pk)
+        assert moved.starts_at == datetime(2027, 3, 29, 6, 0, tzinfo=UTC)
+        assert moved.ends_at == datetime(2027, 3, 29, 6, 45, tzinfo=UTC)
+        assert Booking.objects.get(pk=booking.pk).status == "booked"
+        assert AuditLog.objects.get(action="session.move").actor == manager
+    assert OutboxMessage.objects.filter(dedupe_key__startswith=f"booking-{booking.pk}-moved-")

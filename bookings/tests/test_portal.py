@@ -1,6 +1,7 @@
 """Member and trainer pages: schedule, one-click book/cancel, my bookings, calendar, PT."""
 
 from datetime import time, timedelta
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -8,7 +9,7 @@ from django.utils import timezone
 from accounts.tenancy import tenant_scope
 from accounts.tests.factories import TrainerProfileFactory
 from bookings import services
-from bookings.models import Booking, CalendarFeed, TrainerAvailability
+from bookings.models import Appointment, Booking, CalendarFeed, TrainerAvailability
 from bookings.tests.factories import AppointmentServiceFactory, TrainerAvailabilityFactory
 from classes.tests.factories import ClassTypeFactory, RoomFactory
 
@@ -223,3 +224,66 @@ def test_my_bookings_and_roster_query_counts_are_bounded(
         assert trainer_client.get("/classes/trainer/").status_code == 200
     with django_assert_max_num_queries(20):
         assert trainer_client.get(f"/classes/trainer/{sessions[0].pk}/").status_code == 200
+
+
+def test_pt_booking_page_books_for_a_household_member(gym, branch, client_for, me, make_member):
+    from classes.services import local_datetime
+
+    # given a payer with a dependant, and a trainer free 09:00-11:00 in two days
+    child = make_member(payer=me, first_name="Robin", last_name="Kid")
+    stranger = make_member(first_name="Sam", last_name="Stranger")
+    trainer = TrainerProfileFactory(organisation=gym)
+    day = timezone.localdate() + timedelta(days=2)
+    TrainerAvailabilityFactory(
+        organisation=gym,
+        branch=branch,
+        trainer=trainer,
+        weekday=day.weekday(),
+        start_time=time(9, 0),
+        end_time=time(11, 0),
+    )
+    service = AppointmentServiceFactory(organisation=gym, late_cancel_fee=Decimal("15.00"))
+    client = client_for(me.user)
+    query = {
+        "member": child.pk,
+        "service": service.pk,
+        "trainer": trainer.pk,
+        "branch": branch.pk,
+        "date": day.isoformat(),
+    }
+    # when the payer searches for Robin
+    page = client.get("/bookings/appointments/", query).content.decode()
+    # then the household is offered, the slots are Robin's and the rules are in words
+    assert '<select name="member"' in page and "Robin Kid" in page and "Sam Stranger" not in page
+    assert "Book 09:00 for Robin" in page and "a fee of 15.00" in page
+    # and booking a slot books Robin, not the payer
+    slot = local_datetime(day, time(9, 0), branch.timezone)
+    response = client.post(
+        "/bookings/appointments/", {**query, "starts_at": slot.isoformat()}, follow=True
+    )
+    assert "Booked for Robin." in response.content.decode()
+    with tenant_scope(gym):
+        booked = Appointment.objects.get()
+    assert (booked.member, booked.booked_by, booked.starts_at) == (child, me.user, slot)
+    # someone outside the household cannot be chosen: an error beside the field, no booking
+    ten = local_datetime(day, time(10, 0), branch.timezone)
+    response = client.post(
+        "/bookings/appointments/",
+        {**query, "member": stranger.pk, "starts_at": ten.isoformat()},
+    )
+    assert response.status_code == 200
+    assert "Pick yourself or someone in your household." in response.content.decode()
+    with tenant_scope(gym):
+        assert Appointment.objects.count() == 1
+    # a slot just taken is shown on the page, not a 500
+    response = client.post(
+        "/bookings/appointments/", {**query, "member": me.pk, "starts_at": slot.isoformat()}
+    )
+    assert response.status_code == 200 and "That slot has just been taken." in (
+        response.content.decode()
+    )
+
+
+def test_pt_page_without_household_has_no_choice(gym, branch, client_for, me):
+    page = client_for(me.user).get("/bookings/appointments/").content.decode()
+    assert '<select name="member"' not in page and "My appointments" in page
