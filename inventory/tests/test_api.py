@@ -44,6 +44,9 @@ def test_buy_reserves_and_status_counts_down(member_api, sale):
         ({"quantity": -1}, 400, "validation_error"),
         ({"quantity": "lots"}, 400, "validation_error"),
         ({"quantity": 3}, 400, "over_limit"),
+        ({"quantity": None}, 400, "validation_error"),
+        ({"branch": 0}, 400, "validation_error"),
+        ([1], 400, "validation_error"),
     ],
 )
 def test_bad_buy_requests_get_clear_errors(member_api, sale, branch, body, status, code):
