@@ -96,10 +96,15 @@ class Booking(TenantModel):
 
     ACTIVE = (Status.BOOKED, Status.WAITLISTED, Status.ATTENDED, Status.NO_SHOW)
 
+    # No single-column indexes on session and member: the (session, arrival) and
+    # (member, status) indexes below lead with them, and every booking writes each
+    # index it has (a rush of bookings is the platform's hottest write).
     session = models.ForeignKey(
-        "classes.ClassSession", on_delete=models.PROTECT, related_name="bookings"
+        "classes.ClassSession", on_delete=models.PROTECT, related_name="bookings", db_index=False
     )
-    member = models.ForeignKey("accounts.Member", on_delete=models.PROTECT, related_name="bookings")
+    member = models.ForeignKey(
+        "accounts.Member", on_delete=models.PROTECT, related_name="bookings", db_index=False
+    )
     membership = models.ForeignKey(
         "memberships.Membership",
         on_delete=models.PROTECT,
