@@ -215,7 +215,7 @@ def _credential_sql() -> tuple[str, tuple[str, ...]]:
         f"LEFT JOIN {Membership._meta.db_table} ms "
         f"ON ms.member_id = c.member_id AND ms.organisation_id = c.organisation_id "
         f"LEFT JOIN {Plan._meta.db_table} p ON p.id = ms.plan_id "
-        f"WHERE c.organisation_id = %s AND c.status = 'active' AND c.kind = %s AND "
+        f"WHERE c.organisation_id = %s AND c.status = 'active' AND "
     )
     return sql, credential_attnames
 
@@ -233,12 +233,16 @@ def _credential_with_memberships(
     """
     organisation_id = require_scope().organisation_id
     sql, credential_attnames = _credential_sql()
+    # The kind is written into the statement, not passed as a parameter: PostgreSQL
+    # then proves the partial unique index (kind = 'card' AND status = 'active')
+    # applies when it plans the prepared statement once, instead of planning it
+    # again on every execution.
     if qr_id is not None:
-        kind, condition, value = Credential.Kind.QR, "c.id = %s", qr_id
+        condition, value = "c.kind = 'qr' AND c.id = %s", qr_id
     else:
-        kind, condition, value = Credential.Kind.CARD, "c.number = %s", card_number
+        condition, value = "c.kind = 'card' AND c.number = %s", card_number
     with connection.cursor() as cursor:
-        cursor.execute(sql + condition, [organisation_id, kind.value, value])
+        cursor.execute(sql + condition, [organisation_id, value])
         rows = cursor.fetchall()
     if not rows:
         return None
