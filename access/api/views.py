@@ -19,6 +19,7 @@ from access.api.serializers import (
     OfflineUploadSerializer,
     QrCodeSerializer,
     VisitSerializer,
+    validated_input,
 )
 from access.models import AccessDevice, AccessLog, Reason
 from access.qr import qr_for_member
@@ -74,10 +75,9 @@ class CheckinView(DeviceView):
         ),
     )
     def post(self, request):
-        data = CheckinInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = validated_input(CheckinInputSerializer, request.data)
         device = self.device
-        direction = data.validated_data.get("direction")
+        direction = data.get("direction")
         if direction and device.direction not in (direction, AccessDevice.Direction.BOTH):
             raise NotAllowed(
                 _("This device only registers one direction."),
@@ -87,9 +87,9 @@ class CheckinView(DeviceView):
         outcome = services.checkin_attempt(
             branch=device.branch,
             device=device,
-            presented=data.validated_data["credential"],
+            presented=data["credential"],
             direction=direction,
-            request_id=data.validated_data.get("request_id"),
+            request_id=data.get("request_id"),
         )
         return Response(checkin_body(outcome))
 
