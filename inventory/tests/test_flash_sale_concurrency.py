@@ -265,3 +265,80 @@ def test_counters_cannot_go_negative_even_bypassing_services(gym, branch, owner)
             Stock.objects.filter(product=sale.product).update(on_hand=-1)
         with pytest.raises(IntegrityError), transaction.atomic():
             Stock.objects.filter(product=sale.product).update(reserved=999)
+
+
+@pytest.mark.parametrize("in_callers_transaction", [False, True])
+def test_losing_the_last_unit_after_writing_the_order_undoes_the_whole_purchase(
+    gym, branch, owner, member, in_callers_transaction
+):
+    # given one unit, and a first buyer whose purchase holds the shelf row (not committed)
+    import threading
+    import time
+
+    from django.db import connection, transaction
+
+    sale = _sale_with_stock(gym, branch, owner, units=1)
+    second = _members(gym, branch, 1)[0]
+    holding, release, outcome = threading.Event(), threading.Event(), {}
+
+    def first():
+        try:
+            with tenant_scope(gym), transaction.atomic():
+                outcome["first"] = services.flash_sale_buy(sale=sale, member=member)
+                holding.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    def buy_second():
+        try:
+            with tenant_scope(gym):
+                if in_callers_transaction:
+                    with transaction.atomic():
+                        try:
+                            services.flash_sale_buy(sale=sale, member=second)
+                        except Conflict as exc:
+                            outcome["second"] = exc
+                        # the caller's transaction is still usable afterwards
+                        outcome["after"] = Order.objects.filter(member=second).count()
+                else:
+                    services.flash_sale_buy(sale=sale, member=second)
+        except Conflict as exc:
+            outcome["second"] = exc
+        finally:
+            connection.close()
+
+    buyer = threading.Thread(target=first)
+    buyer.start()
+    assert holding.wait(10)
+    # when the second buyer, who still sees the unit, writes their order and then
+    # queues for the shelf row the first buyer holds
+    rival = threading.Thread(target=buy_second)
+    rival.start()
+    with connection.cursor() as cursor:
+        for _ in range(100):
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND datname = current_database()"
+            )
+            if cursor.fetchone()[0]:
+                break
+            time.sleep(0.05)
+        else:
+            release.set()
+            pytest.fail("the second purchase never queued for the shelf row")
+    release.set()
+    buyer.join()
+    rival.join()
+
+    # then the second purchase failed as a whole: no order, no allowance, no ledger row
+    assert isinstance(outcome.get("second"), Conflict) and outcome["second"].code == "sold_out"
+    if in_callers_transaction:
+        assert outcome["after"] == 0
+    with tenant_scope(gym):
+        assert Order.objects.filter(member=second).count() == 0
+        assert not FlashSaleAllowance.objects.filter(member=second).exists()
+        sale.refresh_from_db()
+        assert sale.remaining == 0
+        assert Stock.objects.get(product=sale.product, branch=branch).reserved == 1
+        assert selectors.stock_ledger_mismatches() == []
