@@ -276,11 +276,15 @@ class FlashSaleAllowance(TenantModel):
     copied in so a CHECK constraint can enforce it even against a bug in a service.
     """
 
-    # The unique (sale, member) index serves look-ups by sale: no index of its own.
+    # Every read is by (sale, member), which the unique index serves: neither column
+    # gets an index of its own (each would be one more write per purchase; members
+    # are archived, never deleted, so nothing looks allowances up by member alone).
     sale = models.ForeignKey(
         FlashSale, on_delete=models.CASCADE, related_name="allowances", db_index=False
     )
-    member = models.ForeignKey("accounts.Member", on_delete=models.PROTECT, related_name="+")
+    member = models.ForeignKey(
+        "accounts.Member", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     quantity = models.IntegerField(default=0)
     limit = models.PositiveSmallIntegerField()
 
@@ -329,7 +333,7 @@ class Order(TenantModel):
 
     number = models.CharField(_("receipt number"), max_length=30)
     channel = models.CharField(_("channel"), max_length=12, choices=Channel.choices)
-    status = models.CharField(_("status"), max_length=12, choices=Status.choices, db_index=True)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices)
     payment = models.CharField(
         _("payment"), max_length=10, choices=Payment.choices, default=Payment.PENDING
     )
@@ -393,6 +397,8 @@ class Order(TenantModel):
                 fields=["expires_at"], condition=Q(status="held"), name="inv_order_held_due"
             ),
             models.Index(fields=["flash_sale", "status"], name="inv_order_sale_status"),
+            # A plain b-tree (``db_index=True`` would add a LIKE index nothing uses).
+            models.Index(fields=["status"], name="inv_order_status"),
         ]
 
     def __str__(self):
