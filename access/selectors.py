@@ -199,6 +199,10 @@ _PLAN_COLUMNS = _in_model_order(
 )
 
 
+_MEMBERSHIP_PLAN = Membership._meta.get_field("plan")
+_CREDENTIAL_MEMBER = Credential._meta.get_field("member")
+
+
 @cache
 def _credential_sql() -> tuple[str, tuple[str, ...]]:
     """The statement of ``_credential_with_memberships`` (built once per process)."""
@@ -257,10 +261,14 @@ def _credential_with_memberships(
         if row[start] is None:  # no membership rows: the LEFT JOIN's single empty row
             continue
         membership = Membership.from_db("default", _MEMBERSHIP_COLUMNS, row[start:plan_start])
-        membership.plan = Plan.from_db("default", _PLAN_COLUMNS, row[plan_start:])
+        # Joined rows go straight into the relation caches (as select_related does):
+        # assigning through the descriptors would consult the routers each time.
+        _MEMBERSHIP_PLAN.set_cached_value(
+            membership, Plan.from_db("default", _PLAN_COLUMNS, row[plan_start:])
+        )
         memberships.append(membership)
     member._live_memberships = memberships
-    credential.member = member
+    _CREDENTIAL_MEMBER.set_cached_value(credential, member)
     return credential
 
 

@@ -182,8 +182,29 @@ class CheckinOutcome:
         return self.log.result == Result.GRANTED
 
 
+_LOG_RELATIONS = {f.name: f for f in AccessLog._meta.concrete_fields if f.is_relation}
+
+
 def _log(**fields) -> AccessLog:
-    return AccessLog(**fields)
+    """An unsaved log row.
+
+    Related rows are passed as objects and set by id, each object kept in the row's
+    cache (the reply reads the member and membership without a query): assigning
+    through a relation's descriptor asks the database routers about it, six times
+    on every scan.
+    """
+    related = {name: fields.pop(name) for name in _LOG_RELATIONS.keys() & fields.keys()}
+    for name, obj in related.items():
+        fields[_LOG_RELATIONS[name].attname] = obj.pk if obj is not None else None
+    log = AccessLog(**fields)
+    for name, obj in related.items():
+        _LOG_RELATIONS[name].set_cached_value(log, obj)
+    return log
+
+
+def _log_membership(log: AccessLog, membership: Membership | None) -> None:
+    log.membership_id = membership.pk if membership is not None else None
+    _LOG_RELATIONS["membership"].set_cached_value(log, membership)
 
 
 @cache
@@ -372,7 +393,8 @@ def checkin_attempt(
     decision = selectors.checkin_decide(
         member=member, branch=branch, at=at, entries_decided_later=True
     )
-    log.result, log.reason, log.membership = decision.result, decision.reason, decision.membership
+    log.result, log.reason = decision.result, decision.reason
+    _log_membership(log, decision.membership)
     return _record(log, decision, at=at, branch=branch)
 
 
