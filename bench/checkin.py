@@ -8,7 +8,9 @@ In one run, against the same server:
 2. ``POST /api/v1/access/checkin`` with a card of a member holding an active
    membership (every decision read from the live rows, one access-log INSERT);
    both closed loop with ``--clients`` concurrent devices, alternating, ``--rounds``
-   times (the median is reported) and their ratio;
+   times (the median is reported) and their ratio, with the CPU each request cost
+   the server's workers and the database's backends (steadier than requests per
+   second when other work shares the machine);
 3. check-ins at a steady offered ``--rate`` per second for ``--duration`` seconds,
    open loop (sent on schedule whatever the replies), p50/p99 measured from the
    scheduled send time.
@@ -147,7 +149,17 @@ def fill_access_log(database_url: str, target: int) -> int:
             started = time.perf_counter()
             conn.execute(FILL_SQL.format(rows=target - have, members=MEMBERS))
             print(f"access log: +{target - have} rows in {time.perf_counter() - started:.1f}s")
-        conn.execute("ANALYZE access_accesslog")
+        # Planner statistics for every table a check-in reads: the rows were just
+        # bulk-inserted, and a server without autovacuum would plan with none.
+        for table in (
+            "access_accesslog",
+            "access_accessdevice",
+            "access_credential",
+            "accounts_member",
+            "memberships_membership",
+            "memberships_plan",
+        ):
+            conn.execute(f"ANALYZE {table}")
         return conn.execute("SELECT count(*) FROM access_accesslog").fetchone()[0]
 
 
@@ -207,22 +219,30 @@ def main() -> None:
 
     tag = f"r{int(time.time())}"
     floors, checkins = [], []
-    with harness.Server(database_url, workers=args.workers):
+    costs: dict[str, list[float]] = {"floor": [], "check-in": []}
+    with harness.Server(database_url, workers=args.workers) as server:
+        meter = harness.CpuMeter(server, database_url)
         # Warm-up: every worker imports, connects and fills its caches.
         harness.run_closed(floor_requests(keys, 300), args.clients)
         harness.run_closed(
             [checkin_request(keys, cards, i, f"{tag}-warm") for i in range(300)], args.clients
         )
         for round_ in range(0 if args.open_only else args.rounds):
+            before = meter.read()
             floor = harness.run_closed(floor_requests(keys, args.requests), args.clients)
+            costs["floor"].append(_cpu_per_request(meter, before, args.requests))
             check_replies(floor, "floor")
             print(floor.summary(f"device floor (round {round_ + 1})"))
+            print(f"  {meter.per_request(before, args.requests)}")
+            before = meter.read()
             checkin = harness.run_closed(
                 [checkin_request(keys, cards, i, f"{tag}-c{round_}") for i in range(args.requests)],
                 args.clients,
             )
+            costs["check-in"].append(_cpu_per_request(meter, before, args.requests))
             check_replies(checkin, "check-in")
             print(checkin.summary(f"check-in (round {round_ + 1})"))
+            print(f"  {meter.per_request(before, args.requests)}")
             floors.append(floor)
             checkins.append(checkin)
         open_loop = harness.run_open(
@@ -233,6 +253,7 @@ def main() -> None:
     print()
     if floors:
         report_closed(floors, checkins, args)
+        report_cost(costs)
     print(open_loop.summary(f"open loop {args.rate:.0f}/s for {args.duration:.0f}s"))
     print(
         f"  p50 {open_loop.percentile(50) * 1000:.1f} ms, "
@@ -247,6 +268,23 @@ def report_closed(floors, checkins, args) -> None:
     print(f"  device floor  {floor_rate:8.1f} req/s (median of {args.rounds})")
     print(f"  check-in      {checkin_rate:8.1f} req/s (median of {args.rounds})")
     print(f"  ratio         {checkin_rate / floor_rate:8.2f}  (target >= 0.70)")
+
+
+def _cpu_per_request(meter: harness.CpuMeter, before: tuple[float, float], count: int) -> float:
+    after = meter.read()
+    return (after[0] - before[0] + after[1] - before[1]) / count
+
+
+def report_cost(costs: dict[str, list[float]]) -> None:
+    """CPU per request (server workers + database backends): on a shared machine a
+    steadier measure of the same ratio than requests per second."""
+    import statistics
+
+    floor, checkin = statistics.median(costs["floor"]), statistics.median(costs["check-in"])
+    print("CPU per request (server + database), median of the rounds:")
+    print(f"  device floor  {floor * 1000:8.2f} ms")
+    print(f"  check-in      {checkin * 1000:8.2f} ms")
+    print(f"  floor/check-in {floor / checkin:7.2f}")
 
 
 if __name__ == "__main__":
