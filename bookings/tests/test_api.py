@@ -264,3 +264,25 @@ def test_booking_by_a_signed_in_person_who_is_not_a_member(
     response = api_client.post(f"/api/v1/classes/{session.pk}/book", {}, format="json")
     assert response.status_code == 403 and response.json()["code"] == "not_member"
     assert not Booking.objects.unscoped().exists()
+
+
+@pytest.mark.parametrize("body", [{"member": "someone"}, {"member": None}, ["member"]])
+def test_bad_booking_body_is_a_400_and_books_nothing(member_api, session_factory, body):
+    session = session_factory()
+    response = member_api.post(f"/api/v1/classes/{session.pk}/book", body, format="json")
+    assert response.status_code == 400
+    assert not Booking.objects.unscoped().exists()
+
+
+def test_booking_post_is_one_read_and_one_write(
+    member_api, session_factory, django_assert_num_queries
+):
+    session = session_factory()
+    member_api.get("/api/v1/classes")  # the gym is found by host once, then cached
+    # the booking's read (session, rules, member, membership) and its one write; in a
+    # test the request runs inside the test's transaction, which adds a savepoint
+    with django_assert_num_queries(4) as queries:
+        response = member_api.post(f"/api/v1/classes/{session.pk}/book", {}, format="json")
+    assert response.status_code == 201
+    statements = [q["sql"].split()[0] for q in queries.captured_queries]
+    assert statements == ["SELECT", "SAVEPOINT", "WITH", "RELEASE"]

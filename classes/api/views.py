@@ -12,6 +12,7 @@ from bookings.api.views import household_member
 from classes.api.filters import ClassSessionFilter
 from classes.api.serializers import ClassSessionSerializer
 from classes.models import ClassSession
+from gymsite.api.serializers import validated_input
 
 
 def _session_queryset():
@@ -71,9 +72,7 @@ class ClassSessionBookView(APIView):
     @extend_schema(request=BookRequestSerializer, responses={201: BookingSerializer})
     def post(self, request, pk):
         """Book a place, or join the waitlist when full (status tells which)."""
-        body = BookRequestSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        member_id = body.validated_data.get("member")
+        member_id = validated_input(BookRequestSerializer, request.data).get("member")
         # Booking for oneself: the booking's own read finds the member record.
         member = None if member_id is None else household_member(request, member_id)
         booking = booking_services.booking_create(session=pk, member=member, actor=request.user)
