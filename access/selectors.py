@@ -167,6 +167,11 @@ def _columns(model, attnames) -> list[str]:
     return [by_attname[a] for a in attnames]
 
 
+# A credential's label and timestamps are not needed to decide (and each
+# timestamp costs the driver a time-zone conversion): left deferred.
+_CREDENTIAL_COLUMNS = _in_model_order(
+    Credential, ("id", "organisation_id", "member_id", "kind", "number", "secret", "status")
+)
 _MEMBER_COLUMNS = _in_model_order(
     Member, ("id", "organisation_id", "first_name", "last_name", "status", "photo")
 )
@@ -206,7 +211,7 @@ _CREDENTIAL_MEMBER = Credential._meta.get_field("member")
 @cache
 def _credential_sql() -> tuple[str, tuple[str, ...]]:
     """The statement of ``_credential_with_memberships`` (built once per process)."""
-    credential_attnames = tuple(f.attname for f in Credential._meta.concrete_fields)
+    credential_attnames = _CREDENTIAL_COLUMNS
     select = ", ".join(
         [f"c.{c}" for c in _columns(Credential, credential_attnames)]
         + [f"m.{c}" for c in _columns(Member, _MEMBER_COLUMNS)]
