@@ -11,6 +11,7 @@ from accounts.tests.factories import BranchFactory, MemberFactory, OrganisationF
 from inventory.models import (
     CartItem,
     Category,
+    DayPassPlan,
     FlashSale,
     FlashSaleAllowance,
     Order,
@@ -19,6 +20,7 @@ from inventory.models import (
     Stock,
     StockMovement,
 )
+from memberships.tests.factories import PlanFactory
 
 
 class CategoryFactory(DjangoModelFactory):
@@ -41,6 +43,20 @@ class ProductFactory(DjangoModelFactory):
     price = Decimal("2.50")
     currency = "GBP"
     low_stock_threshold = 0
+
+
+class DayPassPlanFactory(DjangoModelFactory):
+    """The one-day ticket plan of a day-pass product at a branch."""
+
+    class Meta:
+        model = DayPassPlan
+
+    product = factory.SubFactory(ProductFactory)
+    organisation = factory.SelfAttribute("product.organisation")
+    branch = factory.SubFactory(BranchFactory, organisation=factory.SelfAttribute("..organisation"))
+    plan = factory.SubFactory(
+        PlanFactory, organisation=factory.SelfAttribute("..organisation"), entry_ticket=True
+    )
 
 
 class StockFactory(DjangoModelFactory):
