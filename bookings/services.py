@@ -433,19 +433,19 @@ def booking_promote(*, booking: Booking | int, actor: User | None) -> Booking:
     return booking
 
 
-def _waive_no_show_fee(booking: Booking, actor) -> None:
+def _waive_no_show_fee(record: Booking | Appointment, actor) -> None:
     """A no-show corrected to attended: take the fee off the account if not billed yet."""
     from billing.models import PendingCharge
     from billing.services import member_charge_cancel
 
     charge = PendingCharge.objects.filter(
-        source_type="bookings.booking.no_show",
-        source_id=str(booking.pk),
+        source_type=f"bookings.{record._meta.model_name}.no_show",
+        source_id=str(record.pk),
         status=PendingCharge.Status.PENDING,
     ).first()
     if charge is not None:
         member_charge_cancel(charge=charge, actor=actor)
-        booking.fee_charged = Decimal("0")
+        record.fee_charged = Decimal("0")
 
 
 def _mark(booking_id: int, *, to: str, actor, now: datetime) -> Booking:
@@ -880,22 +880,6 @@ def appointment_cancel(
     return appointment
 
 
-def _waive_appointment_no_show_fee(appointment: Appointment, actor) -> None:
-    """A no-show corrected to attended: take the fee off the account if not billed yet."""
-    from billing.models import PendingCharge
-    from billing.services import member_charge_cancel
-
-    charge = PendingCharge.objects.filter(
-        source_type="bookings.appointment.no_show",
-        source_id=str(appointment.pk),
-        status=PendingCharge.Status.PENDING,
-    ).first()
-    if charge is not None:
-        member_charge_cancel(charge=charge, actor=actor)
-        appointment.fee_charged = Decimal("0")
-
-
-@transaction.atomic
 def appointment_mark(
     *,
     appointment: Appointment | int,
@@ -919,7 +903,7 @@ def appointment_mark(
     if appointment.starts_at - timedelta(minutes=30) > now:
         raise ServiceError(_("Attendance is taken once the appointment starts."), code="too_early")
     if appointment.status == Appointment.Status.NO_SHOW and appointment.fee_charged > 0:
-        _waive_appointment_no_show_fee(appointment, actor)
+        _waive_no_show_fee(appointment, actor)
     appointment.status = Appointment.Status.ATTENDED if attended else Appointment.Status.NO_SHOW
     appointment.attendance_marked_at = now
     if not attended:
