@@ -226,7 +226,8 @@ def _insert(log: AccessLog) -> None:
     Compiling the ORM's INSERT for the log's 17 columns cost a check-in more CPU
     than PostgreSQL spent running it. Every column is a plain value (ids, text,
     booleans, aware datetimes) that the driver adapts as the ORM would; the tenant
-    check of ``TenantModel.save`` is kept.
+    check of ``TenantModel.save`` is kept. No save signals are sent: nothing listens
+    to the log's.
     """
     scope = get_scope()
     if scope is not None and scope.organisation_id != log.organisation_id:
