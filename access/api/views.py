@@ -19,12 +19,12 @@ from access.api.serializers import (
     OfflineUploadSerializer,
     QrCodeSerializer,
     VisitSerializer,
-    validated_input,
 )
 from access.models import AccessDevice, AccessLog, Reason
 from access.qr import qr_for_member
 from accounts.models import AuditLog
 from accounts.selectors import member_for_user
+from gymsite.api.serializers import validated_input
 from gymsite.errors import NotAllowed
 
 

@@ -3,7 +3,8 @@
 import pytest
 from rest_framework import serializers
 
-from access.api.serializers import CheckinInputSerializer, validated_input
+from access.api.serializers import CheckinInputSerializer
+from gymsite.api.serializers import validated_input
 
 VALID = [
     {"credential": "CARD-1"},
