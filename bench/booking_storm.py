@@ -204,6 +204,13 @@ def main() -> None:
     ]
     warm_session = _session(organisation, capacity=400, label="warm")
 
+    # Fresh planner statistics for the rows just created, as a live database has
+    # (autovacuum may be off on a shared development server).
+    from django.db import connection as setup_connection
+
+    with setup_connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
     with harness.Server(database_url, workers=args.workers) as server:
         meter = harness.CpuMeter(server, database_url)
         # Warm every worker (imports, connections) on both endpoints first.
