@@ -329,10 +329,10 @@ def branch_open_at(*, branch: Branch, local: datetime) -> bool:
     return any(day == weekday and opens <= now < closes for day, opens, closes in rows)
 
 
-def membership_deciding_fast(
+def memberships_ranked(
     *, member_id: int, on: date, rows: list[Membership] | None = None
-) -> Membership | None:
-    """``memberships.selectors.membership_deciding``, chosen in Python.
+) -> list[Membership]:
+    """A member's memberships in ``memberships.selectors.membership_deciding``'s order.
 
     Same rule (covering the date first, then the most usable status, then the latest
     start, then the latest row) over the member's few membership rows, read live with
@@ -347,14 +347,20 @@ def membership_deciding_fast(
             .select_related("plan")
             .only(*_MEMBERSHIP_FIELDS)
         )
-    if not rows:
-        return None
 
     def key(m: Membership):
         covers = m.start_date <= on and (m.end_date is None or m.end_date >= on)
         return (0 if covers else 1, rank.get(m.status, len(rank)), -m.start_date.toordinal(), -m.pk)
 
-    return min(rows, key=key)
+    return sorted(rows, key=key)
+
+
+def membership_deciding_fast(
+    *, member_id: int, on: date, rows: list[Membership] | None = None
+) -> Membership | None:
+    """The first of ``memberships_ranked``: the membership that decides."""
+    ranked = memberships_ranked(member_id=member_id, on=on, rows=rows)
+    return ranked[0] if ranked else None
 
 
 def plan_branch_allowed(*, plan: Plan, branch: Branch) -> bool:
@@ -446,11 +452,49 @@ def checkin_decide(
 
     if not branch_open_at(branch=branch, local=local):
         return _deny(Reason.BRANCH_CLOSED, member=member)
-    membership = membership_deciding_fast(
+    ranked = memberships_ranked(
         member_id=member.pk, on=today, rows=getattr(member, "_live_memberships", None)
     )
-    if membership is None:
+    if not ranked:
         return _deny(Reason.NO_MEMBERSHIP, member=member)
+    # The deciding membership answers, and its reason is the one reported. But a
+    # member may hold two usable ones on a day (a membership for their home branch
+    # and a day pass bought for another): the door tries the others in the same
+    # order before saying no, so the newer pass never locks them out of home.
+    first = None
+    for membership in ranked:
+        if first is not None and membership_status_on(membership=membership, on=today) != (
+            Membership.Status.ACTIVE
+        ):
+            break  # ranked by status: nothing usable follows
+        decision = _decide_on(
+            membership,
+            member=member,
+            branch=branch,
+            at=at,
+            local=local,
+            policy=policy,
+            check_passback=check_passback,
+            entries_decided_later=entries_decided_later,
+        )
+        if decision.result == Result.GRANTED or decision.reason == Reason.ALREADY_INSIDE:
+            return decision
+        first = first or decision
+    return first
+
+
+def _decide_on(
+    membership: Membership,
+    *,
+    member: Member,
+    branch: Branch,
+    at: datetime,
+    local: datetime,
+    policy,
+    check_passback: bool,
+    entries_decided_later: bool,
+) -> Decision:
+    today = local.date()
     status = membership_status_on(membership=membership, on=today)
     if status != Membership.Status.ACTIVE:
         return _deny(
@@ -468,7 +512,8 @@ def checkin_decide(
     limited = membership.entries_remaining is not None
     passback = policy.anti_passback_minutes if check_passback else 0
     grants: list[dict] = []
-    if limited and entries_decided_later and not passback:
+    if limited and entries_decided_later and not passback and membership.entries_remaining > 0:
+        # Settled under the ticket's lock by the caller (same visit, one entry or none).
         return Decision(Result.GRANTED, Reason.OK, member, membership, True)
     if passback or limited:
         look_back = max(passback, policy.reentry_minutes if limited else 0)

@@ -14,6 +14,7 @@ from inventory import services
 from inventory.models import DayPassPlan, Order, Product
 from inventory.tests.factories import ProductFactory
 from memberships.models import Membership, Plan
+from memberships.tests.factories import MembershipFactory, PlanFactory
 
 
 @pytest.fixture(autouse=True)
@@ -150,3 +151,42 @@ def test_day_pass_bought_in_the_shop_opens_the_door_once_paid(
     # then the door opens that day
     log = _desk_checkin(member, branch, front_desk, timezone.now() + timedelta(minutes=30))
     assert (log.result, log.entry_consumed) == (Result.GRANTED, True)
+
+
+def test_day_pass_for_another_branch_never_locks_a_member_out_of_home(
+    gym, branch, other_branch, member, front_desk, day_pass
+):
+    # given a member whose membership covers only South, who buys a day pass for North
+    with tenant_scope(gym):
+        home_plan = PlanFactory(organisation=gym)
+        home_plan.branches.set([other_branch])
+        MembershipFactory(
+            member=member,
+            plan=home_plan,
+            organisation=gym,
+            start_date=timezone.localdate() - timedelta(days=20),
+        )
+    _sell(branch, front_desk, day_pass, member=member)
+    now = timezone.now()
+    with tenant_scope(gym):
+        card = access.credential_card_register(member=member, number="HOME-01", actor=front_desk)
+        # when they use the pass at North's door, then go home to South the same day
+        north = access.checkin_attempt(branch=branch, presented=card.number, at=now).log
+        south = access.checkin_attempt(
+            branch=other_branch, presented=card.number, at=now + timedelta(hours=2)
+        ).log
+        # and come back to North in the evening, the pass used up
+        north_again = access.checkin_attempt(
+            branch=branch, presented=card.number, at=now + timedelta(hours=6)
+        ).log
+
+    # then North let them in on the pass, South on their membership, and North again
+    # says the pass is used (their membership does not include North)
+    assert (north.result, north.entry_consumed) == (Result.GRANTED, True)
+    assert south.result == Result.GRANTED and not south.entry_consumed
+    with tenant_scope(gym):
+        assert Membership.objects.get(pk=south.membership_id).plan_id == home_plan.pk
+    assert (north_again.result, north_again.reason) == (Result.DENIED, Reason.NO_ENTRIES_LEFT)
+    # and the front desk sees the same at South
+    desk = _desk_checkin(member, other_branch, front_desk, now + timedelta(hours=7))
+    assert desk.result == Result.GRANTED
