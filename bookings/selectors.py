@@ -279,10 +279,10 @@ def member_eligible_membership(
         membership = membership_deciding(member=member, on=session_local_start(session).date())
         if membership is not None:
             branch_ids, category_ids = _plan_branches_and_categories(membership.plan)
-    check_membership_allows(
+    membership = membership_allowing(
         member=member,
         session=session,
-        membership=membership,
+        deciding=membership,
         plan_branch_ids=branch_ids,
         plan_category_ids=category_ids,
         require_credit=require_credit,
@@ -296,6 +296,62 @@ def member_eligible_membership(
             exclude_booking_id=exclude_booking_id,
         )
     return membership
+
+
+def membership_allowing(
+    *,
+    member: Member,
+    session: ClassSession,
+    deciding: Membership | None,
+    plan_branch_ids,
+    plan_category_ids,
+    require_credit: bool = True,
+) -> Membership:
+    """The membership this class is booked on: the deciding one if its rules allow
+    the class, else another active membership covering the class's date that does
+    (a day pass bought for another branch must not stop a member booking at home),
+    else ``NotEligible`` with the deciding membership's reason.
+
+    The others are read only when the deciding membership says no.
+    """
+    try:
+        check_membership_allows(
+            member=member,
+            session=session,
+            membership=deciding,
+            plan_branch_ids=plan_branch_ids,
+            plan_category_ids=plan_category_ids,
+            require_credit=require_credit,
+        )
+        return deciding
+    except NotEligible as refusal:
+        if deciding is None or member.status != Member.Status.ACTIVE:
+            raise
+        on = session_local_start(session).date()
+        others = (
+            Membership.objects.filter(
+                member_id=member.pk, status=Membership.Status.ACTIVE, start_date__lte=on
+            )
+            .filter(Q(end_date__isnull=True) | Q(end_date__gte=on))
+            .exclude(pk=deciding.pk)
+            .select_related("plan")
+            .order_by("-start_date", "-pk")  # membership_deciding's order among these
+        )
+        for other in others:
+            branch_ids, category_ids = _plan_branches_and_categories(other.plan)
+            try:
+                check_membership_allows(
+                    member=member,
+                    session=session,
+                    membership=other,
+                    plan_branch_ids=branch_ids,
+                    plan_category_ids=category_ids,
+                    require_credit=require_credit,
+                )
+            except NotEligible:
+                continue
+            return other
+        raise refusal from None
 
 
 def check_membership_allows(

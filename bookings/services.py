@@ -179,16 +179,15 @@ def booking_create(
         if now > window.closes_at:
             raise ServiceError(_("Booking for this class has closed."), code="booking_closed")
         try:
-            selectors.check_membership_allows(
+            membership = selectors.membership_allowing(
                 member=member,
                 session=session,
-                membership=context.membership,
+                deciding=context.membership,
                 plan_branch_ids=context.plan_branch_ids,
                 plan_category_ids=context.plan_category_ids,
             )
         except selectors.NotEligible as exc:
             raise NotAllowed(exc.message, code=exc.code) from None
-        membership = context.membership
     booking = Booking(
         pk=context.booking_id,
         organisation_id=session.organisation_id,

@@ -200,6 +200,29 @@ def test_payer_books_for_a_dependant_on_the_dependants_membership(
     assert OutboxMessage.objects.get(kind="email").payload["to"] == [payer.email]
 
 
+def test_a_day_pass_for_another_branch_does_not_stop_booking_at_home(
+    in_gym, gym, branch, other_branch, make_member, session_factory
+):
+    # given a member of this branch who bought a day pass for the other branch today:
+    # the pass is the newer membership, so it is the one that decides
+    member = make_member()
+    home = member.test_membership
+    day_pass = PlanFactory(organisation=gym, entry_ticket=True)
+    day_pass.branches.set([other_branch])
+    MembershipFactory(member=member, organisation=gym, plan=day_pass)
+    session = session_factory(starts_at=timezone.now() + timedelta(hours=3))
+    # when they book a class at home
+    booking = services.booking_create(session=session, member=member, actor=None)
+    # then it is booked on their own membership
+    assert (booking.status, booking.membership_id) == (Booking.Status.BOOKED, home.pk)
+    # and with only the pass, the refusal is the pass's
+    Membership.objects.filter(pk=home.pk).update(status=Membership.Status.CANCELLED)
+    services.booking_cancel(booking=booking, actor=None)
+    with pytest.raises(NotAllowed) as exc:
+        services.booking_create(session=session_factory(), member=member, actor=None)
+    assert exc.value.code == "plan_branch"
+
+
 def test_staff_override_skips_rules_but_not_capacity(in_gym, branch, session_factory, staff_user):
     # given a member without membership and a class that is not open for booking yet
     member = MemberFactory(home_branch=branch)
