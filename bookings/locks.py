@@ -54,7 +54,7 @@ def lock_bookings(booking_ids: Iterable[int]) -> dict[int, Booking]:
 
 def take_place(
     *, booking: Booking, waitlisted: bool, now, message: OutboxMessage | None
-) -> tuple[int, int | None] | None:
+) -> int | None:
     """Take a place (or, with ``waitlisted``, a waitlist place) and write the booking
     and its email, all in one statement.
 
@@ -67,7 +67,7 @@ def take_place(
     keeps the session lock, which every booker of the class queues on, as short as
     a statement: the lock is released by the commit that immediately follows it.
 
-    Returns ``(arrival, message id)``, or None when the session was not open for it
+    Returns the arrival number, or None when the session was not open for it
     (cancelled, started, full/not full): then nothing was changed.
     """
     fields = [f for f in Booking._meta.concrete_fields if f.attname not in ("id", "arrival")]
@@ -77,9 +77,11 @@ def take_place(
     placeholders = ", ".join(["%s"] * len(values))
     counter = "waitlist_count" if waitlisted else "booked_count"
     room = "booked_count >= capacity" if waitlisted else "booked_count < capacity"
-    message_sql, message_params = ("SELECT NULL::bigint AS id", [])
+    # PostgreSQL runs every data-modifying CTE whether or not it is referenced.
+    message_sql, message_params = "", []
     if message is not None:
-        message_sql, message_params = message_insert_sql(message, source="FROM booking")
+        insert, message_params = message_insert_sql(message, source="FROM booking")
+        message_sql = f", message AS ({insert})"
     sql = f"""
         WITH claimed AS (
             UPDATE {ClassSession._meta.db_table}
@@ -91,8 +93,8 @@ def take_place(
             INSERT INTO {Booking._meta.db_table} ({columns}, "arrival")
             SELECT {placeholders}, arrival_seq FROM claimed
             RETURNING arrival
-        ), message AS ({message_sql})
-        SELECT booking.arrival, (SELECT id FROM message) FROM booking
+        ){message_sql}
+        SELECT arrival FROM booking
     """  # noqa: S608 (names from the models, values are parameters)
     params = [
         booking.session_id,
@@ -105,4 +107,4 @@ def take_place(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
-    return (row[0], row[1]) if row else None
+    return row[0] if row else None

@@ -33,7 +33,7 @@ from classes.models import ClassSession
 from gymsite.db import single_statement
 from gymsite.errors import Conflict, NotAllowed, ServiceError
 from gymsite.models import OutboxMessage
-from gymsite.outbox import email_enqueue, email_message, outbox_enqueue
+from gymsite.outbox import email_enqueue, email_message, outbox_record
 from memberships.models import Membership
 from memberships.services import membership_consume_credit, membership_return_credit
 
@@ -85,12 +85,7 @@ def _booking_email(
 def _notify(booking: Booking, session: ClassSession, template: str, dedupe: str) -> None:
     message = _booking_email(booking, session, template, dedupe)
     if message is not None:
-        outbox_enqueue(
-            kind=message.kind,
-            payload=message.payload,
-            organisation_id=message.organisation_id,
-            dedupe_key=message.dedupe_key,
-        )
+        outbox_record(message)
 
 
 def _charge_fee(*, booking: Booking, session: ClassSession, amount: Decimal, kind: str, actor):
@@ -257,12 +252,12 @@ def _take_place(booking: Booking, *, policy: BookingPolicy, now: datetime) -> No
         for waitlisted in kinds:
             booking.status = Booking.Status.WAITLISTED if waitlisted else Booking.Status.BOOKED
             message = _booking_email(booking, session, "waitlisted" if waitlisted else "confirmed")
-            taken = take_place(booking=booking, waitlisted=waitlisted, now=now, message=message)
-            if taken is not None:
+            arrival = take_place(booking=booking, waitlisted=waitlisted, now=now, message=message)
+            if arrival is not None:
                 # The email is delivered by the outbox relay's next sweep (every few
                 # seconds), not published to the broker from here: the member sees
                 # the result on screen, and a rush of bookings costs no broker calls.
-                booking.arrival, _message_id = taken
+                booking.arrival = arrival
                 booking._state.adding = False
                 return
         # Nothing changed: say why from the session as it is now.

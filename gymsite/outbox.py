@@ -65,11 +65,18 @@ def outbox_enqueue(
         dedupe_key=dedupe_key,
         deliver_after=deliver_after,
     )
-    if dedupe_key is None:
+    return outbox_record(message, dispatch=deliver_after is None)
+
+
+def outbox_record(message: OutboxMessage, *, dispatch: bool = True) -> OutboxMessage | None:
+    """Write a built message (``outbox_message``, ``email_message``) in the current
+    transaction and, with ``dispatch``, ask a worker to deliver it after commit.
+    Returns None for a repeat of a ``dedupe_key`` already recorded."""
+    if message.dedupe_key is None:
         message.save(force_insert=True)
     elif not _insert_unless_recorded(message):
         return None
-    if deliver_after is None:
+    if dispatch:
         dispatch_on_commit(message.pk)
     return message
 
@@ -82,7 +89,7 @@ def outbox_message(
     dedupe_key: str | None = None,
     deliver_after=None,
 ) -> OutboxMessage:
-    """An unsaved message, for ``outbox_enqueue`` or for a caller that writes it in a
+    """An unsaved message, for ``outbox_record`` or for a caller that writes it in a
     larger statement of its own (``message_insert_sql``)."""
     if kind not in _handlers:
         raise ValueError(f"No outbox handler for {kind!r}")
@@ -224,18 +231,14 @@ def email_enqueue(
 ) -> OutboxMessage | None:
     """Render ``emails/<template>_subject.txt`` and ``emails/<template>.txt`` now, and
     queue the email for delivery after commit."""
-    message = email_message(
-        to=to,
-        template=template,
-        context=context,
-        organisation_id=organisation_id,
-        dedupe_key=dedupe_key,
-    )
-    return outbox_enqueue(
-        kind=message.kind,
-        payload=message.payload,
-        organisation_id=organisation_id,
-        dedupe_key=dedupe_key,
+    return outbox_record(
+        email_message(
+            to=to,
+            template=template,
+            context=context,
+            organisation_id=organisation_id,
+            dedupe_key=dedupe_key,
+        )
     )
 
 
