@@ -29,7 +29,8 @@ from access import selectors
 from access.models import AccessDevice, AccessLog, Credential, Reason, Result
 from accounts.models import Branch, Member, User
 from accounts.services import audit_record
-from accounts.tenancy import TenantScopeMissing, get_scope, tenant_scope
+from accounts.tenancy import tenant_scope
+from gymsite.db import single_statement
 from gymsite.errors import ServiceError
 from memberships.models import Membership
 from memberships.selectors import membership_deciding
@@ -229,12 +230,7 @@ def _insert(log: AccessLog) -> None:
     check of ``TenantModel.save`` is kept. No save signals are sent: nothing listens
     to the log's.
     """
-    scope = get_scope()
-    if scope is not None and scope.organisation_id != log.organisation_id:
-        raise TenantScopeMissing(
-            f"Refusing to save a row of organisation {log.organisation_id} "
-            f"inside the scope of organisation {scope.organisation_id}."
-        )
+    log.check_scope_for_save()
     sql, attnames = _log_insert_sql()
     with connection.cursor() as cursor:
         cursor.execute(sql, [getattr(log, attname) for attname in attnames])
@@ -297,12 +293,11 @@ def _record(
             with transaction.atomic():
                 _charge_entry(log, decision, at=at, branch=branch)
                 _insert(log)
-        elif connection.in_atomic_block:
-            with transaction.atomic():  # a savepoint, so a duplicate leaves the caller usable
-                _insert(log)
         else:
-            # One INSERT, committed on its own: no BEGIN/COMMIT round trips.
-            _insert(log)
+            # One INSERT: committed on its own, or in a savepoint inside a caller's
+            # transaction so a duplicate leaves it usable.
+            with single_statement():
+                _insert(log)
     except IntegrityError:
         if log.request_id is None:
             raise

@@ -186,6 +186,12 @@ class TenantModel(models.Model):
         abstract = True
 
     def save(self, *args, **kwargs):
+        self.check_scope_for_save()
+        super().save(*args, **kwargs)
+
+    def check_scope_for_save(self) -> None:
+        """Take the organisation in scope, or refuse a row of another organisation
+        (also for code that writes rows with its own SQL)."""
         scope = get_scope()
         if self.organisation_id is None:
             self.organisation_id = require_scope().organisation_id
@@ -194,7 +200,6 @@ class TenantModel(models.Model):
                 f"Refusing to save a row of organisation {self.organisation_id} "
                 f"inside the scope of organisation {scope.organisation_id}."
             )
-        super().save(*args, **kwargs)
 
 
 def for_each_organisation(job, **kwargs) -> dict[int, object]:

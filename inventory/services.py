@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -31,6 +30,7 @@ from django.utils import timezone
 from accounts.models import Branch, Member, Role, RoleAssignment, User
 from accounts.services import audit_record
 from accounts.tenancy import require_scope
+from gymsite.db import single_statement
 from gymsite.errors import Conflict, NotAllowed, ServiceError
 from gymsite.money import quantize
 from gymsite.outbox import email_enqueue
@@ -721,7 +721,7 @@ def _flash_sale_reserve(
     }
     sql = _PURCHASE_BY_MEMBER_SQL if member is not None else _PURCHASE_BY_USER_SQL
     try:
-        with transaction.atomic() if in_transaction else nullcontext(), connection.cursor() as cur:
+        with single_statement(), connection.cursor() as cur:
             cur.execute(sql, params)
             row = cur.fetchone()
     except DatabaseError as exc:
