@@ -21,6 +21,7 @@ from access import credentials as creds
 from access.models import AccessDevice, AccessLog, AccessPolicy, Credential, Reason, Result
 from accounts.models import Branch, Member, OpeningHours
 from accounts.tenancy import require_scope, tenant_scope
+from gymsite.db import select_list
 from memberships.models import Membership, Plan
 from memberships.selectors import (
     STATUS_RANK,
@@ -158,13 +159,7 @@ def credential_resolve(*, presented: str, at: datetime | None = None) -> Present
 
 def _in_model_order(model, attnames) -> tuple[str, ...]:
     """``Model.from_db`` with deferred fields wants values in the model's field order."""
-    wanted = set(attnames)
-    return tuple(f.attname for f in model._meta.concrete_fields if f.attname in wanted)
-
-
-def _columns(model, attnames) -> list[str]:
-    by_attname = {f.attname: f.column for f in model._meta.concrete_fields}
-    return [by_attname[a] for a in attnames]
+    return select_list(model, "", attnames)[0]
 
 
 # A credential's label and timestamps are not needed to decide (and each
@@ -213,10 +208,12 @@ def _credential_sql() -> tuple[str, tuple[str, ...]]:
     """The statement of ``_credential_with_memberships`` (built once per process)."""
     credential_attnames = _CREDENTIAL_COLUMNS
     select = ", ".join(
-        [f"c.{c}" for c in _columns(Credential, credential_attnames)]
-        + [f"m.{c}" for c in _columns(Member, _MEMBER_COLUMNS)]
-        + [f"ms.{c}" for c in _columns(Membership, _MEMBERSHIP_COLUMNS)]
-        + [f"p.{c}" for c in _columns(Plan, _PLAN_COLUMNS)]
+        [
+            select_list(Credential, "c", credential_attnames)[1],
+            select_list(Member, "m", _MEMBER_COLUMNS)[1],
+            select_list(Membership, "ms", _MEMBERSHIP_COLUMNS)[1],
+            select_list(Plan, "p", _PLAN_COLUMNS)[1],
+        ]
     )
     sql = (
         f"SELECT {select} FROM {Credential._meta.db_table} c "  # noqa: S608 (names from _meta)

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Branch, Member, TrainerProfile
 from accounts.tenancy import require_scope
 from classes.models import ClassSession, ClassType
+from gymsite.db import select_list
 from memberships.models import Membership, Plan
 from memberships.selectors import (
     STATUS_RANK,
@@ -141,11 +142,7 @@ class BookingContext:
     booking_id: int
 
 
-@cache
-def _columns(model, alias: str) -> tuple[list[str], str]:
-    attnames = [f.attname for f in model._meta.concrete_fields]
-    fields = [f.column for f in model._meta.concrete_fields]
-    return attnames, ", ".join(f'{alias}."{column}"' for column in fields)
+_columns = cache(select_list)
 
 
 def _load(model, attnames: list[str], values) -> models.Model | None:

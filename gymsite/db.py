@@ -1,6 +1,6 @@
 """Small database helpers shared by the apps' services."""
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from django.db import connection, transaction
@@ -20,3 +20,15 @@ def single_statement() -> Iterator[None]:
             yield
     else:
         yield
+
+
+def select_list(model, alias: str, attnames: Iterable[str] | None = None):
+    """For hand-written reads loaded with ``Model.from_db``: the attnames, in the
+    model's field order (the order ``from_db`` wants), and the SQL select list
+    ``alias."column", ...`` of a model's concrete fields — all, or those named."""
+    wanted = None if attnames is None else set(attnames)
+    fields = [f for f in model._meta.concrete_fields if wanted is None or f.attname in wanted]
+    return (
+        tuple(f.attname for f in fields),
+        ", ".join(f'{alias}."{f.column}"' for f in fields),
+    )
