@@ -15,12 +15,13 @@ Must be called inside ``transaction.atomic``.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 
 from django.db import connection
 
 from classes.models import ClassSession
 from gymsite.models import OutboxMessage
-from gymsite.outbox import message_insert_sql
+from gymsite.outbox import message_insert_params, message_insert_sql
 from memberships.models import Membership
 
 from .models import Booking
@@ -52,6 +53,39 @@ def lock_bookings(booking_ids: Iterable[int]) -> dict[int, Booking]:
     return {row.pk: row for row in rows}
 
 
+# The booking row's columns as take_place writes them: the id first (read before,
+# with the booking's context), every column but the arrival, which the UPDATE hands out.
+_BOOKING_FIELDS = [Booking._meta.pk] + [
+    f for f in Booking._meta.concrete_fields if f.attname not in ("id", "arrival")
+]
+
+
+@cache
+def _take_place_sql(*, waitlisted: bool, with_message: bool) -> str:
+    columns = ", ".join(f'"{f.column}"' for f in _BOOKING_FIELDS)
+    placeholders = ", ".join(["%s"] * len(_BOOKING_FIELDS))
+    counter = "waitlist_count" if waitlisted else "booked_count"
+    room = "booked_count >= capacity" if waitlisted else "booked_count < capacity"
+    # PostgreSQL runs every data-modifying CTE whether or not it is referenced.
+    message = ""
+    if with_message:
+        message = f", message AS ({message_insert_sql(source='FROM booking')})"
+    return f"""
+        WITH claimed AS (
+            UPDATE {ClassSession._meta.db_table}
+               SET {counter} = {counter} + 1, arrival_seq = arrival_seq + 1
+             WHERE id = %s AND organisation_id = %s AND status = %s AND starts_at > %s
+               AND {room}
+         RETURNING arrival_seq
+        ), booking AS (
+            INSERT INTO {Booking._meta.db_table} ({columns}, "arrival")
+            SELECT {placeholders}, arrival_seq FROM claimed
+            RETURNING arrival
+        ){message}
+        SELECT arrival FROM booking
+    """  # noqa: S608 (names from the models, values are parameters)
+
+
 def take_place(
     *, booking: Booking, waitlisted: bool, now, message: OutboxMessage | None
 ) -> int | None:
@@ -70,40 +104,13 @@ def take_place(
     Returns the arrival number, or None when the session was not open for it
     (cancelled, started, full/not full): then nothing was changed.
     """
-    fields = [f for f in Booking._meta.concrete_fields if f.attname not in ("id", "arrival")]
-    fields.insert(0, Booking._meta.pk)
-    columns = ", ".join(f'"{f.column}"' for f in fields)
-    values = [f.get_db_prep_save(f.pre_save(booking, add=True), connection) for f in fields]
-    placeholders = ", ".join(["%s"] * len(values))
-    counter = "waitlist_count" if waitlisted else "booked_count"
-    room = "booked_count >= capacity" if waitlisted else "booked_count < capacity"
-    # PostgreSQL runs every data-modifying CTE whether or not it is referenced.
-    message_sql, message_params = "", []
-    if message is not None:
-        insert, message_params = message_insert_sql(message, source="FROM booking")
-        message_sql = f", message AS ({insert})"
-    sql = f"""
-        WITH claimed AS (
-            UPDATE {ClassSession._meta.db_table}
-               SET {counter} = {counter} + 1, arrival_seq = arrival_seq + 1
-             WHERE id = %s AND organisation_id = %s AND status = %s AND starts_at > %s
-               AND {room}
-         RETURNING arrival_seq
-        ), booking AS (
-            INSERT INTO {Booking._meta.db_table} ({columns}, "arrival")
-            SELECT {placeholders}, arrival_seq FROM claimed
-            RETURNING arrival
-        ){message_sql}
-        SELECT arrival FROM booking
-    """  # noqa: S608 (names from the models, values are parameters)
-    params = [
-        booking.session_id,
-        booking.organisation_id,
-        ClassSession.Status.SCHEDULED,
-        now,
-        *values,
-        *message_params,
+    sql = _take_place_sql(waitlisted=waitlisted, with_message=message is not None)
+    params = [booking.session_id, booking.organisation_id, ClassSession.Status.SCHEDULED, now]
+    params += [
+        f.get_db_prep_save(f.pre_save(booking, add=True), connection) for f in _BOOKING_FIELDS
     ]
+    if message is not None:
+        params += message_insert_params(message)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()

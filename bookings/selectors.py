@@ -142,57 +142,93 @@ class BookingContext:
     booking_id: int
 
 
-_columns = cache(select_list)
+# The columns a booking reads: what the rules, the booking row, its email and the
+# API's reply use (the rest stay deferred; test_booking_post_is_one_read_and_one_write
+# fails if the booking path touches one). The policy is read whole.
+_CONTEXT_FIELDS = {
+    "s": (
+        ClassSession,
+        (
+            "id",
+            "organisation_id",
+            "branch_id",
+            "class_type_id",
+            "room_id",
+            "trainer_id",
+            "occurrence_date",
+            "starts_at",
+            "ends_at",
+            "capacity",
+            "booked_count",
+            "waitlist_count",
+            "status",
+        ),
+    ),
+    "b": (Branch, ("id", "organisation_id", "name", "timezone")),
+    "ct": (ClassType, ("id", "organisation_id", "name", "category_id")),
+    "tp": (TrainerProfile, ("id", "organisation_id", "display_name")),
+    "pol": (BookingPolicy, None),
+    "mem": (
+        Member,
+        (
+            "id",
+            "organisation_id",
+            "user_id",
+            "first_name",
+            "last_name",
+            "email",
+            "payer_id",
+            "status",
+        ),
+    ),
+    "ms": (
+        Membership,
+        (
+            "id",
+            "organisation_id",
+            "member_id",
+            "payer_id",
+            "plan_id",
+            "branch_id",
+            "status",
+            "start_date",
+            "end_date",
+            "credits_remaining",
+            "entries_remaining",
+        ),
+    ),
+    "p": (
+        Plan,
+        (
+            "id",
+            "organisation_id",
+            "name",
+            "kind",
+            "status",
+            "access_from",
+            "access_until",
+            "weekly_attendance_limit",
+        ),
+    ),
+}
 
 
-def _load(model, attnames: list[str], values) -> models.Model | None:
-    """A model instance from selected columns; None for an outer join that found no row."""
-    if values[0] is None:
-        return None
-    return model.from_db(connection.alias, attnames, values)
-
-
-def booking_context(
-    *, session_id: int, member: Member | None = None, user=None
-) -> BookingContext | None:
-    """The session (with branch, class type, trainer), the rules in force, the member
-    (``member``, or the signed-in ``user``'s active member record), their deciding
-    membership and its plan's branches and categories: one round trip.
-
-    Booking is the hottest write of the platform (hundreds of members at once when a
-    popular class opens), so this is hand-written SQL rather than five ORM queries.
-    It runs outside the ORM's tenant hook, so the scope is applied here explicitly,
-    on every table it reads. The membership is chosen by the same ranking as
-    ``membership_deciding`` (tests compare the two).
-    """
-    scope = require_scope()
-    session_cols, session_sql = _columns(ClassSession, "s")
-    branch_cols, branch_sql = _columns(Branch, "b")
-    type_cols, type_sql = _columns(ClassType, "ct")
-    trainer_cols, trainer_sql = _columns(TrainerProfile, "tp")
-    policy_cols, policy_sql = _columns(BookingPolicy, "pol")
-    member_cols, member_sql = _columns(Member, "mem")
-    membership_cols, membership_sql = _columns(Membership, "ms")
-    plan_cols, plan_sql = _columns(Plan, "p")
-    branch_filter = ""
-    params: dict = {
-        "session": session_id,
-        "organisation": scope.organisation_id,
-        "ranks": [str(status) for status in STATUS_RANK],
-    }
-    if member is not None:
+@cache
+def _context_query(*, by_member: bool, branch_scoped: bool) -> tuple[str, list]:
+    """The booking read's SQL (built once per variant) and, per alias, the attnames
+    its columns load, in order."""
+    loads, select = [], []
+    for alias, (model, attnames) in _CONTEXT_FIELDS.items():
+        names, sql = select_list(model, alias, attnames)
+        loads.append((model, names))
+        select.append(sql)
+    if by_member:
         whose = "mem.id = %(member)s"
-        params["member"] = member.pk
     else:
         whose = "mem.user_id = %(user)s AND mem.status = %(active)s"
-        params.update(user=user.pk, active=Member.Status.ACTIVE)
-    if scope.branch_ids is not None:
-        branch_filter = "AND s.branch_id = ANY(%(branches)s)"
-        params["branches"] = sorted(scope.branch_ids)
+    branch_filter = "AND s.branch_id = ANY(%(branches)s)" if branch_scoped else ""
     query = f"""
-        SELECT {session_sql}, {branch_sql}, {type_sql}, {trainer_sql}, {policy_sql},
-               {member_sql}, {membership_sql},
-               {plan_sql},
+        SELECT {", ".join(select)},
                (SELECT array_agg(pb.branch_id) FROM {Plan.branches.through._meta.db_table} pb
                  WHERE pb.plan_id = p.id),
                (SELECT array_agg(pc.classcategory_id)
@@ -225,36 +261,77 @@ def booking_context(
           LEFT JOIN {Plan._meta.db_table} p ON p.id = ms.plan_id
          WHERE s.id = %(session)s AND s.organisation_id = %(organisation)s {branch_filter}
     """  # noqa: S608 (table and column names come from the models; values are parameters)
+    return query, loads
+
+
+_STATUS_RANKS = [str(status) for status in STATUS_RANK]
+
+
+@cache
+def _default_policy() -> BookingPolicy:
+    """The defaults when a gym has not set its own rules (never saved; read only)."""
+    return BookingPolicy(**_DEFAULT_POLICY_FIELDS)
+
+
+def booking_context(
+    *, session_id: int, member: Member | None = None, user=None
+) -> BookingContext | None:
+    """The session (with branch, class type, trainer), the rules in force, the member
+    (``member``, or the signed-in ``user``'s active member record), their deciding
+    membership and its plan's branches and categories: one round trip.
+
+    Booking is the hottest write of the platform (hundreds of members at once when a
+    popular class opens), so this is hand-written SQL rather than five ORM queries,
+    reading only the columns a booking uses. It runs outside the ORM's tenant hook,
+    so the scope is applied here explicitly, on every table it reads. The membership
+    is chosen by the same ranking as ``membership_deciding`` (tests compare the two).
+    """
+    scope = require_scope()
+    params: dict = {
+        "session": session_id,
+        "organisation": scope.organisation_id,
+        "ranks": _STATUS_RANKS,
+    }
+    if member is not None:
+        params["member"] = member.pk
+    else:
+        params.update(user=user.pk, active=Member.Status.ACTIVE)
+    if scope.branch_ids is not None:
+        params["branches"] = sorted(scope.branch_ids)
+    query, loads = _context_query(
+        by_member=member is not None, branch_scoped=scope.branch_ids is not None
+    )
     with connection.cursor() as cursor:
         cursor.execute(query, params)
         row = cursor.fetchone()
     if row is None:
         return None
-    values = iter(row)
-
-    def take(attnames):
-        return [next(values) for _ in attnames]
-
-    session = _load(ClassSession, session_cols, take(session_cols))
-    session.branch = _load(Branch, branch_cols, take(branch_cols))
-    session.class_type = _load(ClassType, type_cols, take(type_cols))
-    session.trainer = _load(TrainerProfile, trainer_cols, take(trainer_cols))
-    policy = _load(BookingPolicy, policy_cols, take(policy_cols))
-    loaded_member = _load(Member, member_cols, take(member_cols))
-    membership = _load(Membership, membership_cols, take(membership_cols))
-    plan = _load(Plan, plan_cols, take(plan_cols))
-    plan_branch_ids, plan_category_ids, booking_id = values
+    instances, start = [], 0
+    for model, attnames in loads:
+        end = start + len(attnames)
+        instances.append(_load(model, attnames, row[start:end]))
+        start = end
+    session, branch, class_type, trainer, policy, loaded_member, membership, plan = instances
+    plan_branch_ids, plan_category_ids, booking_id = row[start:]
+    session.branch, session.class_type, session.trainer = branch, class_type, trainer
     if membership is not None:
         membership.plan = plan
     return BookingContext(
         session=session,
-        policy=policy or BookingPolicy(**_DEFAULT_POLICY_FIELDS),
+        policy=policy or _default_policy(),
         member=loaded_member,
         membership=membership,
         plan_branch_ids=plan_branch_ids or [],
         plan_category_ids=plan_category_ids or [],
         booking_id=booking_id,
     )
+
+
+def _load(model, attnames: tuple[str, ...], values) -> models.Model | None:
+    """A model instance from selected columns; None for an outer join that found no row."""
+    if values[0] is None:
+        return None
+    return model.from_db(connection.alias, attnames, values)
 
 
 def member_eligible_membership(

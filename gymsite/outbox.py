@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable
 from datetime import timedelta
 from email.utils import make_msgid
-from functools import partial
+from functools import cache, partial
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -102,23 +102,27 @@ def outbox_message(
     )
 
 
-def message_insert_sql(message: OutboxMessage, *, source: str = "") -> tuple[str, list]:
-    """``INSERT ... ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`` for one message.
+@cache
+def message_insert_sql(*, source: str = "") -> str:
+    """``INSERT ... ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`` for one message,
+    with ``message_insert_params(message)``.
 
     ``source`` (e.g. ``"FROM booking"``) makes the row conditional on a CTE of the
     caller's statement: the message is written only if that CTE returned a row, in
     the same statement, hence the same transaction, as the change it reports.
     """
-    table = OutboxMessage._meta.db_table
-    sql = f"""
-        INSERT INTO {table}
+    return f"""
+        INSERT INTO {OutboxMessage._meta.db_table}
             (organisation_id, kind, payload, dedupe_key, status, attempts,
              next_attempt_at, last_error, created_at)
         SELECT %s, %s, %s::jsonb, %s, %s, 0, %s, '', %s {source}
         ON CONFLICT (dedupe_key) DO NOTHING
         RETURNING id
     """  # table name from the model, values are parameters
-    params = [
+
+
+def message_insert_params(message: OutboxMessage) -> list:
+    return [
         message.organisation_id,
         message.kind,
         json.dumps(message.payload, cls=DjangoJSONEncoder),
@@ -127,16 +131,14 @@ def message_insert_sql(message: OutboxMessage, *, source: str = "") -> tuple[str
         message.next_attempt_at,
         message.created_at,
     ]
-    return sql, params
 
 
 def _insert_unless_recorded(message: OutboxMessage) -> bool:
     """INSERT ... ON CONFLICT (dedupe_key) DO NOTHING: the unique key decides, in one
     statement (no look-up first, no savepoint), so two concurrent callers cannot
     both record the same effect. Returns whether this call recorded it."""
-    sql, params = message_insert_sql(message)
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(message_insert_sql(), message_insert_params(message))
         row = cursor.fetchone()
     if row is None:
         return False
