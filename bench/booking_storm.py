@@ -1,6 +1,6 @@
 """Booking storm over HTTP through the real server, with both references in the same run.
 
-    .venv/bin/python bench/booking_storm.py --bookers 500 --capacity 50 --rounds 4 --workers 4
+    .venv/bin/python bench/booking_storm.py --bookers 500 --capacity 50 --rounds 3 --workers 4
 
 Measurements, on one gunicorn (``--workers`` sync processes) and the database:
 
@@ -14,10 +14,16 @@ Measurements, on one gunicorn (``--workers`` sync processes) and the database:
    eligibility, session lock, booking row, counters, outbox email). All clients hit
    the same session row at once, round after round: the worst case for contention.
 3. The references with the same clients and request count: the framework floor (an
-   authenticated DRF POST inserting one row) and the database ceiling (the bare
+   authenticated DRF POST inserting one row, sent with the same members' tokens) and
+   the database ceiling (the bare
    ``UPDATE ... SET booked_count = booked_count + 1 WHERE id = %s AND booked_count <
    capacity`` on one row through psycopg; clients capped at ``--db-clients`` because
    the shared PostgreSQL allows 100 connections in all).
+
+Bookings and the floor run ``--repeats`` times, alternating, so a change in the
+machine's load during the run weighs on both alike: the ratio reported is the median
+of each bookings run over the floor run right after it. Each run also prints the CPU
+its requests cost (server workers and database backends).
 """
 
 from __future__ import annotations
@@ -185,6 +191,7 @@ def main() -> None:
     parser.add_argument("--capacity", type=int, default=50, help="places in the storm session")
     parser.add_argument("--rounds", type=int, default=4, help="bookings per member, throughput")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument("--repeats", type=int, default=3, help="alternating throughput runs")
     parser.add_argument("--db-clients", type=int, default=40)
     args = parser.parse_args()
 
@@ -194,13 +201,12 @@ def main() -> None:
     organisation = harness.bench_organisation()
     bookers = _bookers(organisation, args.bookers)
     tokens = [token for _user, token in bookers]
-    floor_token = harness.access_token_for(harness.bench_user())
     total = args.bookers * args.rounds
 
     storm_session = _session(organisation, capacity=args.capacity, label="storm")
-    rounds = [
-        _session(organisation, capacity=args.bookers, label=f"round-{n}")
-        for n in range(args.rounds)
+    repeats = [
+        [_session(organisation, capacity=args.bookers, label="round") for _ in range(args.rounds)]
+        for _ in range(args.repeats)
     ]
     warm_session = _session(organisation, capacity=400, label="warm")
 
@@ -215,21 +221,26 @@ def main() -> None:
         meter = harness.CpuMeter(server, database_url)
         # Warm every worker (imports, connections) on both endpoints first.
         harness.run_closed(_book_requests(warm_session.pk, tokens[:400]), 50)
-        harness.run_closed(harness.floor_requests([floor_token] * 400), 50)
+        harness.run_closed(harness.floor_requests(tokens[:400]), 50)
 
         storm = harness.run_closed(_book_requests(storm_session.pk, tokens), args.bookers)
         storm_audit = _audit(organisation, storm_session)
 
-        requests = []
-        for session in rounds:
-            requests += _book_requests(session.pk, tokens)
-        before = meter.read()
-        bookings = harness.run_closed(requests, args.bookers)
-        bookings_cpu = meter.per_request(before, bookings.count)
-        rounds_audit = [_audit(organisation, s) for s in rounds]
-        before = meter.read()
-        floor = harness.run_closed(harness.floor_requests([floor_token] * total), args.bookers)
-        floor_cpu = meter.per_request(before, floor.count)
+        # Bookings and the floor alternate, with the same clients and request count.
+        booking_runs, floor_runs, booking_cpu, floor_cpu = [], [], [], []
+        for rounds in repeats:
+            requests = []
+            for session in rounds:
+                requests += _book_requests(session.pk, tokens)
+            before = meter.read()
+            booking_runs.append(harness.run_closed(requests, args.bookers))
+            booking_cpu.append(meter.per_request(before, booking_runs[-1].count))
+            before = meter.read()
+            floor_runs.append(
+                harness.run_closed(harness.floor_requests(tokens * args.rounds), args.bookers)
+            )
+            floor_cpu.append(meter.per_request(before, floor_runs[-1].count))
+        rounds_audit = [_audit(organisation, s) for rounds in repeats for s in rounds]
 
     from django.db import connection
 
@@ -246,14 +257,30 @@ def main() -> None:
         total,
     )
 
-    created = bookings.status_counts().get(201, 0)
-    booking_rate = created / bookings.elapsed if bookings.elapsed else 0.0
+    def booking_rate(run):
+        return run.status_counts().get(201, 0) / run.elapsed if run.elapsed else 0.0
+
+    created = sum(run.status_counts().get(201, 0) for run in booking_runs)
+    median_booking = sorted(booking_runs, key=booking_rate)[len(booking_runs) // 2]
+    median_floor = sorted(floor_runs, key=lambda run: run.rate)[len(floor_runs) // 2]
+    pair_ratios = sorted(
+        booking_rate(b) / f.rate for b, f in zip(booking_runs, floor_runs, strict=True) if f.rate
+    )
     clients = min(args.db_clients, args.bookers)
-    print(f"booking storm bench: {args.bookers} bookers, {args.workers} gunicorn workers")
+    print(
+        f"booking storm bench: {args.bookers} bookers, {args.workers} gunicorn workers, "
+        f"{args.repeats} alternating repeats of {total} bookings / floor requests"
+    )
     print(storm.summary(f"storm ({args.capacity} places)"))
     print(f"  storm audit: {json.dumps(storm_audit)}")
-    print(bookings.summary("bookings"))
-    print(f"  {bookings_cpu}")
+    for index, runs in enumerate(
+        zip(booking_runs, booking_cpu, floor_runs, floor_cpu, strict=True)
+    ):
+        b_run, b_cpu, f_run, f_cpu = runs
+        print(b_run.summary(f"bookings #{index + 1}"))
+        print(f"  {b_cpu}")
+        print(f_run.summary(f"framework floor #{index + 1}"))
+        print(f"  {f_cpu}")
     print(
         "  rounds audit: "
         + json.dumps(
@@ -265,14 +292,28 @@ def main() -> None:
             }
         )
     )
-    print(floor.summary("framework floor"))
-    print(f"  {floor_cpu}")
     print(ceiling.summary(f"db ceiling ({clients} conns)"))
-    print(f"bookings/s            {booking_rate:8.1f}  (201s only; {created}/{total})")
-    print(f"framework floor/s     {floor.rate:8.1f}")
+    print(
+        f"bookings/s (median)   {booking_rate(median_booking):8.1f}  "
+        f"p50 {median_booking.percentile(50) * 1000:.0f} ms  "
+        f"p99 {median_booking.percentile(99) * 1000:.0f} ms  "
+        f"(201s only; {created}/{total * args.repeats})"
+    )
+    print(
+        f"framework floor/s     {median_floor.rate:8.1f}  "
+        f"p50 {median_floor.percentile(50) * 1000:.0f} ms  "
+        f"p99 {median_floor.percentile(99) * 1000:.0f} ms"
+    )
     print(f"db ceiling/s          {ceiling.rate:8.1f}")
-    print(f"ratio to floor        {booking_rate / floor.rate if floor.rate else 0:8.2f}")
-    print(f"ratio to db ceiling   {booking_rate / ceiling.rate if ceiling.rate else 0:8.3f}")
+    print(
+        "ratio to floor, per adjacent pair: "
+        + ", ".join(f"{ratio:.2f}" for ratio in pair_ratios)
+        + f" (median {pair_ratios[len(pair_ratios) // 2]:.2f})"
+    )
+    print(
+        f"ratio to db ceiling   "
+        f"{booking_rate(median_booking) / ceiling.rate if ceiling.rate else 0:8.3f}"
+    )
     ok = (
         storm_audit["overbooked"] == 0
         and storm_audit["duplicates"] == 0
