@@ -225,7 +225,7 @@ class TrainerAvailabilityAdmin(TenantAdmin):
 
 @admin.register(Appointment)
 class AppointmentAdmin(TenantAdmin):
-    list_display = ["starts_at", "service", "trainer", "member", "branch", "status"]
+    list_display = ["starts_at", "service", "trainer", "member", "branch", "status", "price"]
     list_filter = ["status", "branch", "trainer", "service"]
     list_select_related = ["service", "trainer", "member", "branch"]
     autocomplete_fields = ["trainer", "member"]
@@ -236,6 +236,8 @@ class AppointmentAdmin(TenantAdmin):
         "booked_by",
         "created_at",
         "ends_at",
+        "price",
+        "billed_at",
         "fee_charged",
         "attendance_marked_at",
     ]

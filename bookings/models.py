@@ -309,6 +309,13 @@ class Appointment(TenantModel):
     attendance_marked_at = models.DateTimeField(null=True, blank=True, editable=False)
     fee_charged = amount_field(_("fee charged"), default=0, editable=False)
     reminder_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The service's price when booked (a later price change does not touch it). It
+    # goes on the member's account once the slot is used up: when the appointment
+    # ends (attended or not) or at a late cancellation. ``billed_at`` says when; it
+    # is also set, with nothing charged, for a free service and for appointments
+    # that ended before prices were billed (migration 0004).
+    price = amount_field(_("price"), default=0, editable=False)
+    billed_at = models.DateTimeField(_("billed"), null=True, blank=True, editable=False)
 
     tenant_branch_path = "branch"
 
@@ -336,6 +343,14 @@ class Appointment(TenantModel):
                 ],
                 condition=APPOINTMENT_ACTIVE,
             ),
+        ]
+        indexes = [
+            # The billing job's sweep: ended appointments whose price is not settled.
+            models.Index(
+                fields=["ends_at"],
+                name="appointment_unbilled",
+                condition=Q(billed_at__isnull=True) & APPOINTMENT_ACTIVE,
+            )
         ]
 
     def __str__(self):

@@ -722,6 +722,14 @@ def appointment_rules_summary(*, service: AppointmentService, branch) -> list[st
     )
     currency = branch.organisation.currency
     lines = []
+    if service.price > 0:
+        lines.append(
+            _(
+                "%(price)s %(cur)s, on your account once the session is over (or if you "
+                "cancel too late), billed with your next invoice."
+            )
+            % {"price": service.price, "cur": currency}
+        )
     if rules.late_cancel_fee > 0:
         lines.append(
             _("Free cancellation until %(notice)s before; after that a fee of %(fee)s %(cur)s.")

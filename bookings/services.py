@@ -39,7 +39,17 @@ from memberships.services import membership_consume_credit, membership_return_cr
 
 from . import selectors
 from .locks import lock_bookings, lock_memberships, lock_session, take_place
-from .models import Appointment, AppointmentService, Booking, BookingPolicy, CalendarFeed
+from .models import (
+    APPOINTMENT_ACTIVE,
+    Appointment,
+    AppointmentService,
+    Booking,
+    BookingPolicy,
+    CalendarFeed,
+)
+
+# The source of an appointment's price on the member's account (one per appointment).
+APPOINTMENT_PRICE_SOURCE = "bookings.appointment.price"
 
 # --- helpers -------------------------------------------------------------------------
 
@@ -759,6 +769,72 @@ def _charge_appointment_fee(
     return amount
 
 
+def _bill_appointment_price(appointment: Appointment, *, actor, now: datetime) -> None:
+    """Put the appointment's price on the member's account (billed to their payer on
+    the next invoice at the branch) and stamp ``billed_at``; a free one is only stamped.
+    The charge's source makes it once per appointment, whoever asks."""
+    from billing.services import member_charge_add
+
+    appointment.billed_at = now
+    if appointment.price <= 0:
+        return
+    local = appointment.starts_at.astimezone(ZoneInfo(appointment.branch.timezone))
+    member_charge_add(
+        member=appointment.member,
+        branch=appointment.branch,
+        description=f"{appointment.service.name}: {appointment.trainer.display_name} "
+        f"{local:%d/%m/%Y %H:%M}",
+        amount=appointment.price,
+        source_type=APPOINTMENT_PRICE_SOURCE,
+        source_id=str(appointment.pk),
+        actor=actor,
+    )
+
+
+def _withdraw_appointment_price(appointment: Appointment, *, actor) -> None:
+    """Take a waived appointment's price off the account if it is not invoiced yet
+    (once invoiced, staff credit it on the invoice, as for any charge)."""
+    from billing.models import PendingCharge
+    from billing.services import member_charge_cancel
+
+    charge = PendingCharge.objects.filter(
+        source_type=APPOINTMENT_PRICE_SOURCE,
+        source_id=str(appointment.pk),
+        status=PendingCharge.Status.PENDING,
+    ).first()
+    if charge is not None:
+        member_charge_cancel(charge=charge, actor=actor)
+
+
+def appointments_bill_finished(*, now: datetime | None = None, limit: int = 500) -> int:
+    """After an appointment ends its price goes on the member's account, attended or
+    not (a no-show used the trainer's time as a late cancellation does). Each is
+    claimed with a conditional UPDATE on ``billed_at``, so two runs bill it once.
+    Returns how many were charged."""
+    now = now or timezone.now()
+    due = list(
+        Appointment.objects.filter(APPOINTMENT_ACTIVE, billed_at__isnull=True, ends_at__lte=now)
+        .select_related("member", "member__payer", "service", "trainer", "branch")
+        .order_by("ends_at")[:limit]
+    )
+    charged = 0
+    for appointment in due:
+        with transaction.atomic():
+            claimed = Appointment.objects.filter(
+                APPOINTMENT_ACTIVE, pk=appointment.pk, billed_at__isnull=True
+            ).update(billed_at=now)
+            if claimed:
+                _bill_appointment_price(appointment, actor=None, now=now)
+                charged += appointment.price > 0
+    return charged
+
+
+def finished_settle(*, now: datetime | None = None) -> int:
+    """The periodic settle job's body: finished classes, then finished appointments."""
+    now = now or timezone.now()
+    return bookings_settle_finished(now=now) + appointments_bill_finished(now=now)
+
+
 def _lock_appointment(appointment: Appointment | int) -> Appointment:
     appointment_id = appointment if isinstance(appointment, int) else appointment.pk
     return (
@@ -833,6 +909,7 @@ def appointment_book(
         ends_at=ends_at,
         booked_by=actor if actor is not None and actor.is_authenticated else None,
         notes=notes,
+        price=service.price,
     )
     try:
         with transaction.atomic():
@@ -868,7 +945,12 @@ def appointment_cancel(
         appointment.fee_charged = _charge_appointment_fee(
             appointment=appointment, amount=rules.late_cancel_fee, kind="late_cancel", actor=actor
         )
-    appointment.save(update_fields=["status", "cancelled_at", "fee_charged"])
+        # Too late for the trainer to fill the slot: its price is due, as if it ended.
+        _bill_appointment_price(appointment, actor=actor, now=now)
+    elif appointment.billed_at is not None:
+        # Waived after the billing job ran (the appointment has ended): no price either.
+        _withdraw_appointment_price(appointment, actor=actor)
+    appointment.save(update_fields=["status", "cancelled_at", "fee_charged", "billed_at"])
     if waive_penalty:
         audit_record(actor=actor, action="appointment.cancel_waived", target=appointment)
     return appointment

@@ -12,5 +12,6 @@ def bookings_send_reminders() -> int:
 
 @shared_task
 def bookings_settle_finished() -> int:
-    """After classes end: no-shows get their penalty, waitlists close and return credits."""
-    return sum(for_each_organisation(services.bookings_settle_finished).values())
+    """After classes end: no-shows get their penalty, waitlists close and return credits.
+    After appointments end: their price goes on the member's account."""
+    return sum(for_each_organisation(services.finished_settle).values())

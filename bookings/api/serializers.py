@@ -114,6 +114,8 @@ class AppointmentSerializer(serializers.ModelSerializer):
             "starts_at",
             "ends_at",
             "status",
+            "price",
+            "billed_at",
             "fee_charged",
         ]
         read_only_fields = fields

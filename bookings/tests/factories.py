@@ -89,6 +89,7 @@ class AppointmentFactory(DjangoModelFactory):
         lambda: (timezone.now() + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
     )
     ends_at = factory.LazyAttribute(lambda o: o.starts_at + timedelta(minutes=60))
+    price = factory.SelfAttribute("service.price")
 
 
 class CalendarFeedFactory(DjangoModelFactory):
