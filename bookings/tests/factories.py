@@ -92,6 +92,14 @@ class AppointmentFactory(DjangoModelFactory):
     price = factory.SelfAttribute("service.price")
 
 
+def appointment_starting_in(gym, branch, service, *, starts_in: timedelta, **fields):
+    """An appointment of ``service`` starting ``starts_in`` from now (negative: past)."""
+    starts_at = (timezone.now() + starts_in).replace(microsecond=0)
+    return AppointmentFactory(
+        organisation=gym, branch=branch, service=service, starts_at=starts_at, **fields
+    )
+
+
 class CalendarFeedFactory(DjangoModelFactory):
     class Meta:
         model = CalendarFeed

@@ -6,7 +6,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
 from accounts.models import AuditLog
 from accounts.tenancy import tenant_scope
@@ -16,9 +15,9 @@ from bookings import services
 from bookings import tasks as booking_tasks
 from bookings.models import Appointment, BookingPolicy
 from bookings.tests.factories import (
-    AppointmentFactory,
     AppointmentServiceFactory,
     BookingPolicyFactory,
+    appointment_starting_in,
 )
 from gymsite.errors import Conflict, ServiceError
 from gymsite.models import OutboxMessage
@@ -37,15 +36,8 @@ def pt(gym):
     )
 
 
-def _appointment(gym, branch, service, *, starts_in: timedelta, **fields):
-    starts_at = (timezone.now() + starts_in).replace(microsecond=0)
-    return AppointmentFactory(
-        organisation=gym, branch=branch, service=service, starts_at=starts_at, **fields
-    )
-
-
 def test_cancel_before_the_cutoff_is_free(in_gym, gym, branch, pt):
-    appointment = _appointment(gym, branch, pt, starts_in=timedelta(days=2))
+    appointment = appointment_starting_in(gym, branch, pt, starts_in=timedelta(days=2))
     appointment = services.appointment_cancel(appointment=appointment, actor=None)
     assert appointment.status == "cancelled" and appointment.fee_charged == 0
     assert not PendingCharge.objects.exists()
@@ -55,7 +47,9 @@ def test_late_cancel_fee_goes_on_the_payers_next_invoice_once(in_gym, gym, branc
     # given a dependant's appointment in 3 hours (the free cancellation ended 21 hours ago)
     payer = MemberFactory(home_branch=branch)
     child = MemberFactory(home_branch=branch, payer=payer)
-    appointment = _appointment(gym, branch, pt, starts_in=timedelta(hours=3), member=child)
+    appointment = appointment_starting_in(
+        gym, branch, pt, starts_in=timedelta(hours=3), member=child
+    )
     # when it is cancelled
     appointment = services.appointment_cancel(appointment=appointment, actor=None)
     # then it is late-cancelled and 20.00 waits for the payer's next invoice
@@ -72,7 +66,7 @@ def test_late_cancel_fee_goes_on_the_payers_next_invoice_once(in_gym, gym, branc
 
 
 def test_staff_cancel_without_penalty_is_audited(in_gym, gym, branch, pt, staff_user):
-    appointment = _appointment(gym, branch, pt, starts_in=timedelta(hours=3))
+    appointment = appointment_starting_in(gym, branch, pt, starts_in=timedelta(hours=3))
     appointment = services.appointment_cancel(
         appointment=appointment, actor=staff_user, waive_penalty=True
     )
@@ -84,7 +78,7 @@ def test_staff_cancel_without_penalty_is_audited(in_gym, gym, branch, pt, staff_
 
 
 def test_member_cannot_cancel_once_started(in_gym, gym, branch, pt):
-    appointment = _appointment(gym, branch, pt, starts_in=timedelta(hours=3))
+    appointment = appointment_starting_in(gym, branch, pt, starts_in=timedelta(hours=3))
     with pytest.raises(ServiceError) as exc:
         services.appointment_cancel(
             appointment=appointment, actor=None, now=appointment.starts_at + timedelta(minutes=1)
@@ -107,13 +101,13 @@ def test_service_without_own_rules_follows_the_gyms(in_gym, gym, branch):
         organisation=gym, cancellation_cutoff_minutes=None, late_cancel_fee=None, no_show_fee=None
     )
     # then 3 hours before is still free, 1 hour before costs the gym's fee
-    early = _appointment(gym, branch, service, starts_in=timedelta(hours=3))
+    early = appointment_starting_in(gym, branch, service, starts_in=timedelta(hours=3))
     assert services.appointment_cancel(appointment=early, actor=None).status == "cancelled"
-    late = _appointment(gym, branch, service, starts_in=timedelta(hours=1))
+    late = appointment_starting_in(gym, branch, service, starts_in=timedelta(hours=1))
     late = services.appointment_cancel(appointment=late, actor=None)
     assert (late.status, late.fee_charged) == ("late_cancelled", Decimal("7.50"))
     # and a no-show costs the gym's no-show fee
-    missed = _appointment(gym, branch, service, starts_in=timedelta(hours=5))
+    missed = appointment_starting_in(gym, branch, service, starts_in=timedelta(hours=5))
     missed = services.appointment_mark(
         appointment=missed, attended=False, actor=None, now=missed.ends_at
     )
@@ -127,7 +121,7 @@ def test_gym_rules_that_only_forfeit_credits_charge_nothing(in_gym, gym, branch)
         late_cancel_fee=Decimal("7.50"),
     )
     service = AppointmentServiceFactory(organisation=gym, late_cancel_fee=None)
-    appointment = _appointment(gym, branch, service, starts_in=timedelta(hours=1))
+    appointment = appointment_starting_in(gym, branch, service, starts_in=timedelta(hours=1))
     appointment = services.appointment_cancel(appointment=appointment, actor=None)
     assert appointment.status == "late_cancelled" and appointment.fee_charged == 0
     # no fee: only the slot's own price is due
@@ -136,7 +130,7 @@ def test_gym_rules_that_only_forfeit_credits_charge_nothing(in_gym, gym, branch)
 
 
 def test_no_show_fee_and_correction_to_attended(in_gym, gym, branch, pt):
-    appointment = _appointment(gym, branch, pt, starts_in=timedelta(hours=2))
+    appointment = appointment_starting_in(gym, branch, pt, starts_in=timedelta(hours=2))
     # not before it starts
     with pytest.raises(ServiceError) as exc:
         services.appointment_mark(appointment=appointment, attended=False, actor=None)
@@ -169,11 +163,13 @@ def test_appointment_reminders_from_the_class_reminder_job(gym, branch, pt):
     # whose service reminds 96 hours before
     with tenant_scope(gym):
         BookingPolicyFactory(organisation=gym, reminder_hours=24)
-        soon = _appointment(gym, branch, pt, starts_in=timedelta(hours=5))
-        _appointment(gym, branch, pt, starts_in=timedelta(days=3))
+        soon = appointment_starting_in(gym, branch, pt, starts_in=timedelta(hours=5))
+        appointment_starting_in(gym, branch, pt, starts_in=timedelta(days=3))
         early_reminder = AppointmentServiceFactory(organisation=gym, reminder_hours=96)
-        far = _appointment(gym, branch, early_reminder, starts_in=timedelta(days=3, hours=1))
-        cancelled = _appointment(gym, branch, pt, starts_in=timedelta(hours=4))
+        far = appointment_starting_in(
+            gym, branch, early_reminder, starts_in=timedelta(days=3, hours=1)
+        )
+        cancelled = appointment_starting_in(gym, branch, pt, starts_in=timedelta(hours=4))
         Appointment.objects.filter(pk=cancelled.pk).update(status="cancelled")
     # when the periodic reminder job runs twice
     assert booking_tasks.bookings_send_reminders() == 2

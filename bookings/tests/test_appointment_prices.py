@@ -18,9 +18,9 @@ from bookings.availability import available_slots
 from bookings.models import Appointment
 from bookings.tests.conftest import run_concurrently
 from bookings.tests.factories import (
-    AppointmentFactory,
     AppointmentServiceFactory,
     TrainerAvailabilityFactory,
+    appointment_starting_in,
 )
 
 pytestmark = pytest.mark.django_db
@@ -37,13 +37,6 @@ def pt(gym):
         cancellation_cutoff_minutes=24 * 60,
         late_cancel_fee=Decimal("10.00"),
         no_show_fee=Decimal("0"),
-    )
-
-
-def _appointment(gym, branch, service, *, starts_in: timedelta, **fields):
-    starts_at = (timezone.now() + starts_in).replace(microsecond=0)
-    return AppointmentFactory(
-        organisation=gym, branch=branch, service=service, starts_at=starts_at, **fields
     )
 
 
@@ -80,7 +73,7 @@ def test_after_the_appointment_its_price_goes_on_the_payers_account_once(
     # given a dependant's appointment that ended ten minutes ago
     payer = MemberFactory(home_branch=branch)
     child = MemberFactory(home_branch=branch, payer=payer)
-    appointment = _appointment(
+    appointment = appointment_starting_in(
         gym, branch, pt, starts_in=-timedelta(minutes=70), member=child, status=status
     )
     # when the settle job runs twice
@@ -101,9 +94,9 @@ def test_after_the_appointment_its_price_goes_on_the_payers_account_once(
 
 def test_nothing_is_billed_before_the_end_or_for_a_free_service(in_gym, gym, branch, pt):
     # given one appointment still running and one free intro session that ended
-    running = _appointment(gym, branch, pt, starts_in=-timedelta(minutes=30))
+    running = appointment_starting_in(gym, branch, pt, starts_in=-timedelta(minutes=30))
     intro = AppointmentServiceFactory(organisation=gym, price=Decimal("0"))
-    free = _appointment(gym, branch, intro, starts_in=-timedelta(hours=2))
+    free = appointment_starting_in(gym, branch, intro, starts_in=-timedelta(hours=2))
     # when the settle job runs
     assert services.appointments_bill_finished() == 0
     # then nothing is charged; the free one is settled, the running one is not yet
@@ -114,7 +107,7 @@ def test_nothing_is_billed_before_the_end_or_for_a_free_service(in_gym, gym, bra
 
 
 def test_cancelling_in_time_costs_nothing_ever(in_gym, gym, branch, pt):
-    appointment = _appointment(gym, branch, pt, starts_in=timedelta(days=2))
+    appointment = appointment_starting_in(gym, branch, pt, starts_in=timedelta(days=2))
     services.appointment_cancel(appointment=appointment, actor=None)
     # even once the slot's time has passed
     Appointment.objects.filter(pk=appointment.pk).update(
@@ -126,7 +119,7 @@ def test_cancelling_in_time_costs_nothing_ever(in_gym, gym, branch, pt):
 
 def test_a_late_cancellation_bills_the_price_and_the_fee_at_once(in_gym, gym, branch, pt):
     # given an appointment in 3 hours (free cancellation ended 21 hours ago)
-    appointment = _appointment(gym, branch, pt, starts_in=timedelta(hours=3))
+    appointment = appointment_starting_in(gym, branch, pt, starts_in=timedelta(hours=3))
     # when the member cancels
     appointment = services.appointment_cancel(appointment=appointment, actor=None)
     # then the slot's price and the late fee are both on the account
@@ -145,7 +138,7 @@ def test_a_late_cancellation_bills_the_price_and_the_fee_at_once(in_gym, gym, br
 
 
 def test_a_waived_late_cancellation_costs_nothing(in_gym, gym, branch, pt, staff_user):
-    appointment = _appointment(gym, branch, pt, starts_in=timedelta(hours=3))
+    appointment = appointment_starting_in(gym, branch, pt, starts_in=timedelta(hours=3))
     services.appointment_cancel(appointment=appointment, actor=staff_user, waive_penalty=True)
     Appointment.objects.filter(pk=appointment.pk).update(
         starts_at=timezone.now() - timedelta(hours=2), ends_at=timezone.now() - timedelta(hours=1)
@@ -156,7 +149,7 @@ def test_a_waived_late_cancellation_costs_nothing(in_gym, gym, branch, pt, staff
 
 def test_waiving_after_the_end_takes_the_unbilled_price_back(in_gym, gym, branch, pt, staff_user):
     # given an appointment that ended and was billed by the settle job
-    appointment = _appointment(gym, branch, pt, starts_in=-timedelta(minutes=70))
+    appointment = appointment_starting_in(gym, branch, pt, starts_in=-timedelta(minutes=70))
     services.appointments_bill_finished()
     # when staff cancel it after all, waiving the penalty (the trainer was ill)
     services.appointment_cancel(appointment=appointment, actor=staff_user, waive_penalty=True)
@@ -169,9 +162,9 @@ def test_the_periodic_settle_task_bills_every_gym(gym, other_gym, branch, foreig
     # given an ended appointment in each of two gyms
     other_pt = AppointmentServiceFactory(organisation=other_gym, price=Decimal("30.00"))
     with tenant_scope(gym):
-        _appointment(gym, branch, pt, starts_in=-timedelta(hours=2))
+        appointment_starting_in(gym, branch, pt, starts_in=-timedelta(hours=2))
     with tenant_scope(other_gym):
-        _appointment(other_gym, foreign_branch, other_pt, starts_in=-timedelta(hours=2))
+        appointment_starting_in(other_gym, foreign_branch, other_pt, starts_in=-timedelta(hours=2))
     # when the beat task runs
     assert booking_tasks.bookings_settle_finished() == 2
     # then each gym's member owes their own gym's price
@@ -191,7 +184,7 @@ def test_two_settle_jobs_at_once_bill_each_appointment_once(gym, branch, pt):
     # given twenty ended appointments
     with tenant_scope(gym):
         for hours in range(2, 22):
-            _appointment(gym, branch, pt, starts_in=-timedelta(hours=hours))
+            appointment_starting_in(gym, branch, pt, starts_in=-timedelta(hours=hours))
     # when four settle jobs run at the same moment
     results = run_concurrently(gym, [services.appointments_bill_finished] * 4, 4)
     # then the twenty prices are charged once in all
