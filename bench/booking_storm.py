@@ -64,41 +64,24 @@ def _bookers(organisation, count: int) -> list[tuple[int, str]]:
 
     from django.utils import timezone
 
-    from accounts.models import Member, User
+    from accounts.models import Member
     from accounts.tenancy import tenant_scope
     from memberships.models import Membership, Plan
 
-    emails = [f"booker-{n}@bench.test" for n in range(count)]
-    existing = set(User.objects.filter(email__in=emails).values_list("email", flat=True))
-    User.objects.bulk_create(
-        [
-            User(email=e, first_name="Bench", last_name="Booker", password="!")
-            for e in emails
-            if e not in existing
-        ]
-    )
-    users = {u.email: u for u in User.objects.filter(email__in=emails)}
     with tenant_scope(organisation):
-        branch = _branch()
-        have = set(Member.objects.filter(user__in=users.values()).values_list("user_id", flat=True))
-        Member.objects.bulk_create(
-            [
-                Member(
-                    user=u,
-                    first_name="Bench",
-                    last_name="Booker",
-                    email=u.email,
-                    home_branch=branch,
-                )
-                for u in users.values()
-                if u.pk not in have
-            ]
+        users = harness.bench_members(
+            organisation,
+            _branch(),
+            prefix="booker",
+            first_name="Bench",
+            last_name="Booker",
+            count=count,
         )
         plan, _ = Plan.objects.get_or_create(
             name="Bench unlimited",
             defaults={"kind": Plan.Kind.UNLIMITED, "price": Decimal("50"), "currency": "GBP"},
         )
-        members = list(Member.objects.filter(user__in=users.values()))
+        members = list(Member.objects.filter(user__in=users))
         with_membership = set(
             Membership.objects.filter(member__in=members).values_list("member_id", flat=True)
         )
@@ -117,7 +100,7 @@ def _bookers(organisation, count: int) -> list[tuple[int, str]]:
                 if m.pk not in with_membership
             ]
         )
-    return [(users[e].pk, harness.access_token_for(users[e])) for e in emails]
+    return [(user.pk, harness.access_token_for(user)) for user in users]
 
 
 def _session(organisation, *, capacity: int, label: str):
@@ -263,9 +246,6 @@ def main() -> None:
     created = sum(run.status_counts().get(201, 0) for run in booking_runs)
     median_booking = sorted(booking_runs, key=booking_rate)[len(booking_runs) // 2]
     median_floor = sorted(floor_runs, key=lambda run: run.rate)[len(floor_runs) // 2]
-    pair_ratios = sorted(
-        booking_rate(b) / f.rate for b, f in zip(booking_runs, floor_runs, strict=True) if f.rate
-    )
     clients = min(args.db_clients, args.bookers)
     print(
         f"booking storm bench: {args.bookers} bookers, {args.workers} gunicorn workers, "
@@ -305,11 +285,7 @@ def main() -> None:
         f"p99 {median_floor.percentile(99) * 1000:.0f} ms"
     )
     print(f"db ceiling/s          {ceiling.rate:8.1f}")
-    print(
-        "ratio to floor, per adjacent pair: "
-        + ", ".join(f"{ratio:.2f}" for ratio in pair_ratios)
-        + f" (median {pair_ratios[len(pair_ratios) // 2]:.2f})"
-    )
+    print(harness.pair_ratios_line([booking_rate(run) for run in booking_runs], floor_runs))
     print(
         f"ratio to db ceiling   "
         f"{booking_rate(median_booking) / ceiling.rate if ceiling.rate else 0:8.3f}"

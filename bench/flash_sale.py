@@ -33,38 +33,21 @@ from bench import harness
 
 def _buyers(organisation, count: int) -> list[tuple[int, str]]:
     """``count`` members with logins (created once, reused), and an access token each."""
-    from accounts.models import Branch, Member, User
+    from accounts.models import Branch
     from accounts.tenancy import tenant_scope
 
-    emails = [f"flash-buyer-{n}@bench.test" for n in range(count)]
-    existing = set(User.objects.filter(email__in=emails).values_list("email", flat=True))
-    User.objects.bulk_create(
-        [
-            User(email=e, first_name="Flash", last_name="Buyer", password="!")
-            for e in emails
-            if e not in existing
-        ]
-    )
-    users = {u.email: u for u in User.objects.filter(email__in=emails)}
     with tenant_scope(organisation):
         branch = _bench_branch(organisation)
-        have = set(Member.objects.filter(user__in=users.values()).values_list("user_id", flat=True))
-        Member.objects.bulk_create(
-            [
-                Member(
-                    organisation=organisation,
-                    user=u,
-                    first_name="Flash",
-                    last_name="Buyer",
-                    email=u.email,
-                    home_branch=branch,
-                )
-                for u in users.values()
-                if u.pk not in have
-            ]
+        users = harness.bench_members(
+            organisation,
+            branch,
+            prefix="flash-buyer",
+            first_name="Flash",
+            last_name="Buyer",
+            count=count,
         )
         assert Branch.objects.filter(pk=branch.pk).exists()
-    return [(users[e].pk, harness.access_token_for(users[e])) for e in emails]
+    return [(user.pk, harness.access_token_for(user)) for user in users]
 
 
 def _bench_branch(organisation):
@@ -271,18 +254,8 @@ def main() -> None:
         f"  p99 {ceiling.percentile(99) * 1000:.1f} ms"
     )
     print(f"ratio to floor        {purchase_rate / floor_rate if floor_rate else 0:8.2f}")
-    # Each purchases run next to the floor run right after it: robust to load drifting
-    # over the whole run (a shared machine).
-    pair_ratios = sorted(
-        (p.status_counts().get(201, 0) / p.elapsed) / f.rate
-        for p, f in zip(purchase_runs, floor_runs, strict=True)
-        if f.rate
-    )
-    print(
-        "ratio to floor, per adjacent pair: "
-        + ", ".join(f"{ratio:.2f}" for ratio in pair_ratios)
-        + f" (median {pair_ratios[len(pair_ratios) // 2]:.2f})"
-    )
+    rates = [p.status_counts().get(201, 0) / p.elapsed for p in purchase_runs]
+    print(harness.pair_ratios_line(rates, floor_runs))
     print(f"ratio to db ceiling   {purchase_rate / ceiling.rate if ceiling.rate else 0:8.3f}")
     print(
         f"sold {rush_audit['sold']} of {args.units} units to {args.buyers} buyers, "

@@ -139,6 +139,43 @@ def bench_user(email: str = "bench-floor@bench.test"):
     return user
 
 
+def bench_members(
+    organisation, branch, *, prefix: str, first_name: str, last_name: str, count: int
+):
+    """``count`` people with logins and member records at ``branch`` (created once,
+    reused by later runs): their users, in order."""
+    from accounts.models import Member, User
+    from accounts.tenancy import tenant_scope
+
+    emails = [f"{prefix}-{n}@bench.test" for n in range(count)]
+    existing = set(User.objects.filter(email__in=emails).values_list("email", flat=True))
+    User.objects.bulk_create(
+        [
+            User(email=e, first_name=first_name, last_name=last_name, password="!")
+            for e in emails
+            if e not in existing
+        ]
+    )
+    users = {u.email: u for u in User.objects.filter(email__in=emails)}
+    with tenant_scope(organisation):
+        have = set(Member.objects.filter(user__in=users.values()).values_list("user_id", flat=True))
+        Member.objects.bulk_create(
+            [
+                Member(
+                    organisation=organisation,
+                    user=u,
+                    first_name=first_name,
+                    last_name=last_name,
+                    email=u.email,
+                    home_branch=branch,
+                )
+                for u in users.values()
+                if u.pk not in have
+            ]
+        )
+    return [users[e] for e in emails]
+
+
 def access_token_for(user) -> str:
     from rest_framework_simplejwt.tokens import AccessToken
 
@@ -451,3 +488,14 @@ def db_ceiling(
 
 def median_of(runs: list[Result]) -> float:
     return statistics.median(r.rate for r in runs)
+
+
+def pair_ratios_line(rates: list[float], floor_runs: list[Result]) -> str:
+    """Each measured run's rate over the floor run right after it, and their median:
+    robust to the machine's load drifting over the whole run (a shared machine)."""
+    ratios = sorted(rate / f.rate for rate, f in zip(rates, floor_runs, strict=True) if f.rate)
+    return (
+        "ratio to floor, per adjacent pair: "
+        + ", ".join(f"{ratio:.2f}" for ratio in ratios)
+        + f" (median {ratios[len(ratios) // 2]:.2f})"
+    )
