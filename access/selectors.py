@@ -21,7 +21,7 @@ from access import credentials as creds
 from access.models import AccessDevice, AccessLog, AccessPolicy, Credential, Reason, Result
 from accounts.models import Branch, Member, OpeningHours
 from accounts.tenancy import require_scope, tenant_scope
-from gymsite.db import select_list
+from gymsite.db import loaded_instance, select_list
 from memberships.models import Membership, Plan
 from memberships.selectors import (
     STATUS_RANK,
@@ -256,17 +256,17 @@ def _credential_with_memberships(
     start = n_credential + n_member
     plan_start = start + len(_MEMBERSHIP_COLUMNS)
     first = rows[0]
-    credential = Credential.from_db("default", credential_attnames, first[:n_credential])
-    member = Member.from_db("default", _MEMBER_COLUMNS, first[n_credential:start])
+    credential = loaded_instance(Credential, credential_attnames, first[:n_credential])
+    member = loaded_instance(Member, _MEMBER_COLUMNS, first[n_credential:start])
     memberships = []
     for row in rows:
         if row[start] is None:  # no membership rows: the LEFT JOIN's single empty row
             continue
-        membership = Membership.from_db("default", _MEMBERSHIP_COLUMNS, row[start:plan_start])
+        membership = loaded_instance(Membership, _MEMBERSHIP_COLUMNS, row[start:plan_start])
         # Joined rows go straight into the relation caches (as select_related does):
         # assigning through the descriptors would consult the routers each time.
         _MEMBERSHIP_PLAN.set_cached_value(
-            membership, Plan.from_db("default", _PLAN_COLUMNS, row[plan_start:])
+            membership, loaded_instance(Plan, _PLAN_COLUMNS, row[plan_start:])
         )
         memberships.append(membership)
     member._live_memberships = memberships

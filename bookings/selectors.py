@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Branch, Member, TrainerProfile
 from accounts.tenancy import require_scope
 from classes.models import ClassSession, ClassType
-from gymsite.db import select_list
+from gymsite.db import attach_related, loaded_instance, select_list
 from memberships.models import Membership, Plan
 from memberships.selectors import (
     STATUS_RANK,
@@ -313,9 +313,9 @@ def booking_context(
         start = end
     session, branch, class_type, trainer, policy, loaded_member, membership, plan = instances
     plan_branch_ids, plan_category_ids, booking_id = row[start:]
-    session.branch, session.class_type, session.trainer = branch, class_type, trainer
+    attach_related(session, branch=branch, class_type=class_type, trainer=trainer)
     if membership is not None:
-        membership.plan = plan
+        attach_related(membership, plan=plan)
     return BookingContext(
         session=session,
         policy=policy or _default_policy(),
@@ -331,7 +331,7 @@ def _load(model, attnames: tuple[str, ...], values) -> models.Model | None:
     """A model instance from selected columns; None for an outer join that found no row."""
     if values[0] is None:
         return None
-    return model.from_db(connection.alias, attnames, values)
+    return loaded_instance(model, attnames, values, connection.alias)
 
 
 def member_eligible_membership(

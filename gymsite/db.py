@@ -3,7 +3,9 @@
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, transaction
+from django.db.models.base import ModelState
+from django.db.models.signals import post_init, pre_init
 
 
 @contextmanager
@@ -23,7 +25,7 @@ def single_statement() -> Iterator[None]:
 
 
 def select_list(model, alias: str, attnames: Iterable[str] | None = None):
-    """For hand-written reads loaded with ``Model.from_db``: the attnames, in the
+    """For hand-written reads loaded with ``loaded_instance``: the attnames, in the
     model's field order (the order ``from_db`` wants), and the SQL select list
     ``alias."column", ...`` of a model's concrete fields — all, or those named."""
     wanted = None if attnames is None else set(attnames)
@@ -32,3 +34,30 @@ def select_list(model, alias: str, attnames: Iterable[str] | None = None):
         tuple(f.attname for f in fields),
         ", ".join(f'{alias}."{f.column}"' for f in fields),
     )
+
+
+def loaded_instance(model, attnames: tuple[str, ...], values, alias: str = DEFAULT_DB_ALIAS):
+    """``model.from_db(alias, attnames, values)``, built without ``Model.__init__``.
+
+    For the hot reads (a booking, a door check-in) that load several models from one
+    hand-written row: ``__init__`` walks every field of the model, selected or not,
+    which cost more than the query's own round trip. The instance is the one
+    ``from_db`` makes: the selected columns as attributes, the rest deferred (loaded
+    on access), saved state. A model with init signal receivers (an ImageField with
+    dimension fields, say) goes through ``from_db`` so they still run.
+    """
+    if pre_init.has_listeners(model) or post_init.has_listeners(model):
+        return model.from_db(alias, attnames, values)
+    instance = model.__new__(model)
+    instance.__dict__.update(zip(attnames, values, strict=True))
+    state = instance._state = ModelState()
+    state.adding, state.db = False, alias
+    return instance
+
+
+def attach_related(instance, **related) -> None:
+    """Put loaded related objects in ``instance``'s cache, as ``select_related`` does
+    (no assignment checks: the row they came from joined them by the foreign key)."""
+    fields = instance._meta
+    for name, value in related.items():
+        fields.get_field(name).set_cached_value(instance, value)
