@@ -174,7 +174,7 @@ def main() -> None:
     parser.add_argument("--capacity", type=int, default=50, help="places in the storm session")
     parser.add_argument("--rounds", type=int, default=4, help="bookings per member, throughput")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
-    parser.add_argument("--repeats", type=int, default=3, help="alternating throughput runs")
+    parser.add_argument("--repeats", type=int, default=5, help="alternating throughput runs")
     parser.add_argument("--db-clients", type=int, default=40)
     args = parser.parse_args()
 
