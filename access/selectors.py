@@ -24,8 +24,8 @@ from accounts.tenancy import require_scope, tenant_scope
 from gymsite.db import loaded_instance, select_list
 from memberships.models import Membership, Plan
 from memberships.selectors import (
-    STATUS_RANK,
     membership_deciding,
+    membership_rank,
     membership_status_on,
     plan_allows_branch,
     plan_allows_time,
@@ -329,27 +329,15 @@ def branch_open_at(*, branch: Branch, local: datetime) -> bool:
 def memberships_ranked(
     *, member_id: int, on: date, rows: list[Membership] | None = None
 ) -> list[Membership]:
-    """A member's memberships in ``memberships.selectors.membership_deciding``'s order.
-
-    Same rule (covering the date first, then the most usable status, then the latest
-    start, then the latest row) over the member's few membership rows, read live with
-    one plain query. The selector's ranked ``CASE`` query costs more to build in the
-    ORM than the rest of a check-in together; ``test_deciding.py`` checks that both
-    pick the same row across every status and date combination.
-    """
-    rank = {status: i for i, status in enumerate(STATUS_RANK)}
+    """A member's memberships, best first (``memberships.selectors.membership_rank``),
+    read live with one plain query unless ``rows`` are given."""
     if rows is None:
         rows = list(
             Membership.objects.filter(member_id=member_id)
             .select_related("plan")
             .only(*_MEMBERSHIP_FIELDS)
         )
-
-    def key(m: Membership):
-        covers = m.start_date <= on and (m.end_date is None or m.end_date >= on)
-        return (0 if covers else 1, rank.get(m.status, len(rank)), -m.start_date.toordinal(), -m.pk)
-
-    return sorted(rows, key=key)
+    return sorted(rows, key=membership_rank(on))
 
 
 def membership_deciding_fast(

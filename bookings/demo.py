@@ -21,7 +21,7 @@ from bookings.models import (
 )
 from classes.models import ClassSession, ClassType
 from memberships.models import Membership, Plan
-from memberships.selectors import STATUS_RANK, membership_status_on, plan_allows_time
+from memberships.selectors import membership_rank, membership_status_on, plan_allows_time
 
 
 def seed(*, organisation, rng: random.Random) -> None:
@@ -82,14 +82,7 @@ class _Eligibility:
         self.week_counts: dict[tuple[int, date], int] = {}
 
     def _deciding(self, member_id: int, on: date) -> Membership | None:
-        # The order of memberships.selectors.membership_deciding.
-        def key(m: Membership):
-            covers = m.start_date <= on and (m.end_date is None or m.end_date >= on)
-            rank = STATUS_RANK.index(m.status) if m.status in STATUS_RANK else len(STATUS_RANK)
-            return (not covers, rank, -m.start_date.toordinal(), -m.pk)
-
-        candidates = self.memberships.get(member_id)
-        return min(candidates, key=key) if candidates else None
+        return min(self.memberships.get(member_id, ()), key=membership_rank(on), default=None)
 
     def membership_for(self, member_id: int, session: ClassSession, local) -> Membership | None:
         """The membership the member may book this session on, or None."""

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, time
 
-from django.db.models import Case, IntegerField, Q, Value, When
+from django.db.models import Q
 
 from accounts.models import Member
 from accounts.tenancy import get_scope
@@ -22,31 +23,43 @@ STATUS_RANK = [
 ]
 
 
+def membership_rank(on: date) -> Callable[[Membership], tuple]:
+    """The sort key that ranks a member's memberships for a date, best first.
+
+    Covering the date first, then the most usable status (``STATUS_RANK``), then the
+    latest start, then the latest row. The one place this rule is written in Python;
+    the booking read has it in SQL (``bookings.selectors.booking_context``, tested
+    against this).
+    """
+
+    def key(membership: Membership) -> tuple:
+        covers = membership.start_date <= on and (
+            membership.end_date is None or membership.end_date >= on
+        )
+        return (
+            not covers,
+            _STATUS_ORDER.get(membership.status, len(_STATUS_ORDER)),
+            -membership.start_date.toordinal(),
+            -membership.pk,
+        )
+
+    return key
+
+
+_STATUS_ORDER = {status: index for index, status in enumerate(STATUS_RANK)}
+
+
 def membership_deciding(*, member: Member | int, on: date) -> Membership | None:
     """The membership that decides what a member may do on a date, whatever its status.
 
     Prefers an active one covering the date; otherwise the most usable status, so a
     caller can say *why* access is refused (frozen, past_due, ...). Memberships that
-    ended before the date count as expired.
+    ended before the date count as expired. A member holds a few membership rows (a
+    renewal extends its row), so they are ranked here rather than in the query.
     """
     member_id = member if isinstance(member, int) else member.pk
-    rank = Case(
-        *[When(status=status, then=Value(i)) for i, status in enumerate(STATUS_RANK)],
-        output_field=IntegerField(),
-    )
-    covering = Q(start_date__lte=on) & (Q(end_date__isnull=True) | Q(end_date__gte=on))
-    return (
-        Membership.objects.filter(member_id=member_id)
-        .select_related("plan")
-        .annotate(
-            rank=rank,
-            covers=Case(
-                When(covering, then=Value(0)), default=Value(1), output_field=IntegerField()
-            ),
-        )
-        .order_by("covers", "rank", "-start_date", "-pk")
-        .first()
-    )
+    rows = Membership.objects.filter(member_id=member_id).select_related("plan")
+    return min(rows, key=membership_rank(on), default=None)
 
 
 def membership_status_on(*, membership: Membership, on: date) -> str:
