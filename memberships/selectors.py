@@ -21,6 +21,7 @@ STATUS_RANK = [
     Membership.Status.EXPIRED,
     Membership.Status.CANCELLED,
 ]
+_STATUS_ORDER = {status: index for index, status in enumerate(STATUS_RANK)}
 
 
 def membership_rank(on: date) -> Callable[[Membership], tuple]:
@@ -44,9 +45,6 @@ def membership_rank(on: date) -> Callable[[Membership], tuple]:
         )
 
     return key
-
-
-_STATUS_ORDER = {status: index for index, status in enumerate(STATUS_RANK)}
 
 
 def membership_deciding(*, member: Member | int, on: date) -> Membership | None:
