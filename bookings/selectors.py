@@ -83,6 +83,22 @@ class BookingWindow:
     promotion_until: datetime
 
 
+def free_cancel_until(
+    *, booking: Booking, session: ClassSession, window: BookingWindow
+) -> datetime:
+    """Until when this place can be given up free of charge.
+
+    The rules' cut-off, except for a place the member did not choose inside the late
+    window: the class was moved after they booked, or they were moved in from the
+    waitlist after the cut-off. Those are free to cancel until the class starts.
+    """
+    moved_since = session.moved_at is not None and session.moved_at > booking.created_at
+    promoted_late = (
+        booking.promoted_at is not None and booking.promoted_at > window.cancel_free_until
+    )
+    return session.starts_at if moved_since or promoted_late else window.cancel_free_until
+
+
 def booking_window(*, session: ClassSession, policy: BookingPolicy) -> BookingWindow:
     return BookingWindow(
         opens_at=session.starts_at - timedelta(days=policy.booking_opens_days),
@@ -631,9 +647,9 @@ def rules_summary(*, session: ClassSession, policy: BookingPolicy) -> list[str]:
     window = booking_window(session=session, policy=policy)
     free_until = window.cancel_free_until.astimezone(tz)
     penalty = {
-        BookingPolicy.Penalty.FORFEIT: _("your class credit is forfeited"),
+        BookingPolicy.Penalty.FORFEIT: _("a class credit used for it is not returned"),
         BookingPolicy.Penalty.FEE: _(
-            "your class credit is forfeited and a fee of %(fee)s %(cur)s is charged"
+            "a class credit used for it is not returned and a fee of %(fee)s %(cur)s is charged"
         )
         % {"fee": policy.late_cancel_fee, "cur": policy.currency},
         BookingPolicy.Penalty.NONE: _("there is no penalty"),
@@ -650,8 +666,11 @@ def rules_summary(*, session: ClassSession, policy: BookingPolicy) -> list[str]:
     if policy.waitlist_enabled:
         rules.append(
             _(
-                "If the class is full you join the waitlist (it holds one credit, returned if "
-                "you leave or are not moved in). You are moved in automatically until %(when)s."
+                "If the class is full you can join the waitlist until %(when)s (a class credit, "
+                "if your plan uses them, is held and returned if you leave or are not moved "
+                "in). You are moved in automatically until then; if that happens after the "
+                "free-cancellation time, you can still cancel free of charge until the class "
+                "starts."
             )
             % {"when": window.promotion_until.astimezone(tz).strftime("%a %d %b %H:%M")}
         )

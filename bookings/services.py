@@ -77,7 +77,11 @@ def _email_context(booking: Booking, session: ClassSession) -> dict:
 
 
 def _booking_email(
-    booking: Booking, session: ClassSession, template: str, dedupe: str = "new"
+    booking: Booking,
+    session: ClassSession,
+    template: str,
+    dedupe: str = "new",
+    extra: dict | None = None,
 ) -> OutboxMessage | None:
     to = _recipient(booking.member)
     if not to:
@@ -85,17 +89,30 @@ def _booking_email(
     return email_message(
         to=to,
         template=f"bookings/{template}",
-        context=_email_context(booking, session),
+        context={**_email_context(booking, session), **(extra or {})},
         organisation_id=booking.organisation_id,
         dedupe_key=f"booking-{booking.pk}-{dedupe}",
         render_at_delivery=True,
     )
 
 
-def _notify(booking: Booking, session: ClassSession, template: str, dedupe: str) -> None:
-    message = _booking_email(booking, session, template, dedupe)
+def _notify(
+    booking: Booking, session: ClassSession, template: str, dedupe: str, extra: dict | None = None
+) -> None:
+    message = _booking_email(booking, session, template, dedupe, extra)
     if message is not None:
         outbox_record(message)
+
+
+def _notify_promoted(booking: Booking, session: ClassSession, policy: BookingPolicy) -> None:
+    """ "You're in", with until when they can still give the place up for free."""
+    window = selectors.booking_window(session=session, policy=policy)
+    free_until = selectors.free_cancel_until(booking=booking, session=session, window=window)
+    local = free_until.astimezone(ZoneInfo(session.branch.timezone))
+    extra = {"free_cancel_until": local.strftime("%A %d %B %Y, %H:%M")}
+    if free_until == session.starts_at:
+        extra = {"free_cancel_until_start": True}
+    _notify(booking, session, "promoted", "promoted", extra)
 
 
 def _charge_fee(*, booking: Booking, session: ClassSession, amount: Decimal, kind: str, actor):
@@ -254,9 +271,15 @@ def booking_create(
 
 
 def _take_place(booking: Booking, *, policy: BookingPolicy, now: datetime) -> None:
-    """A place, else a waitlist place (if the class has one), with its email."""
+    """A place, else a waitlist place (if the class has one and nobody can be moved in
+    any more: past the promotion cut-off a waitlist place could never become one),
+    with its email."""
     session = booking.session
-    kinds = (False, True) if policy.waitlist_enabled else (False,)
+    waitlist_open = (
+        policy.waitlist_enabled
+        and now <= selectors.booking_window(session=session, policy=policy).promotion_until
+    )
+    kinds = (False, True) if waitlist_open else (False,)
     # A place freed between the two attempts (a cancellation) sends us round again.
     for _attempt in range(3):
         for waitlisted in kinds:
@@ -273,8 +296,13 @@ def _take_place(booking: Booking, *, policy: BookingPolicy, now: datetime) -> No
         # Nothing changed: say why from the session as it is now.
         current = ClassSession.objects.get(pk=session.pk)
         _check_bookable(current, now)
-        if not policy.waitlist_enabled:
+        if not waitlist_open:
             break
+    if policy.waitlist_enabled and not waitlist_open:
+        raise Conflict(
+            _("This class is full, and its waitlist has closed: nobody is moved in this late."),
+            code="waitlist_closed",
+        )
     raise Conflict(_("This class is full."), code="session_full")
 
 
@@ -328,7 +356,7 @@ def _promote_waiting(session: ClassSession, *, now: datetime, force: bool = Fals
         session.booked_count += len(promoted)
         session.waitlist_count -= len(promoted)
         for booking in promoted:
-            _notify(booking, session, "promoted", "promoted")
+            _notify_promoted(booking, session, policy)
     return promoted
 
 
@@ -377,9 +405,8 @@ def booking_cancel(
         counters = {"waitlist_count": F("waitlist_count") - 1}
         session.waitlist_count -= 1
     else:
-        # A class moved after they booked is not what they booked: free to cancel.
-        moved_since = session.moved_at is not None and session.moved_at > booking.created_at
-        late = now > window.cancel_free_until and not moved_since
+        free_until = selectors.free_cancel_until(booking=booking, session=session, window=window)
+        late = now > free_until
         if not late or waive_penalty or policy.late_cancel_penalty == BookingPolicy.Penalty.NONE:
             _return_credit(booking, memberships)
         if late:
@@ -433,7 +460,7 @@ def booking_promote(*, booking: Booking | int, actor: User | None) -> Booking:
         booked_count=F("booked_count") + 1, waitlist_count=F("waitlist_count") - 1
     )
     audit_record(actor=actor, action="booking.promote", target=booking)
-    _notify(booking, session, "promoted", "promoted")
+    _notify_promoted(booking, session, selectors.policy_for(class_type_id=session.class_type_id))
     return booking
 
 

@@ -85,7 +85,6 @@ def schedule(request):
         if not _in_time_of_day(local, filters.get("time_of_day") or ""):
             continue
         policy = policies[session.class_type_id]
-        window = booking_selectors.booking_window(session=session, policy=policy)
         booking = mine.get(session.pk)
         days.setdefault(local.date(), []).append(
             {
@@ -94,13 +93,8 @@ def schedule(request):
                 "local_end": session.ends_at.astimezone(ZoneInfo(session.branch.timezone)),
                 "booking": booking,
                 "position": positions.get(booking.pk) if booking else None,
-                "bookable": session.status == ClassSession.Status.SCHEDULED
-                and window.opens_at <= now <= window.closes_at,
-                "opens_at": window.opens_at.astimezone(ZoneInfo(session.branch.timezone)),
-                "cancel_free_until": window.cancel_free_until.astimezone(
-                    ZoneInfo(session.branch.timezone)
-                ),
                 "policy": policy,
+                **_offer(session, policy, now, booking=booking),
             }
         )
     return render(
@@ -116,6 +110,31 @@ def schedule(request):
             "now": now,
         },
     )
+
+
+def _offer(session, policy, now, *, booking=None) -> dict:
+    """What the member can do with a class now: book, join its waitlist, or neither
+    (and why), and until when a place is free to give up."""
+    tz = ZoneInfo(session.branch.timezone)
+    window = booking_selectors.booking_window(session=session, policy=policy)
+    open_now = (
+        session.status == ClassSession.Status.SCHEDULED
+        and window.opens_at <= now <= window.closes_at
+    )
+    full = session.booked_count >= session.capacity
+    waitlist_open = policy.waitlist_enabled and now <= window.promotion_until
+    free_until = window.cancel_free_until
+    if booking is not None:
+        free_until = booking_selectors.free_cancel_until(
+            booking=booking, session=session, window=window
+        )
+    return {
+        "bookable": open_now and (not full or waitlist_open),
+        "full": full,
+        "full_and_closed": open_now and full and not waitlist_open,
+        "opens_at": window.opens_at.astimezone(tz),
+        "cancel_free_until": free_until.astimezone(tz),
+    }
 
 
 @login_required
@@ -137,6 +156,7 @@ def session_detail(request, pk):
     for booking in bookings:
         booking.position = positions.get(booking.pk)
     policy = booking_selectors.policy_for(class_type_id=session.class_type_id)
+    now = timezone.now()
     return render(
         request,
         "classes/session_detail.html",
@@ -146,7 +166,8 @@ def session_detail(request, pk):
             "bookings": bookings,
             "rules": booking_selectors.rules_summary(session=session, policy=policy),
             "book_form": BookForForm(household=household, initial={"member": member.pk}),
-            "full": session.booked_count >= session.capacity,
+            "now": now,
+            **_offer(session, policy, now),
         },
     )
 
@@ -158,10 +179,13 @@ def book(request, pk):
     if member is None:
         return redirect("portal:join")
     household = list(household_members(member=member))
-    form = BookForForm(request.POST or {"member": member.pk}, household=household)
+    # The schedule's one-click button books for yourself: it sends no member.
+    data = request.POST.copy()
+    data.setdefault("member", str(member.pk))
+    form = BookForForm(data, household=household)
     if not form.is_valid():
-        form = BookForForm({"member": member.pk}, household=household)
-        form.is_valid()
+        messages.error(request, " ".join(form.errors.get("member", [])))
+        return _back(request, "classes:schedule")
     chosen = next(m for m in household if m.pk == form.cleaned_data["member"])
     session = get_object_or_404(ClassSession.objects.select_related("branch"), pk=pk)
     try:

@@ -88,9 +88,12 @@ def test_cancel_session_action(gym, client_for, manager, session_factory, make_m
 def test_promote_action(gym, client_for, manager, session_factory, make_member):
     BookingPolicyFactory(organisation=gym, cancellation_cutoff_minutes=0)
     session = session_factory(capacity=1, starts_at=timezone.now() + timedelta(minutes=20))
+    joined = timezone.now() - timedelta(hours=3)  # before the promotion cut-off
     with tenant_scope(gym):
         first = services.booking_create(session=session, member=make_member(), actor=None)
-        waiting = services.booking_create(session=session, member=make_member(), actor=None)
+        waiting = services.booking_create(
+            session=session, member=make_member(), actor=None, now=joined
+        )
         services.booking_cancel(booking=first, actor=None)  # inside the promotion cut-off
     client_for(manager).post(
         "/admin/bookings/booking/", {"action": "promote", "_selected_action": [waiting.pk]}

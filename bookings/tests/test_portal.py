@@ -107,11 +107,37 @@ def test_book_for_household_from_the_session_page(
     client.post(f"/classes/{session.pk}/book/", {"member": child.pk})
     with tenant_scope(gym):
         assert Booking.objects.get(session=session).member == child
-    # someone outside the household cannot be chosen: falls back to me
+    # someone outside the household cannot be chosen: refused, and nobody is booked
     stranger = make_member()
-    client.post(f"/classes/{session.pk}/book/", {"member": stranger.pk})
+    page = client.post(
+        f"/classes/{session.pk}/book/", {"member": stranger.pk}, follow=True
+    ).content.decode()
+    assert "Select a valid choice" in page
     with tenant_scope(gym):
         assert not Booking.objects.filter(member=stranger).exists()
+        assert not Booking.objects.filter(member=me).exists()
+
+
+def test_the_class_page_offers_booking_only_while_it_can_work(
+    gym, client_for, me, session_factory, make_member
+):
+    from bookings.tests.factories import BookingPolicyFactory
+
+    BookingPolicyFactory(organisation=gym, promotion_cutoff_minutes=60)
+    client = client_for(me.user)
+    past = session_factory(starts_at=timezone.now() - timedelta(days=1))
+    page = client.get(f"/classes/{past.pk}/").content.decode()
+    assert "Booking for this class has closed." in page and 'value="Book"' not in page
+    assert "Book a place" not in page
+    # a full class inside the promotion cut-off: its waitlist has closed
+    soon = session_factory(capacity=1, starts_at=timezone.now() + timedelta(minutes=45))
+    with tenant_scope(gym):
+        services.booking_create(session=soon, member=make_member(), actor=None)
+    page = client.get(f"/classes/{soon.pk}/").content.decode()
+    assert "The class is full and its waitlist has closed." in page
+    assert "Join waitlist" not in page
+    schedule = client.get(f"/classes/?date={soon.starts_at.date().isoformat()}").content.decode()
+    assert "Full: the waitlist has closed" in schedule
 
 
 def test_cannot_cancel_someone_elses_booking(gym, client_for, me, session_factory, make_member):

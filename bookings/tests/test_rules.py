@@ -335,7 +335,9 @@ def test_finished_class_settles_no_shows_and_closes_the_waitlist(
     session = session_factory(capacity=1, starts_at=timezone.now() + timedelta(minutes=30))
     booked_member, waiting_member = make_member(plan=class_pack), make_member(plan=class_pack)
     booked = services.booking_create(session=session, member=booked_member, actor=None)
-    waiting = services.booking_create(session=session, member=waiting_member, actor=None)
+    waiting = services.booking_create(  # joined hours ago, while the waitlist was open
+        session=session, member=waiting_member, actor=None, now=timezone.now() - timedelta(hours=3)
+    )
     # when the class has ended and the periodic job runs
     later = session.ends_at + timedelta(minutes=1)
     assert services.bookings_settle_finished(now=later) == 2

@@ -1,6 +1,7 @@
 """First come, first served waitlist: positions, promotion, cut-off, leaving."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -17,11 +18,16 @@ from memberships.models import Membership
 pytestmark = pytest.mark.django_db
 
 
-def _fill(session, make_member, n, **kw):
+def _fill(session, make_member, n, now=None, **kw):
     return [
-        services.booking_create(session=session, member=make_member(**kw), actor=None)
+        services.booking_create(session=session, member=make_member(**kw), actor=None, now=now)
         for _ in range(n)
     ]
+
+
+# Hours before a class that starts within the hour: its waitlist was still open.
+def _earlier():
+    return timezone.now() - timedelta(hours=3)
 
 
 def test_full_class_puts_people_on_the_waitlist_in_order(in_gym, make_member, session_factory):
@@ -60,7 +66,7 @@ def test_no_promotion_inside_the_promotion_cutoff(in_gym, gym, make_member, sess
         organisation=gym, promotion_cutoff_minutes=60, cancellation_cutoff_minutes=0
     )
     session = session_factory(capacity=1, starts_at=timezone.now() + timedelta(minutes=45))
-    first, second = _fill(session, make_member, 2)
+    first, second = _fill(session, make_member, 2, now=_earlier())
     # when the booked member cancels
     services.booking_cancel(booking=first, actor=None)
     # then nobody is moved in: the place is left for direct booking
@@ -147,7 +153,7 @@ def test_staff_manual_promotion(in_gym, gym, make_member, session_factory, staff
     # given a full class 30 minutes away (inside the promotion cut-off) with two waiting
     BookingPolicyFactory(organisation=gym, cancellation_cutoff_minutes=0)
     session = session_factory(capacity=1, starts_at=timezone.now() + timedelta(minutes=30))
-    first, second, third = _fill(session, make_member, 3)
+    first, second, third = _fill(session, make_member, 3, now=_earlier())
     # the class is full: promotion needs a place
     with pytest.raises(Conflict):
         services.booking_promote(booking=third, actor=staff_user)
@@ -206,3 +212,71 @@ def test_reminders_are_sent_once_n_hours_before(in_gym, gym, make_member, sessio
     assert [m.dedupe_key for m in reminders] == [
         f"booking-{a.pk}-reminder-{int(soon.starts_at.timestamp())}"
     ]
+
+
+def _late_fee_policy(gym):
+    """Free cancellation until 2 hours before, then a fee; promotion until 1 hour before."""
+    return BookingPolicyFactory(
+        organisation=gym,
+        cancellation_cutoff_minutes=120,
+        promotion_cutoff_minutes=60,
+        late_cancel_penalty="fee",
+        late_cancel_fee="6.00",
+    )
+
+
+def test_moved_in_after_the_free_cancellation_time_can_still_cancel_free(
+    in_gym, gym, make_member, session_factory
+):
+    # given a class 90 minutes away (past the free-cancellation time, before the
+    # promotion cut-off), full, with someone who joined the waitlist hours ago
+    _late_fee_policy(gym)
+    session = session_factory(capacity=1, starts_at=timezone.now() + timedelta(minutes=90))
+    first, second = _fill(session, make_member, 2, now=_earlier())
+    # when a place frees up and they are moved in, then they cancel
+    services.booking_cancel(booking=first, actor=None, waive_penalty=True)
+    second.refresh_from_db()
+    assert second.status == "booked"
+    mail = OutboxMessage.objects.get(dedupe_key=f"booking-{second.pk}-promoted")
+    assert "free of charge until the class starts" in rendered_email(mail.payload)["body"]
+    services.booking_cancel(booking=second, actor=None)
+    # then it is an ordinary cancellation: no late-cancel status, no fee
+    from billing.models import PendingCharge
+
+    second.refresh_from_db()
+    assert second.status == "cancelled" and second.fee_charged == 0
+    assert not PendingCharge.objects.filter(source_id=str(second.pk)).exists()
+
+
+def test_moved_in_before_the_free_cancellation_time_keeps_the_usual_cut_off(
+    in_gym, gym, make_member, session_factory
+):
+    # given a class 5 hours away, full, with one waiting
+    _late_fee_policy(gym)
+    starts_at = timezone.now() + timedelta(hours=5)
+    session = session_factory(capacity=1, starts_at=starts_at)
+    first, second = _fill(session, make_member, 2)
+    # when they are moved in now (before the free-cancellation time)
+    services.booking_cancel(booking=first, actor=None)
+    mail = OutboxMessage.objects.get(dedupe_key=f"booking-{second.pk}-promoted")
+    assert "You can cancel free of charge until" in rendered_email(mail.payload)["body"]
+    # and cancel an hour before the class
+    services.booking_cancel(booking=second, actor=None, now=starts_at - timedelta(hours=1))
+    # then the usual late-cancellation rule applies
+    second.refresh_from_db()
+    assert second.status == "late_cancelled" and second.fee_charged == Decimal("6.00")
+
+
+def test_the_waitlist_closes_at_the_promotion_cut_off(in_gym, gym, make_member, session_factory):
+    # given a full class 45 minutes away; nobody is moved in later than 60 minutes before
+    _late_fee_policy(gym)
+    session = session_factory(capacity=1, starts_at=timezone.now() + timedelta(minutes=45))
+    _fill(session, make_member, 1, now=_earlier())
+    # when someone tries to join its waitlist now
+    with pytest.raises(Conflict) as refused:
+        services.booking_create(session=session, member=make_member(), actor=None)
+    # then they are told, and nothing is written
+    assert refused.value.code == "waitlist_closed"
+    session.refresh_from_db()
+    assert (session.booked_count, session.waitlist_count) == (1, 0)
+    assert Booking.objects.filter(session=session).count() == 1
