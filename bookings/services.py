@@ -142,6 +142,20 @@ def _return_credit(booking: Booking, memberships: dict[int, Membership]) -> None
         booking.credit_held = False
 
 
+def _retake_credit(booking: Booking, memberships: dict[int, Membership]) -> None:
+    """A no-show that gave the credit back, corrected to attended: the class was used,
+    so the credit is taken again, if the membership still has one (the correction is
+    the trainer's, and stands either way)."""
+    membership = memberships.get(booking.membership_id) or booking.membership
+    if membership.credits_remaining is None:
+        return
+    try:
+        membership_consume_credit(membership=membership)
+    except ServiceError:
+        return
+    booking.credit_held = True
+
+
 def _check_bookable(session: ClassSession, now: datetime) -> None:
     if session.status != ClassSession.Status.SCHEDULED:
         raise ServiceError(_("This class has been cancelled."), code="session_cancelled")
@@ -466,11 +480,17 @@ def booking_promote(*, booking: Booking | int, actor: User | None) -> Booking:
 
 def _waive_no_show_fee(record: Booking | Appointment, actor) -> None:
     """A no-show corrected to attended: take the fee off the account if not billed yet."""
+    _withdraw_fee(record, "no_show", actor)
+
+
+def _withdraw_fee(record: Booking | Appointment, kind: str, actor) -> None:
+    """Take a fee of ``kind`` off the account if it is not invoiced yet (once invoiced,
+    staff credit it on the invoice, as for any charge)."""
     from billing.models import PendingCharge
     from billing.services import member_charge_cancel
 
     charge = PendingCharge.objects.filter(
-        source_type=f"bookings.{record._meta.model_name}.no_show",
+        source_type=f"bookings.{record._meta.model_name}.{kind}",
         source_id=str(record.pk),
         status=PendingCharge.Status.PENDING,
     ).first()
@@ -493,11 +513,15 @@ def _mark(booking_id: int, *, to: str, actor, now: datetime) -> Booking:
         )
     if session.starts_at - timedelta(minutes=30) > now:
         raise ServiceError(_("Attendance is taken once the class starts."), code="too_early")
-    if booking.status == Booking.Status.NO_SHOW and booking.fee_charged > 0:
-        _waive_no_show_fee(booking, actor)
+    fields = ["status", "attendance_marked_at", "fee_charged"]
+    if booking.status == Booking.Status.NO_SHOW:
+        if booking.fee_charged > 0:
+            _waive_no_show_fee(booking, actor)
+        if booking.membership_id and not booking.credit_held:
+            _retake_credit(booking, memberships)
+            fields.append("credit_held")
     booking.status = to
     booking.attendance_marked_at = now
-    fields = ["status", "attendance_marked_at", "fee_charged"]
     if to == Booking.Status.NO_SHOW:
         policy = selectors.policy_for(class_type_id=session.class_type_id)
         if policy.no_show_penalty == BookingPolicy.Penalty.NONE:
@@ -531,6 +555,34 @@ def booking_mark_no_show(*, booking: Booking | int, actor: User | None, now=None
 # --- sessions ------------------------------------------------------------------------
 
 
+# Whose bookings change when the gym cancels the class: the live ones are cancelled,
+# and a late cancellation's penalty is undone (the class they gave up never ran).
+_CANCELLED_WITH_THE_CLASS = (
+    Booking.Status.BOOKED,
+    Booking.Status.WAITLISTED,
+    Booking.Status.LATE_CANCELLED,
+)
+
+
+def _refund_late_cancellations(session_id: int, memberships: dict[int, Membership], actor) -> None:
+    """Call under the session lock, with the memberships locked."""
+    late = list(
+        Booking.objects.filter(
+            session_id=session_id, status=Booking.Status.LATE_CANCELLED
+        ).values_list("pk", flat=True)
+    )
+    for booking in lock_bookings(late).values():
+        fields = []
+        if booking.credit_held:
+            _return_credit(booking, memberships)
+            fields.append("credit_held")
+        if booking.fee_charged > 0:
+            _withdraw_fee(booking, "late_cancel", actor)
+            fields.append("fee_charged")
+        if fields:
+            booking.save(update_fields=fields)
+
+
 @transaction.atomic
 def session_cancel_bookings(
     *, session: ClassSession | int, actor: User | None, reason: str = ""
@@ -543,7 +595,7 @@ def session_cancel_bookings(
     # session lock has committed (its membership is free again) or is still waiting
     # for the session lock and will find the session cancelled.
     membership_ids = Booking.objects.filter(
-        session_id=session_id, status__in=(Booking.Status.BOOKED, Booking.Status.WAITLISTED)
+        session_id=session_id, status__in=_CANCELLED_WITH_THE_CLASS
     ).values_list("membership_id", flat=True)
     memberships = lock_memberships(list(membership_ids))
     session = lock_session(session_id)
@@ -570,6 +622,7 @@ def session_cancel_bookings(
         booking.cancellation_reason = _("Class cancelled by the gym")
         booking.save(update_fields=["status", "cancelled_at", "cancellation_reason", "credit_held"])
         _notify(booking, session, "class_cancelled", "class-cancelled")
+    _refund_late_cancellations(session_id, memberships, actor)
     session.booked_count = 0
     session.waitlist_count = 0
     session.save(update_fields=["status", "cancellation_reason", "booked_count", "waitlist_count"])

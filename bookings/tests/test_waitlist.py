@@ -198,6 +198,32 @@ def test_session_cancel_cancels_everyone_returns_credits_and_tells_them(
         ).exists()
 
 
+def test_cancelling_the_class_undoes_a_late_cancellation_penalty(
+    in_gym, gym, make_member, class_pack, session_factory, staff_user
+):
+    # given a member who cancelled late (credit forfeited, fee on their account)
+    _late_fee_policy(gym)
+    session = session_factory(capacity=5, starts_at=timezone.now() + timedelta(minutes=90))
+    member = make_member(plan=class_pack)
+    booking = services.booking_create(session=session, member=member, actor=None, now=_earlier())
+    services.booking_cancel(booking=booking, actor=None)
+    booking.refresh_from_db()
+    assert booking.status == "late_cancelled" and booking.fee_charged == Decimal("6.00")
+    assert Membership.objects.get(member=member).credits_remaining == 9
+    # when the gym then cancels the class
+    from billing.models import PendingCharge
+    from classes.services import session_cancel
+
+    session_cancel(session=session, actor=staff_user, reason="Instructor ill")
+    # then the class they gave up never ran: credit back, fee withdrawn
+    booking.refresh_from_db()
+    assert booking.status == "late_cancelled" and booking.fee_charged == 0
+    assert not booking.credit_held
+    assert Membership.objects.get(member=member).credits_remaining == 10
+    charge = PendingCharge.objects.get(source_id=str(booking.pk))
+    assert charge.status == PendingCharge.Status.CANCELLED
+
+
 def test_reminders_are_sent_once_n_hours_before(in_gym, gym, make_member, session_factory):
     BookingPolicyFactory(organisation=gym, reminder_hours=24)
     soon = session_factory(starts_at=timezone.now() + timedelta(hours=5))
