@@ -176,7 +176,8 @@ def _seed_bookings(rng: random.Random) -> None:
             people.append((member_id, membership))
         booked = waiting = 0
         for arrival, (member_id, membership) in enumerate(people, start=1):
-            created = session.starts_at - timedelta(hours=rng.randint(3, 200))
+            # Booked some hours to days ahead, and never later than now.
+            created = min(session.starts_at - timedelta(hours=rng.randint(3, 200)), now)
             reason = ""
             if session is cancelled_session:
                 status, reason = Booking.Status.CANCELLED, "Class cancelled by the gym"
@@ -212,7 +213,11 @@ def _seed_bookings(rng: random.Random) -> None:
                 arrival=arrival,
                 created_at=created,
                 cancelled_at=(
-                    (now if session is cancelled_session else created + timedelta(hours=1))
+                    (
+                        now
+                        if session is cancelled_session
+                        else min(created + timedelta(hours=1), now)
+                    )
                     if status == Booking.Status.CANCELLED
                     else None
                 ),

@@ -71,6 +71,11 @@ def test_demo_seed_follows_the_rules_and_uses_credits(settings):
         assert sessions.filter(starts_at__gt=timezone.now() + timedelta(days=10)).exists()
         statuses = set(Booking.objects.values_list("status", flat=True))
         assert {"attended", "no_show", "booked", "waitlisted"} <= statuses
+        # nothing was booked or cancelled in the future
+        later = timezone.now() + timedelta(seconds=1)
+        assert not Booking.objects.filter(
+            Q(created_at__gt=later) | Q(cancelled_at__gt=later)
+        ).exists()
         # counters equal the rows
         for session in sessions.annotate(
             booked=Count(
