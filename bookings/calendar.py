@@ -3,11 +3,14 @@
 from datetime import timedelta
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from icalendar import Calendar, Event
 
 from accounts.selectors import household_members
 from bookings.models import Appointment, Booking
+from classes.models import ClassSession
 
 
 def member_calendar(*, member, organisation) -> bytes:
@@ -17,10 +20,14 @@ def member_calendar(*, member, organisation) -> bytes:
     calendar.add("version", "2.0")
     calendar.add("x-wr-calname", f"{organisation.name}")
     household = household_members(member=member)
+    live = (Booking.Status.BOOKED, Booking.Status.ATTENDED, Booking.Status.WAITLISTED)
     bookings = (
         Booking.objects.filter(
+            # a class the gym cancelled stays in the feed, marked cancelled, so calendar
+            # apps take it out of the member's day
+            Q(status__in=live)
+            | Q(status=Booking.Status.CANCELLED, session__status=ClassSession.Status.CANCELLED),
             member__in=household,
-            status__in=(Booking.Status.BOOKED, Booking.Status.ATTENDED, Booking.Status.WAITLISTED),
             session__starts_at__gte=since,
         )
         .select_related(
@@ -39,7 +46,7 @@ def member_calendar(*, member, organisation) -> bytes:
         event.add("uid", f"booking-{booking.pk}@{settings.SITE_URL.split('//')[-1]}")
         title = session.class_type.name
         if booking.status == Booking.Status.WAITLISTED:
-            title = f"{title} (waitlist)"
+            title = _("%(class)s (waitlist)") % {"class": title}
         if booking.member_id != member.pk:
             title = f"{title} — {booking.member.first_name}"
         event.add("summary", title)

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,6 +19,7 @@ from bookings.availability import available_slots
 from bookings.calendar import member_calendar
 from bookings.forms import AppointmentBookForm, AvailabilityForm, SlotSearchForm
 from bookings.models import Appointment, Booking, CalendarFeed, TrainerAvailability
+from classes.models import ClassSession
 from gymsite.errors import ServiceError
 
 
@@ -43,13 +45,22 @@ def my_bookings(request):
     household = household_members(member=member)
     upcoming = list(
         selectors.member_bookings(members=household, upcoming=True).exclude(
-            status=Booking.Status.CANCELLED
+            # a place they gave up goes; one the gym's cancellation took stays, marked
+            Q(status=Booking.Status.CANCELLED) & ~Q(session__status=ClassSession.Status.CANCELLED)
         )[:100]
     )
     past = list(selectors.member_bookings(members=household, upcoming=False)[:50])
     positions = selectors.waitlist_positions(upcoming)
+    policies = selectors.policies_by_class_type({b.session.class_type_id for b in upcoming})
     for booking in upcoming:
         booking.position = positions.get(booking.pk)
+        if booking.status == Booking.Status.BOOKED:
+            window = selectors.booking_window(
+                session=booking.session, policy=policies[booking.session.class_type_id]
+            )
+            booking.free_cancel_until = selectors.free_cancel_until(
+                booking=booking, session=booking.session, window=window
+            )
     feed = services.calendar_feed_for(member=member)
     return render(
         request,
@@ -57,6 +68,7 @@ def my_bookings(request):
         {
             "upcoming": upcoming,
             "past": past,
+            "now": timezone.now(),
             "feed_url": request.build_absolute_uri(
                 reverse("bookings:calendar", kwargs={"token": feed.token})
             ),

@@ -165,6 +165,30 @@ def test_my_bookings_and_calendar_feed(gym, client_for, me, session_factory):
     assert client.get("/bookings/calendar/not-a-token.ics").status_code == 404
 
 
+def test_a_class_the_gym_cancelled_stays_on_my_bookings_and_in_the_feed(
+    gym, client_for, me, session_factory, staff_user
+):
+    # given my booking for a class, and one I gave up myself
+    from classes.services import session_cancel
+
+    cancelled_by_gym, given_up = session_factory(), session_factory()
+    with tenant_scope(gym):
+        booking = services.booking_create(session=cancelled_by_gym, member=me, actor=None)
+        mine = services.booking_create(session=given_up, member=me, actor=None)
+        services.booking_cancel(booking=mine, actor=None)
+        page = client_for(me.user).get("/bookings/").content.decode()
+        assert "Free cancellation until" in page
+        # when the gym cancels the first class
+        session_cancel(session=cancelled_by_gym, actor=staff_user, reason="Instructor ill")
+        token = CalendarFeed.objects.get(member=me).token
+    # then it stays on my list, marked, and the feed marks its event cancelled
+    page = client_for(me.user).get("/bookings/").content.decode()
+    assert "class cancelled" in page and f"/classes/{given_up.pk}/" not in page
+    feed = client_for(me.user).get(f"/bookings/calendar/{token}.ics").content.decode()
+    assert f"UID:booking-{booking.pk}@" in feed and "STATUS:CANCELLED" in feed
+    assert f"UID:booking-{mine.pk}@" not in feed
+
+
 def test_pt_booking_page(gym, branch, client_for, me):
     trainer = TrainerProfileFactory(organisation=gym)
     day = timezone.localdate() + timedelta(days=2)
