@@ -157,8 +157,33 @@ class ClassScheduleAdmin(TenantAdmin):
         ]
         return ", ".join(names[d] for d in sorted(obj.weekdays))
 
+    # What the series' sessions are made of changes through "Change the series from a
+    # date on" (which updates the sessions already created and tells their members);
+    # here it would only shape sessions not created yet.
+    PATTERN_FIELDS = ("room", "trainer", "weekdays", "start_time", "duration_minutes", "capacity")
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            fields += ["branch", "class_type", *self.PATTERN_FIELDS, "starts_on"]
+        return fields
+
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
+        if change:
+            withdrawn = services.schedule_withdraw_skipped(
+                schedule=form.instance, actor=request.user
+            )
+            if withdrawn:
+                self.message_user(
+                    request,
+                    _(
+                        "%(n)s sessions it no longer runs were cancelled; their members "
+                        "were told and their credits returned."
+                    )
+                    % {"n": withdrawn},
+                    messages.WARNING,
+                )
         created = services.schedule_materialise(schedule=form.instance)
         if created:
             self.message_user(request, _("%(n)s sessions created.") % {"n": created})

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -91,6 +92,31 @@ def schedule_materialise(
     ClassSchedule.objects.filter(pk=schedule.pk).update(materialised_until=horizon)
     schedule.materialised_until = horizon
     return len(missing)
+
+
+@transaction.atomic
+def schedule_withdraw_skipped(
+    *, schedule: ClassSchedule, actor: User | None, now: datetime | None = None
+) -> int:
+    """Cancel the series' sessions yet to come that it no longer runs: on a date that
+    became an exception, or after a new end date. Their bookings are cancelled,
+    credits returned and everyone told (``session_cancel``). Returns how many."""
+    now = now or timezone.now()
+    skipped = Q(occurrence_date__in=schedule.exceptions.values("date"))
+    if schedule.ends_on is not None:
+        skipped |= Q(occurrence_date__gt=schedule.ends_on)
+    withdrawn = list(
+        ClassSession.objects.filter(
+            skipped,
+            schedule=schedule,
+            status=ClassSession.Status.SCHEDULED,
+            starts_at__gt=now,
+        ).values_list("pk", flat=True)
+    )
+    for session_id in withdrawn:
+        with contextlib.suppress(Conflict):  # cancelled meanwhile
+            session_cancel(session=session_id, actor=actor, reason=_("Not running that day"))
+    return len(withdrawn)
 
 
 def schedules_materialise_all(*, weeks: int | None = None) -> int:
@@ -288,6 +314,43 @@ def session_cancel(*, session: ClassSession | int, actor: User | None, reason: s
     return session_cancel_bookings(session=session, actor=actor, reason=reason)
 
 
+def _follow_series(
+    session: ClassSession, series: ClassSchedule, *, actor: User | None, now: datetime
+) -> None:
+    """Give a created session its series' trainer, room and time. The trainer and
+    room must be free then; a class that moves tells its members, who may cancel it
+    free of charge (as for a one-off move)."""
+    from bookings.locks import lock_session
+    from bookings.services import session_moved_notify
+
+    starts_at = local_datetime(session.occurrence_date, series.start_time, series.branch.timezone)
+    ends_at = starts_at + timedelta(minutes=series.duration_minutes)
+    session = lock_session(session.pk)
+    moved_from = session.starts_at
+    moves = (starts_at, ends_at) != (session.starts_at, session.ends_at)
+    session.schedule, session.trainer, session.room = series, series.trainer, series.room
+    session.starts_at, session.ends_at = starts_at, ends_at
+    if moves or session.trainer_id or session.room_id:
+        try:
+            _check_free_for(session, starts_at, ends_at)
+        except Conflict as exc:
+            day = session.occurrence_date.strftime("%d/%m/%Y")
+            raise Conflict(f"{day}: {exc.message}", code=exc.code, field=exc.field) from None
+    fields = ["schedule", "trainer", "room", "starts_at", "ends_at"]
+    if moves and moved_from > now:
+        session.moved_at = now
+        fields.append("moved_at")
+    session.save(update_fields=fields)
+    if moves and moved_from > now:
+        audit = audit_record(
+            actor=actor,
+            action="session.move",
+            target=session,
+            data={"from": moved_from.isoformat(), "to": starts_at.isoformat(), "series": True},
+        )
+        session_moved_notify(session=session, moved_from=moved_from, move_id=audit.pk)
+
+
 @transaction.atomic
 def schedule_update_from(
     *,
@@ -345,23 +408,20 @@ def schedule_update_from(
         .order_by("occurrence_date")
     )
     weekdays = set(target.weekdays)
+    now = timezone.now()
     for session in future:
         if session.occurrence_date.weekday() not in weekdays:
             if session.status == ClassSession.Status.SCHEDULED:
                 session_cancel(session=session.pk, actor=actor, reason=_("Series changed"))
             ClassSession.objects.filter(pk=session.pk).update(schedule=None)
             continue
-        starts_at = local_datetime(
-            session.occurrence_date, target.start_time, target.branch.timezone
-        )
-        ClassSession.objects.filter(pk=session.pk).update(
-            schedule=target,
-            trainer=target.trainer,
-            room=target.room,
-            starts_at=starts_at,
-            ends_at=starts_at + timedelta(minutes=target.duration_minutes),
-        )
-        if session.status == ClassSession.Status.SCHEDULED and session.capacity != target.capacity:
+        if session.is_customised or session.status != ClassSession.Status.SCHEDULED:
+            # A one-off edit (a substitute, a move) wins over the series; a cancelled
+            # class stays as it was.
+            ClassSession.objects.filter(pk=session.pk).update(schedule=target)
+            continue
+        _follow_series(session, target, actor=actor, now=now)
+        if session.capacity != target.capacity:
             # More people booked than the new capacity: they keep their places.
             with contextlib.suppress(ServiceError):
                 session_set_capacity(session=session.pk, capacity=target.capacity, actor=actor)

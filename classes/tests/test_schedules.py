@@ -9,6 +9,7 @@ from bookings import services as booking_services
 from classes import services
 from classes.models import ClassSession
 from classes.tests.factories import ClassScheduleFactory, RoomFactory, ScheduleExceptionFactory
+from gymsite.models import OutboxMessage
 
 pytestmark = pytest.mark.django_db
 
@@ -166,6 +167,9 @@ def test_edit_series_from_a_date(in_gym, gym, branch, trainer, make_member):
     assert wednesday.starts_at.astimezone(LONDON).time() == time(8, 0)
     kept.refresh_from_db()
     assert kept.status == "booked"
+    # and, having moved, it told its member (who may now cancel free of charge)
+    assert wednesday.moved_at is not None
+    assert OutboxMessage.objects.filter(dedupe_key__startswith=f"booking-{kept.pk}-moved-").exists()
     # the Monday is cancelled (its member told) and Fridays now exist
     monday.refresh_from_db()
     dropped.refresh_from_db()
@@ -173,3 +177,100 @@ def test_edit_series_from_a_date(in_gym, gym, branch, trainer, make_member):
     assert ClassSession.objects.filter(schedule=new, occurrence_date__week_day=6).exists()
     schedule.refresh_from_db()
     assert schedule.ends_on == from_date - timedelta(days=1)
+
+
+def _weekly_series(gym, branch, **fields):
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    schedule = ClassScheduleFactory(
+        organisation=gym, branch=branch, weekdays=[today.weekday()], starts_on=today, **fields
+    )
+    services.schedule_materialise(schedule=schedule, weeks=4, today=today)
+    sessions = list(
+        ClassSession.objects.filter(schedule=schedule, occurrence_date__gt=today).order_by(
+            "starts_at"
+        )
+    )
+    return schedule, sessions
+
+
+def test_a_one_off_edit_wins_over_a_later_series_edit(in_gym, gym, branch, trainer):
+    from accounts.tests.factories import TrainerProfileFactory
+
+    # given a weekly series and, on one date, a substitute trainer
+    schedule, sessions = _weekly_series(gym, branch)
+    substitute = TrainerProfileFactory(organisation=gym)
+    services.session_update(session=sessions[1], actor=None, trainer=substitute)
+    # when the series gets a new trainer and time from the first of those dates
+    services.schedule_update_from(
+        schedule=schedule,
+        from_date=sessions[0].occurrence_date,
+        actor=None,
+        trainer=trainer,
+        start_time=time(9, 0),
+    )
+    # then the edited session keeps its substitute and its time; the others follow
+    one_off = ClassSession.objects.get(pk=sessions[1].pk)
+    assert one_off.trainer == substitute and one_off.starts_at == sessions[1].starts_at
+    follows = ClassSession.objects.get(pk=sessions[2].pk)
+    assert follows.trainer == trainer
+    assert follows.starts_at.astimezone(LONDON).time() == time(9, 0)
+
+
+def test_a_series_edit_refuses_a_time_the_trainer_is_busy(in_gym, gym, branch, trainer):
+    from classes.tests.factories import ClassSessionFactory
+    from gymsite.errors import Conflict
+
+    schedule, sessions = _weekly_series(gym, branch)
+    day = sessions[1].occurrence_date
+    from classes.services import local_datetime
+
+    busy_from = local_datetime(day, time(9, 0), branch.timezone)
+    ClassSessionFactory(organisation=gym, branch=branch, trainer=trainer, starts_at=busy_from)
+    with pytest.raises(Conflict) as refused:
+        services.schedule_update_from(
+            schedule=schedule,
+            from_date=sessions[0].occurrence_date,
+            actor=None,
+            trainer=trainer,
+            start_time=time(9, 0),
+        )
+    assert refused.value.code == "trainer_busy" and day.strftime("%d/%m/%Y") in str(
+        refused.value.message
+    )
+    # and nothing changed
+    assert ClassSession.objects.get(pk=sessions[0].pk).starts_at == sessions[0].starts_at
+
+
+def test_an_exception_added_later_cancels_that_days_class_and_tells_its_members(
+    in_gym, gym, branch, make_member
+):
+    from bookings.tests.factories import BookingPolicyFactory
+
+    BookingPolicyFactory(organisation=gym, booking_opens_days=60)
+    schedule, sessions = _weekly_series(gym, branch)
+    booking = booking_services.booking_create(session=sessions[1], member=make_member(), actor=None)
+    # when a bank holiday is added for that date, and the series ends a week later
+    ScheduleExceptionFactory(organisation=gym, schedule=schedule, date=sessions[1].occurrence_date)
+    schedule.ends_on = sessions[2].occurrence_date
+    schedule.save(update_fields=["ends_on"])
+    assert services.schedule_withdraw_skipped(schedule=schedule, actor=None) == 2
+    # then that class and the ones after the end are cancelled, the booking with it
+    statuses = [ClassSession.objects.get(pk=s.pk).status for s in sessions]
+    assert statuses == ["scheduled", "cancelled", "scheduled", "cancelled"]
+    booking.refresh_from_db()
+    assert booking.status == "cancelled"
+    assert OutboxMessage.objects.filter(dedupe_key=f"booking-{booking.pk}-class-cancelled").exists()
+
+
+def test_the_schedule_form_leaves_the_pattern_to_the_series_edit(gym, branch, client_for, manager):
+    from accounts.tenancy import tenant_scope
+
+    with tenant_scope(gym):
+        schedule = ClassScheduleFactory(organisation=gym, branch=branch)
+    page = client_for(manager).get(f"/admin/classes/classschedule/{schedule.pk}/change/")
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert 'name="start_time"' not in html and 'name="weekdays"' not in html
+    assert 'name="ends_on"' in html and "Change the series from a date on" in html
