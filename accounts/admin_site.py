@@ -1,9 +1,10 @@
 from functools import wraps
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from unfold.sites import UnfoldAdminSite
 
-from accounts.selectors import is_staff_in, staff_scope_for
+from accounts.selectors import admin_timezone, is_staff_in, staff_scope_for
 from accounts.tenancy import get_scope, reset_scope, set_scope
 
 
@@ -32,11 +33,16 @@ class SpotterAdminSite(UnfoldAdminSite):
             scope = get_scope()
             if scope is None or request.user.is_anonymous:
                 return guarded(request, *args, **kwargs)
-            token = set_scope(
-                staff_scope_for(user=request.user, organisation_id=scope.organisation_id)
-            )
+            staff_scope = staff_scope_for(user=request.user, organisation_id=scope.organisation_id)
+            token = set_scope(staff_scope)
             try:
-                return guarded(request, *args, **kwargs)
+                # Dates and times are shown and typed in the gym's own time zone:
+                # the page is rendered here, while that zone is active.
+                with timezone.override(admin_timezone(staff_scope)):
+                    response = guarded(request, *args, **kwargs)
+                    if getattr(response, "is_rendered", True) is False:
+                        response.render()
+                    return response
             finally:
                 reset_scope(token)
 

@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models import QuerySet
 
@@ -104,6 +105,20 @@ def staff_scope_for(*, user: User, organisation_id: int) -> TenantScope:
         organisation_id=organisation_id,
         branch_ids=frozenset(branch for role, branch in assignments if role in BRANCH_ROLES),
     )
+
+
+def admin_timezone(scope: TenantScope) -> str:
+    """The time zone the back office shows and takes dates and times in: the branch's,
+    for staff of one branch; else the gym's default (an owner's chain may span zones:
+    lists of sessions also show each one's local time)."""
+    if scope.branch_ids is not None and len(scope.branch_ids) == 1:
+        (branch_id,) = scope.branch_ids
+        zone = Branch.objects.unscoped().filter(pk=branch_id).values_list("timezone", flat=True)
+    else:
+        zone = Organisation.objects.filter(pk=scope.organisation_id).values_list(
+            "default_timezone", flat=True
+        )
+    return zone.first() or settings.TIME_ZONE
 
 
 def is_staff_in(*, user: User, organisation_id: int) -> bool:

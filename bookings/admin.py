@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from accounts.admin_base import TenantAdmin
+from accounts.admin_base import ServiceAdminForm, ServiceAdminMixin, TenantAdmin
 from bookings import services
 from bookings.models import (
     Appointment,
@@ -32,7 +32,7 @@ class BookingPolicyAdmin(TenantAdmin):
     autocomplete_fields = ["class_type"]
 
 
-class StaffBookingForm(forms.ModelForm):
+class StaffBookingForm(ServiceAdminForm):
     """Staff booking: overrides the booking rules (never the capacity) and says why."""
 
     override_reason = forms.CharField(
@@ -42,6 +42,15 @@ class StaffBookingForm(forms.ModelForm):
     class Meta:
         model = Booking
         fields = ["session", "member", "override_reason"]
+
+    def perform(self, data):
+        return services.booking_create(
+            session=data["session"].pk,
+            member=data["member"],
+            actor=self.actor,
+            override=True,
+            override_reason=data["override_reason"],
+        )
 
 
 class WaitlistFilter(admin.SimpleListFilter):
@@ -60,7 +69,7 @@ class WaitlistFilter(admin.SimpleListFilter):
 
 
 @admin.register(Booking)
-class BookingAdmin(TenantAdmin):
+class BookingAdmin(ServiceAdminMixin, TenantAdmin):
     list_display = [
         "member",
         "session_name",
@@ -102,27 +111,7 @@ class BookingAdmin(TenantAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             return
-        try:
-            booking = services.booking_create(
-                session=form.cleaned_data["session"].pk,
-                member=form.cleaned_data["member"],
-                actor=request.user,
-                override=True,
-                override_reason=form.cleaned_data["override_reason"],
-            )
-        except ServiceError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
-            obj.pk = None
-            return
-        obj.pk = booking.pk
-        obj.status = booking.status
-
-    def response_add(self, request, obj, post_url_continue=None):
-        if obj.pk is None:
-            from django.shortcuts import redirect
-
-            return redirect(request.path)
-        return super().response_add(request, obj, post_url_continue)
+        obj.pk, obj.status = form.performed.pk, form.performed.status
 
     def save_related(self, request, form, formsets, change):
         pass
@@ -223,8 +212,29 @@ class TrainerAvailabilityAdmin(TenantAdmin):
     autocomplete_fields = ["trainer"]
 
 
+class AppointmentBookForm(ServiceAdminForm):
+    """Staff book a slot for a member: the service checks the trainer and the member
+    are free (outside the trainer's published hours is allowed for staff)."""
+
+    class Meta:
+        model = Appointment
+        fields = ["service", "trainer", "member", "branch", "starts_at", "notes"]
+
+    def perform(self, data):
+        return services.appointment_book(
+            service=data["service"],
+            trainer=data["trainer"],
+            member=data["member"],
+            branch=data["branch"],
+            starts_at=data["starts_at"],
+            actor=self.actor,
+            notes=data.get("notes", ""),
+            check_availability=False,
+        )
+
+
 @admin.register(Appointment)
-class AppointmentAdmin(TenantAdmin):
+class AppointmentAdmin(ServiceAdminMixin, TenantAdmin):
     list_display = ["starts_at", "service", "trainer", "member", "branch", "status", "price"]
     list_filter = ["status", "branch", "trainer", "service"]
     list_select_related = ["service", "trainer", "member", "branch"]
@@ -243,25 +253,24 @@ class AppointmentAdmin(TenantAdmin):
     ]
     actions = ["cancel", "cancel_waived"]
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = AppointmentBookForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            # Another time, trainer or member is another booking: cancel and book again
+            # (the service checks who is free); only the notes are edited here.
+            fields += ["service", "trainer", "member", "branch", "starts_at"]
+        return fields
+
     def save_model(self, request, obj, form, change):
         if change:
             super().save_model(request, obj, form, change)
             return
-        try:
-            booked = services.appointment_book(
-                service=obj.service,
-                trainer=obj.trainer,
-                member=obj.member,
-                branch=obj.branch,
-                starts_at=obj.starts_at,
-                actor=request.user,
-                notes=obj.notes,
-                check_availability=False,
-            )
-        except ServiceError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
-            return
-        obj.pk = booked.pk
+        obj.pk = form.performed.pk
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -11,7 +11,12 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from accounts.admin_base import TenantAdmin, TenantTabularInline
+from accounts.admin_base import (
+    ServiceAdminForm,
+    ServiceAdminMixin,
+    TenantAdmin,
+    TenantTabularInline,
+)
 from accounts.models import TrainerProfile
 from bookings.models import Booking
 from classes import services
@@ -273,7 +278,11 @@ class UpcomingFilter(admin.SimpleListFilter):
         return queryset
 
 
-class SessionForm(forms.ModelForm):
+class SessionForm(ServiceAdminForm):
+    """A one-off session (add), or one session's trainer, room and capacity (change,
+    through ``services.session_update``: a capacity below the booked count or a room
+    too small is refused beside the field)."""
+
     class Meta:
         model = ClassSession
         fields = [
@@ -288,13 +297,22 @@ class SessionForm(forms.ModelForm):
         ]
 
     def clean(self):
-        data = super().clean()
         if self.instance.pk is None:
+            data = forms.ModelForm.clean(self)
             _check_room(self, data)
             starts_at, ends_at = data.get("starts_at"), data.get("ends_at")
             if starts_at and ends_at and ends_at <= starts_at:
                 self.add_error("ends_at", _("A class must end after it starts."))
-        return data
+            return data
+        return super().clean()
+
+    def perform(self, data):
+        changes = {
+            name: data[name]
+            for name in ("trainer", "room", "capacity")
+            if name in self.changed_data
+        }
+        return services.session_update(session=self.instance.pk, actor=self.actor, **changes)
 
 
 class SessionMoveForm(forms.Form):
@@ -309,7 +327,7 @@ class SessionMoveForm(forms.Form):
 
 
 @admin.register(ClassSession)
-class ClassSessionAdmin(TenantAdmin):
+class ClassSessionAdmin(ServiceAdminMixin, TenantAdmin):
     form = SessionForm
     date_hierarchy = "starts_at"
     list_display = [
@@ -420,18 +438,7 @@ class ClassSessionAdmin(TenantAdmin):
     def save_model(self, request, obj, form, change):
         if not change:
             super().save_model(request, obj, form, change)
-            return
-        changes = {}
-        if "trainer" in form.changed_data:
-            changes["trainer"] = form.cleaned_data["trainer"]
-        if "room" in form.changed_data:
-            changes["room"] = form.cleaned_data["room"]
-        if "capacity" in form.changed_data:
-            changes["capacity"] = form.cleaned_data["capacity"]
-        try:
-            services.session_update(session=obj.pk, actor=request.user, **changes)
-        except ServiceError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
+        # a change was saved by the form's service call (SessionForm.perform)
 
     def has_delete_permission(self, request, obj=None):
         return False  # cancel instead: bookings carry history
