@@ -17,6 +17,7 @@ urlpatterns = [
         views.trainer_availability_delete,
         name="trainer_availability_delete",
     ),
+    path("trainer/appointments/<int:pk>/", views.trainer_appointment, name="trainer_appointment"),
     path(
         "trainer/appointments/<int:pk>/mark/",
         views.trainer_appointment_mark,

@@ -261,16 +261,35 @@ def trainer_availability_delete(request, pk):
 
 
 @login_required
+def trainer_appointment(request, pk):
+    """One of my appointments: who is coming, with photo, goals and notes; marked here."""
+    trainer = _trainer(request)
+    appointment = get_object_or_404(
+        Appointment.objects.select_related("member", "service", "branch"), pk=pk, trainer=trainer
+    )
+    return render(
+        request,
+        "bookings/trainer_appointment.html",
+        {"trainer": trainer, "appointment": appointment},
+    )
+
+
+@login_required
 @require_POST
 def trainer_appointment_mark(request, pk):
     trainer = _trainer(request)
-    appointment = get_object_or_404(Appointment, pk=pk, trainer=trainer)
+    appointment = get_object_or_404(
+        Appointment.objects.select_related("member"), pk=pk, trainer=trainer
+    )
+    action = request.POST.get("action")
     try:
+        if action not in ("attended", "no_show"):
+            raise ServiceError(_("Unknown action."), code="invalid")
         services.appointment_mark(
-            appointment=appointment,
-            attended=request.POST.get("action") == "attended",
-            actor=request.user,
+            appointment=appointment, attended=action == "attended", actor=request.user
         )
     except ServiceError as exc:
         messages.error(request, exc.message)
-    return redirect("classes:trainer_schedule")
+    else:
+        messages.success(request, _("Saved for %(name)s.") % {"name": appointment.member.full_name})
+    return redirect("bookings:trainer_appointment", pk=appointment.pk)

@@ -237,6 +237,40 @@ def test_trainer_roster_and_marking(gym, client_for, trainer, session_factory, m
     assert booking.status == "attended"
 
 
+def test_trainer_appointment_page_and_marking(gym, branch, client_for, trainer, make_member):
+    member = make_member(first_name="Ada", last_name="L", goals="Run 10k", notes="Bad knee")
+    with tenant_scope(gym):
+        appointment = services.appointment_book(
+            service=AppointmentServiceFactory(organisation=gym),
+            trainer=trainer,
+            member=member,
+            branch=branch,
+            starts_at=timezone.now() + timedelta(minutes=10),
+            actor=None,
+            notes="First session",
+            check_availability=False,
+        )
+    client = client_for(trainer.user)
+    schedule = client.get("/classes/trainer/").content.decode()
+    assert f"/bookings/trainer/appointments/{appointment.pk}/" in schedule
+    page = client.get(f"/bookings/trainer/appointments/{appointment.pk}/").content.decode()
+    assert "Ada L" in page and "Run 10k" in page and "Bad knee" in page
+    assert "First session" in page
+    response = client.post(
+        f"/bookings/trainer/appointments/{appointment.pk}/mark/",
+        {"action": "attended"},
+        follow=True,
+    )
+    assert "Saved for Ada L" in response.content.decode()
+    with tenant_scope(gym):
+        appointment.refresh_from_db()
+    assert appointment.status == "attended"
+    other = TrainerProfileFactory(organisation=gym)
+    assert client_for(other.user).get(
+        f"/bookings/trainer/appointments/{appointment.pk}/"
+    ).status_code in (403, 404)
+
+
 def test_trainer_cannot_open_someone_elses_roster(gym, client_for, trainer, session_factory):
     other = session_factory(trainer=TrainerProfileFactory(organisation=gym))
     assert client_for(trainer.user).get(f"/classes/trainer/{other.pk}/").status_code == 404
