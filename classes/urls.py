@@ -6,6 +6,7 @@ app_name = "classes"
 
 urlpatterns = [
     path("", views.schedule, name="schedule"),
+    path("counts/", views.session_counts, name="counts"),
     path("<int:pk>/", views.session_detail, name="session"),
     path("<int:pk>/book/", views.book, name="book"),
     path("trainer/", views.trainer_schedule, name="trainer_schedule"),

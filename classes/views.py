@@ -5,8 +5,9 @@ from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -135,6 +136,29 @@ def _offer(session, policy, now, *, booking=None) -> dict:
         "opens_at": window.opens_at.astimezone(tz),
         "cancel_free_until": free_until.astimezone(tz),
     }
+
+
+_MAX_COUNTED = 200
+
+
+@login_required
+def session_counts(request):
+    """Places left and waitlist length of the classes on a page, as the page shows
+    them, for it to refresh every few seconds (``static/js/live-counts.js``)."""
+    try:
+        ids = {int(i) for i in request.GET.get("ids", "").split(",") if i}
+    except ValueError:
+        return JsonResponse({"error": _("ids must be class numbers.")}, status=400)
+    sessions = ClassSession.objects.filter(pk__in=sorted(ids)[:_MAX_COUNTED]).only(
+        "id", "status", "capacity", "booked_count", "waitlist_count"
+    )
+    counts = {
+        str(session.pk): render_to_string(
+            "classes/includes/counts.html", {"session": session}, request=request
+        ).strip()
+        for session in sessions
+    }
+    return JsonResponse({"counts": counts})
 
 
 @login_required

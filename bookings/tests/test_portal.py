@@ -96,6 +96,32 @@ def test_booking_refusal_is_shown_not_a_500(gym, client_for, me, session_factory
     assert "Booking opens" in response.content.decode()
 
 
+def test_places_left_and_waitlist_stay_live_on_the_page(
+    gym, other_gym, client_for, me, session_factory, make_member, django_assert_max_num_queries
+):
+    from classes.tests.factories import ClassSessionFactory
+
+    full = session_factory(capacity=1)
+    open_ = session_factory(capacity=5)
+    elsewhere = ClassSessionFactory(organisation=other_gym)
+    client = client_for(me.user)
+    page = client.get(f"/classes/?date={full.starts_at.date().isoformat()}").content.decode()
+    assert f'data-session-counts="{full.pk}"' in page and "js/live-counts.js" in page
+    # when someone books meanwhile, the page's counts read the new numbers
+    with tenant_scope(gym):
+        services.booking_create(session=full, member=make_member(), actor=None)
+        services.booking_create(session=full, member=make_member(), actor=None)
+    url = f"/classes/counts/?ids={full.pk},{open_.pk},{elsewhere.pk}"
+    client.get(url)
+    with django_assert_max_num_queries(8):
+        counts = client.get(url).json()["counts"]
+    assert counts == {
+        str(full.pk): "0 places left · 1 waiting",
+        str(open_.pk): "5 places left",
+    }
+    assert client.get("/classes/counts/?ids=1,x").status_code == 400
+
+
 def test_book_for_household_from_the_session_page(
     gym, client_for, me, session_factory, make_member
 ):
