@@ -2,6 +2,7 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib import admin, messages
+from django.utils import dateformat
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_base import ServiceAdminForm, ServiceAdminMixin, TenantAdmin
@@ -126,7 +127,7 @@ class BookingAdmin(ServiceAdminMixin, TenantAdmin):
     @admin.display(description=_("Starts (local)"), ordering="session__starts_at")
     def session_start(self, obj):
         tz = ZoneInfo(obj.session.branch.timezone)
-        return obj.session.starts_at.astimezone(tz).strftime("%a %d %b %H:%M")
+        return dateformat.format(obj.session.starts_at.astimezone(tz), "D j M H:i")
 
     def _run(self, request, queryset, action, done_text):
         done, errors = 0, []

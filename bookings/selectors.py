@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from django.contrib.postgres.aggregates import ArrayAgg
 from django.db import connection, models
 from django.db.models import Count, Prefetch, Q, QuerySet
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Branch, Member, TrainerProfile
@@ -656,7 +656,7 @@ def rules_summary(*, session: ClassSession, policy: BookingPolicy) -> list[str]:
     }[policy.late_cancel_penalty]
     rules = [
         _("Free cancellation until %(when)s; after that %(penalty)s.")
-        % {"when": free_until.strftime("%a %d %b %H:%M"), "penalty": penalty},
+        % {"when": dateformat.format(free_until, "D j M H:i"), "penalty": penalty},
     ]
     if policy.no_show_penalty == BookingPolicy.Penalty.FEE:
         rules.append(
@@ -672,7 +672,7 @@ def rules_summary(*, session: ClassSession, policy: BookingPolicy) -> list[str]:
                 "free-cancellation time, you can still cancel free of charge until the class "
                 "starts."
             )
-            % {"when": window.promotion_until.astimezone(tz).strftime("%a %d %b %H:%M")}
+            % {"when": dateformat.format(window.promotion_until.astimezone(tz), "D j M H:i")}
         )
     return rules
 

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Member, User
@@ -69,7 +69,7 @@ def _email_context(booking: Booking, session: ClassSession) -> dict:
         "member_name": booking.member.first_name,
         "class_name": session.class_type.name,
         "branch_name": session.branch.name,
-        "starts_local": local.strftime("%A %d %B %Y, %H:%M"),
+        "starts_local": dateformat.format(local, "l j F Y, H:i"),
         "timezone": session.branch.timezone,
         "booking_id": booking.pk,
         "status": booking.status,
@@ -109,7 +109,7 @@ def _notify_promoted(booking: Booking, session: ClassSession, policy: BookingPol
     window = selectors.booking_window(session=session, policy=policy)
     free_until = selectors.free_cancel_until(booking=booking, session=session, window=window)
     local = free_until.astimezone(ZoneInfo(session.branch.timezone))
-    extra = {"free_cancel_until": local.strftime("%A %d %B %Y, %H:%M")}
+    extra = {"free_cancel_until": dateformat.format(local, "l j F Y, H:i")}
     if free_until == session.starts_at:
         extra = {"free_cancel_until_start": True}
     _notify(booking, session, "promoted", "promoted", extra)
@@ -653,7 +653,7 @@ def session_moved_notify(*, session: ClassSession, moved_from: datetime, move_id
             template="bookings/class_moved",
             context={
                 **_email_context(booking, session),
-                "was_local": moved_from_local.strftime("%A %d %B %Y, %H:%M"),
+                "was_local": dateformat.format(moved_from_local, "l j F Y, H:i"),
             },
             organisation_id=booking.organisation_id,
             dedupe_key=f"booking-{booking.pk}-moved-{move_id}",
@@ -809,7 +809,7 @@ def _appointment_context(appointment: Appointment) -> dict:
         "service_name": appointment.service.name,
         "trainer_name": appointment.trainer.display_name,
         "branch_name": appointment.branch.name,
-        "starts_local": local.strftime("%A %d %B %Y, %H:%M"),
+        "starts_local": dateformat.format(local, "l j F Y, H:i"),
         "timezone": appointment.branch.timezone,
     }
 

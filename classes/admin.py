@@ -7,7 +7,7 @@ from django.db.models import F
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -350,7 +350,9 @@ class ClassSessionAdmin(ServiceAdminMixin, TenantAdmin):
 
     @admin.display(description=_("Starts (local)"), ordering="starts_at")
     def local_start(self, obj):
-        return obj.starts_at.astimezone(ZoneInfo(obj.branch.timezone)).strftime("%a %d %b %Y %H:%M")
+        return dateformat.format(
+            obj.starts_at.astimezone(ZoneInfo(obj.branch.timezone)), "D j M Y H:i"
+        )
 
     @admin.display(description=_("Booked"))
     def places(self, obj):

@@ -423,3 +423,18 @@ def test_other_gyms_sessions_are_invisible(in_gym, other_gym, make_member):
     with pytest.raises(ServiceError) as exc:
         services.booking_create(session=foreign.pk, member=make_member(), actor=None)
     assert exc.value.code == "not_found"
+
+
+def test_the_rules_name_days_in_the_members_language(in_gym, session_factory):
+    from datetime import UTC, datetime
+
+    from django.utils import translation
+
+    from bookings import selectors
+
+    # a Monday class, 18:00 in London: free cancellation until Monday 16:00
+    session = session_factory(starts_at=datetime(2027, 3, 1, 18, 0, tzinfo=UTC))
+    policy = selectors.policy_for(class_type_id=session.class_type_id)
+    with translation.override("de"):
+        first = selectors.rules_summary(session=session, policy=policy)[0]
+    assert "Mo 1 Mär 16:00" in first
