@@ -77,4 +77,4 @@ def available_slots(
             ):
                 slots.append(cursor)
             cursor += SLOT_STEP
-    return sorted(slots)
+    return sorted(set(slots))  # overlapping windows offer a time once

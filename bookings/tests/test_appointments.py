@@ -157,3 +157,17 @@ def test_late_cancel_of_appointment(in_gym, gym, branch):
         organisation=gym, branch=branch, starts_at=timezone.now() + timedelta(hours=2)
     )
     assert services.appointment_cancel(appointment=soon, actor=None).status == "late_cancelled"
+
+
+def test_overlapping_availability_windows_offer_each_time_once(in_gym, gym, branch, setup):
+    trainer, day, service = setup
+    TrainerAvailabilityFactory(
+        organisation=gym,
+        branch=branch,
+        trainer=trainer,
+        weekday=day.weekday(),
+        start_time=time(9, 0),
+        end_time=time(12, 0),
+    )
+    slots = available_slots(service=service, trainer=trainer, branch=branch, day=day)
+    assert slots and len(slots) == len(set(slots))
