@@ -1,3 +1,4 @@
+from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
 from accounts.models import Organisation
@@ -31,3 +32,25 @@ class TenantMiddleware:
             return self.get_response(request)
         finally:
             reset_scope(token)
+
+
+class GymTimezoneMiddleware:
+    """Pages show and take times in the gym's own time zone (its default; a page about
+    one branch's classes uses that branch's zone for them). The API answers in UTC
+    with offsets, and the back office chooses its own (``SpotterAdminSite``)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        organisation = getattr(request, "organisation", None)
+        if organisation is None or request.path_info.startswith(_OWN_ZONE_PREFIXES):
+            return self.get_response(request)
+        with timezone.override(organisation.default_timezone):
+            response = self.get_response(request)
+            if getattr(response, "is_rendered", True) is False:
+                response.render()
+            return response
+
+
+_OWN_ZONE_PREFIXES = ("/api/", "/admin/", "/static/", "/media/")

@@ -581,12 +581,31 @@ def sessions_for_schedule(
     return sessions.order_by("starts_at", "pk")
 
 
+def household_bookings_by_session(*, members, session_ids) -> dict[int, list[Booking]]:
+    """The active bookings of these members for each of these sessions, in one query."""
+    rows = (
+        Booking.objects.filter(
+            member__in=members, session_id__in=session_ids, status__in=Booking.ACTIVE
+        )
+        .select_related("member")
+        .order_by("session_id", "pk")
+    )
+    found: dict[int, list[Booking]] = {}
+    for booking in rows:
+        found.setdefault(booking.session_id, []).append(booking)
+    return found
+
+
 def member_bookings_by_session(*, members, session_ids) -> dict[int, Booking]:
-    """The active booking (if any) of these members for each of these sessions."""
-    rows = Booking.objects.filter(
-        member__in=members, session_id__in=session_ids, status__in=Booking.ACTIVE
-    ).select_related("member")
-    return {b.session_id: b for b in rows}
+    """One active booking (if any) of these members for each of these sessions: the
+    first of ``members`` who has one (pass the signed-in member first)."""
+    order = {getattr(m, "pk", m): i for i, m in enumerate(members)}
+    return {
+        session_id: min(bookings, key=lambda b: order.get(b.member_id, len(order)))
+        for session_id, bookings in household_bookings_by_session(
+            members=members, session_ids=session_ids
+        ).items()
+    }
 
 
 def member_bookings(*, members, upcoming: bool | None = None) -> QuerySet[Booking]:

@@ -74,10 +74,10 @@ def schedule(request):
         )
     )
     household = list(household_members(member=member))
-    mine = booking_selectors.member_bookings_by_session(
+    theirs = booking_selectors.household_bookings_by_session(
         members=household, session_ids=[s.pk for s in sessions]
     )
-    positions = booking_selectors.waitlist_positions(list(mine.values()))
+    positions = booking_selectors.waitlist_positions([b for bs in theirs.values() for b in bs])
     policies = booking_selectors.policies_by_class_type({s.class_type_id for s in sessions})
     now = timezone.now()
     days: dict = {}
@@ -86,16 +86,21 @@ def schedule(request):
         if not _in_time_of_day(local, filters.get("time_of_day") or ""):
             continue
         policy = policies[session.class_type_id]
-        booking = mine.get(session.pk)
+        bookings = theirs.get(session.pk, [])
+        for booking in bookings:
+            booking.position = positions.get(booking.pk)
+            booking.free_cancel_until = _offer(session, policy, now, booking=booking)[
+                "cancel_free_until"
+            ]
         days.setdefault(local.date(), []).append(
             {
                 "session": session,
                 "local_start": local,
                 "local_end": session.ends_at.astimezone(ZoneInfo(session.branch.timezone)),
-                "booking": booking,
-                "position": positions.get(booking.pk) if booking else None,
+                "bookings": bookings,
+                "i_am_in": any(b.member_id == member.pk for b in bookings),
                 "policy": policy,
-                **_offer(session, policy, now, booking=booking),
+                **_offer(session, policy, now),
             }
         )
     return render(

@@ -397,3 +397,36 @@ def test_pt_booking_page_books_for_a_household_member(gym, branch, client_for, m
 def test_pt_page_without_household_has_no_choice(gym, branch, client_for, me):
     page = client_for(me.user).get("/bookings/appointments/").content.decode()
     assert '<select name="member"' not in page and "My appointments" in page
+
+
+def test_class_times_are_the_branchs_local_time_in_summer(gym, client_for, me, session_factory):
+    from datetime import UTC, datetime
+
+    # a class at 07:00 London time in July (06:00 UTC)
+    session = session_factory(starts_at=datetime(2027, 7, 5, 6, 0, tzinfo=UTC))
+    client = client_for(me.user)
+    detail = client.get(f"/classes/{session.pk}/").content.decode()
+    assert "Monday 5 July 2027, 07:00" in detail
+    schedule = client.get("/classes/", {"week": "2027-07-05"}).content.decode()
+    assert "07:00–08:00" in schedule
+
+
+def test_the_schedule_shows_each_household_place_and_still_lets_me_book(
+    gym, client_for, me, session_factory, make_member
+):
+    child = make_member(payer=me, first_name="Robin")
+    session = session_factory(capacity=5)
+    with tenant_scope(gym):
+        services.booking_create(session=session, member=child, actor=None)
+    page = client_for(me.user).get("/classes/", {"week": session.starts_at.date().isoformat()})
+    html = page.content.decode()
+    assert "Robin: Booked" in html and f"/classes/{session.pk}/book/" in html
+    with tenant_scope(gym):
+        services.booking_create(session=session, member=me, actor=None)
+    html = (
+        client_for(me.user)
+        .get("/classes/", {"week": session.starts_at.date().isoformat()})
+        .content.decode()
+    )
+    assert "Robin: Booked" in html and f"{me.first_name}: Booked" in html
+    assert f"/classes/{session.pk}/book/" not in html and "Book for my household" in html
