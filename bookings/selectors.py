@@ -597,11 +597,10 @@ def household_bookings_by_session(*, members, session_ids) -> dict[int, list[Boo
 
 
 def member_bookings_by_session(*, members, session_ids) -> dict[int, Booking]:
-    """One active booking (if any) of these members for each of these sessions: the
-    first of ``members`` who has one (pass the signed-in member first)."""
-    order = {getattr(m, "pk", m): i for i, m in enumerate(members)}
+    """One active booking (if any) of these members for each of these sessions (the
+    API's ``my_booking``; the portal shows them all: ``household_bookings_by_session``)."""
     return {
-        session_id: min(bookings, key=lambda b: order.get(b.member_id, len(order)))
+        session_id: bookings[0]
         for session_id, bookings in household_bookings_by_session(
             members=members, session_ids=session_ids
         ).items()
