@@ -105,7 +105,7 @@ def _notify(
 
 
 def _notify_promoted(booking: Booking, session: ClassSession, policy: BookingPolicy) -> None:
-    """ "You're in", with until when they can still give the place up for free."""
+    """Tell them they are in, and until when they can still give the place up free."""
     window = selectors.booking_window(session=session, policy=policy)
     free_until = selectors.free_cancel_until(booking=booking, session=session, window=window)
     local = free_until.astimezone(ZoneInfo(session.branch.timezone))
