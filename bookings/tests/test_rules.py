@@ -360,10 +360,9 @@ def test_no_show_forfeits_by_default(in_gym, make_member, class_pack, session_fa
     assert _credits(member) == 9
 
 
-def test_no_show_corrected_to_attended_takes_the_returned_credit_again(
-    in_gym, gym, make_member, class_pack, session_factory
-):
-    # given no-shows cost nothing here: the no-show gave the class credit back
+def _free_no_show(gym, make_member, class_pack, session_factory):
+    """A class-pack member marked no-show where no-shows cost nothing: the no-show
+    gave the class credit back. Returns the member, the booking and a time after."""
     BookingPolicyFactory(organisation=gym, no_show_penalty=BookingPolicy.Penalty.NONE)
     member = make_member(plan=class_pack)
     session = session_factory(starts_at=timezone.now() + timedelta(minutes=30))
@@ -371,6 +370,13 @@ def test_no_show_corrected_to_attended_takes_the_returned_credit_again(
     later = session.ends_at + timedelta(minutes=1)
     services.booking_mark_no_show(booking=booking, actor=None, now=later)
     assert _credits(member) == 10
+    return member, booking, later
+
+
+def test_no_show_corrected_to_attended_takes_the_returned_credit_again(
+    in_gym, gym, make_member, class_pack, session_factory
+):
+    member, booking, later = _free_no_show(gym, make_member, class_pack, session_factory)
     # when the trainer corrects it: they did come
     services.booking_mark_attended(booking=booking, actor=None, now=later)
     # then the class used a credit after all
@@ -382,12 +388,7 @@ def test_no_show_corrected_to_attended_takes_the_returned_credit_again(
 def test_the_correction_stands_when_no_credit_is_left(
     in_gym, gym, make_member, class_pack, session_factory
 ):
-    BookingPolicyFactory(organisation=gym, no_show_penalty=BookingPolicy.Penalty.NONE)
-    member = make_member(plan=class_pack)
-    session = session_factory(starts_at=timezone.now() + timedelta(minutes=30))
-    booking = services.booking_create(session=session, member=member, actor=None)
-    later = session.ends_at + timedelta(minutes=1)
-    services.booking_mark_no_show(booking=booking, actor=None, now=later)
+    member, booking, later = _free_no_show(gym, make_member, class_pack, session_factory)
     Membership.objects.filter(member=member).update(credits_remaining=0)
     services.booking_mark_attended(booking=booking, actor=None, now=later)
     booking.refresh_from_db()
