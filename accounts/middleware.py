@@ -46,11 +46,9 @@ class GymTimezoneMiddleware:
         organisation = getattr(request, "organisation", None)
         if organisation is None or request.path_info.startswith(_OWN_ZONE_PREFIXES):
             return self.get_response(request)
+        # The handler renders template responses inside this call, so in this zone.
         with timezone.override(organisation.default_timezone):
-            response = self.get_response(request)
-            if getattr(response, "is_rendered", True) is False:
-                response.render()
-            return response
+            return self.get_response(request)
 
 
 _OWN_ZONE_PREFIXES = ("/api/", "/admin/", "/static/", "/media/")
