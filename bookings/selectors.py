@@ -84,7 +84,7 @@ class BookingWindow:
 
 
 def free_cancel_until(
-    *, booking: Booking, session: ClassSession, window: BookingWindow
+    *, booking: Booking, session: ClassSession, policy: BookingPolicy
 ) -> datetime:
     """Until when this place can be given up free of charge.
 
@@ -92,11 +92,10 @@ def free_cancel_until(
     window: the class was moved after they booked, or they were moved in from the
     waitlist after the cut-off. Those are free to cancel until the class starts.
     """
+    cut_off = booking_window(session=session, policy=policy).cancel_free_until
     moved_since = session.moved_at is not None and session.moved_at > booking.created_at
-    promoted_late = (
-        booking.promoted_at is not None and booking.promoted_at > window.cancel_free_until
-    )
-    return session.starts_at if moved_since or promoted_late else window.cancel_free_until
+    promoted_late = booking.promoted_at is not None and booking.promoted_at > cut_off
+    return session.starts_at if moved_since or promoted_late else cut_off
 
 
 def booking_window(*, session: ClassSession, policy: BookingPolicy) -> BookingWindow:

@@ -106,8 +106,7 @@ def _notify(
 
 def _notify_promoted(booking: Booking, session: ClassSession, policy: BookingPolicy) -> None:
     """Tell them they are in, and until when they can still give the place up free."""
-    window = selectors.booking_window(session=session, policy=policy)
-    free_until = selectors.free_cancel_until(booking=booking, session=session, window=window)
+    free_until = selectors.free_cancel_until(booking=booking, session=session, policy=policy)
     local = free_until.astimezone(ZoneInfo(session.branch.timezone))
     extra = {"free_cancel_until": dateformat.format(local, "l j F Y, H:i")}
     if free_until == session.starts_at:
@@ -409,7 +408,6 @@ def booking_cancel(
         raise ServiceError(_("The class has already started."), code="session_started")
 
     policy = selectors.policy_for(class_type_id=session.class_type_id)
-    window = selectors.booking_window(session=session, policy=policy)
     was = booking.status
     booking.cancelled_at = now
     booking.cancellation_reason = reason
@@ -419,8 +417,7 @@ def booking_cancel(
         counters = {"waitlist_count": F("waitlist_count") - 1}
         session.waitlist_count -= 1
     else:
-        free_until = selectors.free_cancel_until(booking=booking, session=session, window=window)
-        late = now > free_until
+        late = now > selectors.free_cancel_until(booking=booking, session=session, policy=policy)
         if not late or waive_penalty or policy.late_cancel_penalty == BookingPolicy.Penalty.NONE:
             _return_credit(booking, memberships)
         if late:

@@ -55,11 +55,10 @@ def my_bookings(request):
     for booking in upcoming:
         booking.position = positions.get(booking.pk)
         if booking.status == Booking.Status.BOOKED:
-            window = selectors.booking_window(
-                session=booking.session, policy=policies[booking.session.class_type_id]
-            )
             booking.free_cancel_until = selectors.free_cancel_until(
-                booking=booking, session=booking.session, window=window
+                booking=booking,
+                session=booking.session,
+                policy=policies[booking.session.class_type_id],
             )
     feed = services.calendar_feed_for(member=member)
     return render(

@@ -89,9 +89,9 @@ def schedule(request):
         bookings = theirs.get(session.pk, [])
         for booking in bookings:
             booking.position = positions.get(booking.pk)
-            booking.free_cancel_until = _offer(session, policy, now, booking=booking)[
-                "cancel_free_until"
-            ]
+            booking.free_cancel_until = booking_selectors.free_cancel_until(
+                booking=booking, session=session, policy=policy
+            )
         days.setdefault(local.date(), []).append(
             {
                 "session": session,
@@ -118,9 +118,9 @@ def schedule(request):
     )
 
 
-def _offer(session, policy, now, *, booking=None) -> dict:
+def _offer(session, policy, now) -> dict:
     """What the member can do with a class now: book, join its waitlist, or neither
-    (and why), and until when a place is free to give up."""
+    (and why), and until when a new place is free to give up."""
     tz = ZoneInfo(session.branch.timezone)
     window = booking_selectors.booking_window(session=session, policy=policy)
     open_now = (
@@ -129,17 +129,12 @@ def _offer(session, policy, now, *, booking=None) -> dict:
     )
     full = session.booked_count >= session.capacity
     waitlist_open = policy.waitlist_enabled and now <= window.promotion_until
-    free_until = window.cancel_free_until
-    if booking is not None:
-        free_until = booking_selectors.free_cancel_until(
-            booking=booking, session=session, window=window
-        )
     return {
         "bookable": open_now and (not full or waitlist_open),
         "full": full,
         "full_and_closed": open_now and full and not waitlist_open,
         "opens_at": window.opens_at.astimezone(tz),
-        "cancel_free_until": free_until.astimezone(tz),
+        "cancel_free_until": window.cancel_free_until.astimezone(tz),
     }
 
 
