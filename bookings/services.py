@@ -203,8 +203,8 @@ def booking_create(
             raise NotAllowed(_("You are not a member of this gym."), code="not_member")
     session, policy, membership = context.session, context.policy, None
     _check_bookable(session, now)
+    window = selectors.booking_window(session=session, policy=policy)
     if not override:
-        window = selectors.booking_window(session=session, policy=policy)
         if now < window.opens_at:
             raise ServiceError(
                 _("Booking opens %(days)s days before the class.")
@@ -240,7 +240,7 @@ def booking_create(
     try:
         if not (override or booking.credit_held or weekly_limit is not None):
             with single_statement():
-                _take_place(booking, policy=policy, now=now)
+                _take_place(booking, policy=policy, window=window, now=now)
             return booking
         with transaction.atomic():
             if membership is not None:
@@ -259,7 +259,7 @@ def booking_create(
                     # A waitlist place holds a credit too: promotion then needs no
                     # membership lock, so it can run under the session lock.
                     membership_consume_credit(membership=membership)
-            _take_place(booking, policy=policy, now=now)
+            _take_place(booking, policy=policy, window=window, now=now)
             if override:
                 audit_record(
                     actor=actor,
@@ -283,15 +283,14 @@ def booking_create(
         raise Conflict(_("This class is full."), code="session_full") from None
 
 
-def _take_place(booking: Booking, *, policy: BookingPolicy, now: datetime) -> None:
+def _take_place(
+    booking: Booking, *, policy: BookingPolicy, window: selectors.BookingWindow, now: datetime
+) -> None:
     """A place, else a waitlist place (if the class has one and nobody can be moved in
     any more: past the promotion cut-off a waitlist place could never become one),
     with its email."""
     session = booking.session
-    waitlist_open = (
-        policy.waitlist_enabled
-        and now <= selectors.booking_window(session=session, policy=policy).promotion_until
-    )
+    waitlist_open = policy.waitlist_enabled and now <= window.promotion_until
     kinds = (False, True) if waitlist_open else (False,)
     # A place freed between the two attempts (a cancellation) sends us round again.
     for _attempt in range(3):
