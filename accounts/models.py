@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.tenancy import TenantModel
-from gymsite.money import amount_field, currency_field
+from gymsite.money import amount_field, currency_field, tax_rate_field
 
 TIMEZONE_CHOICES = sorted((name, name) for name in available_timezones())
 
@@ -113,13 +113,8 @@ class Branch(TenantModel):
     )
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     email = models.EmailField(_("email"), blank=True)
-    tax_rate = models.DecimalField(
-        _("tax rate"),
-        max_digits=5,
-        decimal_places=4,
-        default=0,
-        validators=[MinValueValidator(0), MaxValueValidator(1)],
-        help_text=_("Sales tax as a fraction, e.g. 0.2000 for 20%."),
+    tax_rate = tax_rate_field(
+        _("tax rate"), default=0, help_text=_("Sales tax as a fraction, e.g. 0.2000 for 20%.")
     )
     is_active = models.BooleanField(_("open"), default=True)
 

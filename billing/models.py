@@ -7,14 +7,14 @@ reference plus what a member needs to recognise it (brand, last four digits, exp
 
 from decimal import Decimal
 
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.tenancy import TenantModel
-from gymsite.money import amount_field, currency_field
+from gymsite.money import amount_field, currency_field, tax_rate_field
 
 
 class DocumentCounter(TenantModel):
@@ -184,14 +184,7 @@ class PendingCharge(TenantModel):
     amount = amount_field(_("amount"), validators=[MinValueValidator(Decimal("0.01"))])
     currency = currency_field(verbose_name=_("currency"))
     # The charge's own rate (a product taxed differently); empty: the branch's rate.
-    tax_rate = models.DecimalField(
-        _("tax rate"),
-        max_digits=5,
-        decimal_places=4,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(0), MaxValueValidator(1)],
-    )
+    tax_rate = tax_rate_field(_("tax rate"), null=True, blank=True)
     source_type = models.CharField(max_length=60)
     source_id = models.CharField(max_length=64)
     status = models.CharField(

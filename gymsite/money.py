@@ -2,6 +2,7 @@
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 CENT = Decimal("0.01")
@@ -21,3 +22,11 @@ def currency_field(**kwargs) -> models.CharField:
     kwargs.setdefault("max_length", 3)
     kwargs.setdefault("default", "EUR")
     return models.CharField(**kwargs)
+
+
+def tax_rate_field(verbose_name=None, **kwargs) -> models.DecimalField:
+    """A tax rate as a fraction of one (0.2000 for 20%)."""
+    kwargs.setdefault("max_digits", 5)
+    kwargs.setdefault("decimal_places", 4)
+    kwargs.setdefault("validators", [MinValueValidator(0), MaxValueValidator(1)])
+    return models.DecimalField(verbose_name, **kwargs)

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.tenancy import TenantModel
-from gymsite.money import amount_field, currency_field
+from gymsite.money import amount_field, currency_field, tax_rate_field
 
 
 class Category(TenantModel):
@@ -65,13 +65,10 @@ class Product(TenantModel):
         help_text=_("Price before tax (tax is added at the product's or branch's rate)."),
     )
     currency = currency_field(verbose_name=_("currency"))
-    tax_rate = models.DecimalField(
+    tax_rate = tax_rate_field(
         _("tax rate"),
-        max_digits=5,
-        decimal_places=4,
         null=True,
         blank=True,
-        validators=[MinValueValidator(0), MaxValueValidator(1)],
         help_text=_("Leave empty to use the branch's tax rate (e.g. 0.2000 for 20%)."),
     )
     low_stock_threshold = models.PositiveIntegerField(
