@@ -1,12 +1,14 @@
 """A day pass sold at the till opens the door that day, at that branch, once."""
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
 
 from access import services as access
 from access.models import Reason, Result
+from access.tests.factories import AccessPolicyFactory
 from accounts.models import Member
 from accounts.tenancy import tenant_scope
 from gymsite.errors import ServiceError
@@ -38,6 +40,12 @@ def _sell(branch, front_desk, day_pass, **kwargs):
         return services.pos_sale_create(
             branch=branch, items=[(day_pass, 1)], actor=front_desk, **kwargs
         )
+
+
+def _rest_of_local_day(branch, now):
+    local = now.astimezone(ZoneInfo(branch.timezone))
+    midnight = datetime.combine(local.date() + timedelta(days=1), time.min, tzinfo=local.tzinfo)
+    return midnight - local
 
 
 def _desk_checkin(member, branch, staff, at):
@@ -168,16 +176,21 @@ def test_day_pass_for_another_branch_never_locks_a_member_out_of_home(
         )
     _sell(branch, front_desk, day_pass, member=member)
     now = timezone.now()
+    # The pass is for the rest of North's day, so the visits share what is left of it
+    # (a fixed "six hours later" crossed midnight when the suite ran in the evening),
+    # with a re-entry window short enough that the evening visit is a new one.
+    step = _rest_of_local_day(branch, now) / 8
+    AccessPolicyFactory(branch=branch, reentry_minutes=0)
     with tenant_scope(gym):
         card = access.credential_card_register(member=member, number="HOME-01", actor=front_desk)
         # when they use the pass at North's door, then go home to South the same day
         north = access.checkin_attempt(branch=branch, presented=card.number, at=now).log
         south = access.checkin_attempt(
-            branch=other_branch, presented=card.number, at=now + timedelta(hours=2)
+            branch=other_branch, presented=card.number, at=now + 2 * step
         ).log
         # and come back to North in the evening, the pass used up
         north_again = access.checkin_attempt(
-            branch=branch, presented=card.number, at=now + timedelta(hours=6)
+            branch=branch, presented=card.number, at=now + 6 * step
         ).log
 
     # then North let them in on the pass, South on their membership, and North again
@@ -188,5 +201,5 @@ def test_day_pass_for_another_branch_never_locks_a_member_out_of_home(
         assert Membership.objects.get(pk=south.membership_id).plan_id == home_plan.pk
     assert (north_again.result, north_again.reason) == (Result.DENIED, Reason.NO_ENTRIES_LEFT)
     # and the front desk sees the same at South
-    desk = _desk_checkin(member, other_branch, front_desk, now + timedelta(hours=7))
+    desk = _desk_checkin(member, other_branch, front_desk, now + 7 * step)
     assert desk.result == Result.GRANTED
