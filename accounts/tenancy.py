@@ -26,9 +26,7 @@ from dataclasses import dataclass
 from django.db import models
 from django.db.models import sql
 
-
-class TenantScopeMissing(RuntimeError):
-    """A tenant-owned model was queried with no organisation in scope."""
+from gymsite.errors import TenantScopeMissing  # re-exported: callers import it from here
 
 
 @dataclass(frozen=True)

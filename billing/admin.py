@@ -6,6 +6,7 @@ from django.db.models import DecimalField, ExpressionWrapper, F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin_actions import each, form_action
 from accounts.admin_base import TenantAdmin, TenantTabularInline
 from billing import services
 from billing.models import (
@@ -18,7 +19,6 @@ from billing.models import (
     Refund,
 )
 from gymsite.errors import ServiceError
-from memberships.admin_actions import each, form_action
 
 
 class ReadOnlyInline(TenantTabularInline):

@@ -24,3 +24,11 @@ class NotAllowed(ServiceError):
 class Conflict(ServiceError):
     status_code = 409
     default_code = "conflict"
+
+
+class TenantScopeMissing(RuntimeError):
+    """A tenant-owned model was queried with no organisation in scope.
+
+    Declared here, on the ground floor, so the API's error format can answer it
+    without knowing about accounts, where the tenancy that raises it lives.
+    """

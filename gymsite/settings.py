@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "billing",
     "access",
     "inventory",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -378,7 +379,7 @@ UNFOLD = {
     "SITE_HEADER": "Spotter",
     "SITE_SYMBOL": "fitness_center",
     "SHOW_HISTORY": True,
-    "DASHBOARD_CALLBACK": "gymsite.dashboard.dashboard_callback",
+    "DASHBOARD_CALLBACK": "reports.dashboard.dashboard_callback",
 }
 
 # --- Payments ------------------------------------------------------------------

@@ -11,12 +11,12 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin_actions import each, form_action
 from accounts.admin_base import TenantAdmin, TenantTabularInline
 from accounts.models import AuditLog, Branch, Member
 from billing.models import Invoice, Payment, PendingCharge
 from gymsite.errors import ServiceError
 from memberships import selectors, services
-from memberships.admin_actions import each, form_action
 from memberships.models import Membership, MembershipFreeze, MembershipStatusChange, Plan
 
 

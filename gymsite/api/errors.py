@@ -12,8 +12,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from accounts.tenancy import TenantScopeMissing
-from gymsite.errors import ServiceError
+from gymsite.errors import ServiceError, TenantScopeMissing
 
 
 def _flatten(detail):

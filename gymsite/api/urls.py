@@ -16,6 +16,6 @@ urlpatterns = [
 ]
 
 if settings.BENCH_ENDPOINTS:
-    from gymsite.api.bench import FloorView
+    from accounts.api.bench import FloorView
 
     urlpatterns.append(path("bench/floor", FloorView.as_view(), name="api-bench-floor"))

@@ -39,7 +39,7 @@ def form_action(modeladmin, request, queryset, *, form_class, title, submit_labe
         "help": help,
         "opts": modeladmin.model._meta,
     }
-    return TemplateResponse(request, "memberships/admin/action_form.html", context)
+    return TemplateResponse(request, "accounts/admin/action_form.html", context)
 
 
 def each(modeladmin, request, queryset, *, title, apply):

@@ -1,7 +1,7 @@
 """The back office's front page: today's figures and two charts.
 
-A composition layer across apps (it reads memberships, bookings, access and
-billing), so it lives in gymsite rather than in any one app. Every query goes
+The reports app stands on every domain app (it reads memberships, bookings, access
+and billing), so nothing below it has to know about figures. Every query goes
 through the scoped managers: a branch manager sees their branches' figures.
 """
 
