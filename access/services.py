@@ -30,6 +30,8 @@ from access.models import AccessDevice, AccessLog, Credential, Reason, Result
 from accounts.models import Branch, Member, User
 from accounts.services import audit_record
 from accounts.tenancy import tenant_scope
+from bookings.models import Booking
+from bookings.services import booking_mark_attended
 from gymsite.db import single_statement
 from gymsite.errors import ServiceError
 from memberships.models import Membership
@@ -249,11 +251,6 @@ def checkin_mark_attended(*, member: Member, branch: Branch, at: datetime) -> li
     cannot be marked (too early, already marked) is left alone: attendance never
     blocks the door. Returns the bookings marked.
     """
-    try:
-        from bookings.models import Booking
-        from bookings.services import booking_mark_attended
-    except ImportError:  # the bookings app is optional for access control
-        return []
     arrival = timedelta(minutes=selectors.policy_for(branch).class_arrival_minutes)
     session_ids = [
         session_id
