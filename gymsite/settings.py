@@ -10,7 +10,9 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from csp import constants as csp
 from django.utils.translation import gettext_lazy as _
+from whitenoise.compress import Compressor
 
 from gymsite.env import env_bool, env_email, env_int, env_list, env_str
 
@@ -52,6 +54,7 @@ INSTALLED_APPS = [
     "allauth.socialaccount",
     "allauth.socialaccount.providers.google",
     "axes",
+    "csp",
     "gymsite",
     "accounts",
     "memberships",
@@ -65,6 +68,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "gymsite.security.ContentSecurityPolicyMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -175,7 +180,8 @@ USE_TZ = True
 
 # --- Static and media files ----------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where collectstatic (scripts/serve) puts the files WhiteNoise serves.
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
@@ -198,6 +204,8 @@ if STORAGE_BACKEND == "s3":
             "file_overwrite": False,
         },
     }
+# Source maps are read by developer tools only: not worth compressing at every deploy.
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, "map"]
 STORAGES = {
     "default": _default_storage,
     "staticfiles": {
@@ -225,6 +233,59 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # /healthz is probed over plain HTTP by load balancers.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# Content Security Policy (django-csp): our own files only; an inline <script> or
+# <style> runs only with the request's nonce (`nonce="{{ request.csp_nonce }}"`), so
+# injected markup cannot run script. The admin's policy is wider (gymsite.security).
+_media_origins = []
+if STORAGE_BACKEND == "s3":
+    # Uploaded photos are shown straight from the bucket.
+    from urllib.parse import urlsplit
+
+    _endpoint = urlsplit(env_str("AWS_S3_ENDPOINT_URL"))
+    _bucket = env_str("AWS_STORAGE_BUCKET_NAME")
+    _region = env_str("AWS_S3_REGION_NAME")
+    if _endpoint.netloc:
+        _media_origins = [
+            f"{_endpoint.scheme}://{_endpoint.netloc}",
+            f"{_endpoint.scheme}://{_bucket}.{_endpoint.netloc}",
+        ]
+    else:
+        _media_origins = [f"https://{_bucket}.s3.amazonaws.com"]
+        if _region:
+            _media_origins.append(f"https://{_bucket}.s3.{_region}.amazonaws.com")
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF, csp.NONCE],
+        "style-src": [csp.SELF, csp.NONCE],
+        "img-src": [csp.SELF, "data:", *_media_origins],
+        "font-src": [csp.SELF],
+        "connect-src": [csp.SELF],
+        "object-src": [csp.NONE],
+        "base-uri": [csp.SELF],
+        "frame-ancestors": [csp.NONE],
+        # No form-action: paying by card posts here and is redirected to Stripe's
+        # checkout page, which browsers check against form-action too.
+    }
+}
+# Browser features no page of ours uses are turned off; the front desk's QR scanner
+# needs the camera (same origin only) and the branch finder the location.
+PERMISSIONS_POLICY = {
+    "camera": ["self"],
+    "geolocation": ["self"],
+    "microphone": [],
+    "payment": [],
+    "usb": [],
+    "serial": [],
+    "hid": [],
+    "midi": [],
+    "magnetometer": [],
+    "gyroscope": [],
+    "accelerometer": [],
+    "display-capture": [],
+    "browsing-topics": [],
+}
 
 # --- API -----------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -257,6 +318,9 @@ SIMPLE_JWT = {
     "UPDATE_LAST_LOGIN": True,
     "SIGNING_KEY": env_str("JWT_SIGNING_KEY", SECRET_KEY),
 }
+# The OpenAPI schema and its docs page: open to anyone in development, to the gym's
+# staff (signed in to the back office, or with a staff JWT) in production.
+API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", default=DEBUG)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Spotter API",
     "DESCRIPTION": "API for the Spotter mobile app and door devices.",

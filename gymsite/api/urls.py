@@ -1,10 +1,11 @@
 from django.conf import settings
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from gymsite.api.docs import DocsView, SchemaView
 
 urlpatterns = [
-    path("schema", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("schema", SchemaView.as_view(), name="api-schema"),
+    path("docs", DocsView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("accounts.api.urls")),
     path("", include("memberships.api.urls")),
     path("", include("classes.api.urls")),

@@ -1,3 +1,10 @@
+// Front desk: switching the branch list reloads the desk for that branch (the
+// noscript button does it without JavaScript).
+(function () {
+  var select = document.querySelector("select[data-autosubmit]");
+  if (select) select.addEventListener("change", function () { select.form.submit(); });
+})();
+
 // Front desk: scan a member's QR code with the camera where the browser can
 // (BarcodeDetector); otherwise the text box takes a USB reader or typing.
 (function () {
