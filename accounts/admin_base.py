@@ -99,16 +99,22 @@ def _scoped_declared_fields(form_class):
 class ScopedChoicesMixin:
     """For every ModelAdmin and inline: relation fields keep to the gym in scope."""
 
+    def _choices(self, db_field, request, kwargs) -> models.QuerySet:
+        """The field's queryset as Django would pick it (the admin's own, else the
+        related admin's ordering, else the default manager), kept to the scope."""
+        db = kwargs.get("using")
+        queryset = kwargs.get("queryset")
+        if queryset is None:
+            queryset = self.get_field_queryset(db, db_field, request)
+        if queryset is None:
+            queryset = db_field.remote_field.model._default_manager.using(db)
+        return choices_in_scope(queryset)
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         model = db_field.remote_field.model
         if is_scoped_model(model):
             db = kwargs.get("using")
-            queryset = kwargs.get("queryset")
-            if queryset is None:
-                queryset = self.get_field_queryset(db, db_field, request)
-            if queryset is None:
-                queryset = model._default_manager.using(db)
-            kwargs["queryset"] = choices_in_scope(queryset)
+            kwargs["queryset"] = self._choices(db_field, request, kwargs)
             if (
                 "widget" not in kwargs
                 and db_field.name in self.raw_id_fields
@@ -124,13 +130,7 @@ class ScopedChoicesMixin:
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         model = db_field.remote_field.model
         if is_scoped_model(model):
-            db = kwargs.get("using")
-            queryset = kwargs.get("queryset")
-            if queryset is None:
-                queryset = self.get_field_queryset(db, db_field, request)
-            if queryset is None:
-                queryset = model._default_manager.using(db)
-            kwargs["queryset"] = choices_in_scope(queryset)
+            kwargs["queryset"] = self._choices(db_field, request, kwargs)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def get_form(self, request, obj=None, change=False, **kwargs):

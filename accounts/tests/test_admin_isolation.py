@@ -12,7 +12,9 @@ admin, inline or form field that reaches outside the gym fails here.
 import json
 
 import pytest
+from django import forms
 from django.contrib import admin
+from django.contrib.admin import ModelAdmin as DjangoModelAdmin
 from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import ValidationError
 from django.forms import ModelChoiceField, ModelMultipleChoiceField
@@ -20,7 +22,8 @@ from django.test import RequestFactory
 from django.utils.datastructures import MultiValueDict
 
 from accounts.admin_base import ScopedChoicesMixin
-from accounts.models import Member, Organisation, Role, RoleAssignment, TrainerProfile, User
+from accounts.admin_site import SpotterAdminSite
+from accounts.models import Branch, Member, Organisation, Role, RoleAssignment, TrainerProfile, User
 from accounts.tenancy import TenantModel, tenant_scope
 from accounts.tests.factories import (
     BranchFactory,
@@ -414,3 +417,51 @@ def test_trainer_profile_user_is_limited_to_the_gyms_people(gym, branch, member,
         people = set(form.fields["user"].queryset.values_list("pk", flat=True))
     assert member.user_id in people
     assert outsider.user_id not in people
+
+
+# A new admin cannot forget it: not even one that knows nothing of our base classes.
+
+
+class ProbeRoleForm(forms.ModelForm):
+    # Declared by hand, not built by the admin: one of every gym's people and rows.
+    user = forms.ModelChoiceField(queryset=User.objects.all())
+    branch = forms.ModelChoiceField(queryset=Branch.objects.unscoped(), required=False)
+
+    class Meta:
+        model = RoleAssignment
+        fields = ["user", "role", "branch"]
+
+
+class ProbeRoleAdmin(DjangoModelAdmin):
+    form = ProbeRoleForm
+
+
+@pytest.mark.django_db
+def test_an_admin_registered_without_our_base_is_scoped_too(
+    gym, member, outsider, foreign_branch, branch
+):
+    # given: a plain Django ModelAdmin with hand-declared unscoped fields, on our site
+    site = SpotterAdminSite(name="probe")
+    site.register(RoleAssignment, ProbeRoleAdmin)
+    model_admin = site._registry[RoleAssignment]
+    owner = _owner_of(gym.pk)
+
+    with tenant_scope(gym):
+        form_class = model_admin.get_form(_request(owner), None)
+        offered = form_class()
+        # then: it offers gym A's people and branches only
+        assert member.user_id in {u.pk for u in offered.fields["user"].queryset}
+        assert outsider.user_id not in {u.pk for u in offered.fields["user"].queryset}
+        assert {b.pk for b in offered.fields["branch"].queryset} == {branch.pk}
+        # and: refuses gym B's beside each field
+        bound = form_class(
+            data={"user": outsider.user_id, "role": Role.FRONT_DESK, "branch": foreign_branch.pk}
+        )
+        assert not bound.is_valid()
+        assert {name for name, errors in bound.errors.as_data().items() if errors} == {
+            "user",
+            "branch",
+        }
+    # and: the form class everyone shares was left as it was
+    shared = ProbeRoleForm.base_fields["user"].queryset
+    assert shared.filter(pk=outsider.user_id).exists()
