@@ -1,7 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
-from unfold.admin import ModelAdmin
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
 from accounts.admin_base import TenantAdmin, TenantTabularInline
@@ -19,7 +18,7 @@ from accounts.tenancy import get_scope
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin, ModelAdmin):
+class UserAdmin(DjangoUserAdmin, TenantAdmin):
     """Logins are global across gyms, so only platform operators manage them here."""
 
     form = UserChangeForm
@@ -54,7 +53,7 @@ class UserAdmin(DjangoUserAdmin, ModelAdmin):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(ModelAdmin):
+class OrganisationAdmin(TenantAdmin):
     list_display = ["name", "slug", "domain", "currency"]
 
     def get_queryset(self, request):

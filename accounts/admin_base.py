@@ -1,27 +1,176 @@
 """Base classes for every Spotter ModelAdmin.
 
 Querysets come from the model's scoped manager, so an admin page can only show
-and change rows of the organisation (and branches) in scope; a foreign-key
-dropdown only offers rows in scope too.
+and change rows of the organisation (and branches) in scope.
+
+Every form field that points at a gym's rows, at a person or at an organisation
+(select, multi-select, raw id, autocomplete, in inlines too) offers and accepts only
+those of the gym in scope (``choices_in_scope``): a tenant model's rows of the
+organisation and branches in scope, the people who already belong to the gym
+(``accounts.selectors.organisation_users``), the organisation itself. Anything else
+is "Select a valid choice" beside the field. ``ScopedChoicesMixin`` does it for
+every field, and ``SpotterAdminSite.register`` puts it under any admin registered
+without it (third-party apps' admins), so no admin can forget it.
 """
 
-from django import forms
-from django.db import transaction
-from unfold.admin import ModelAdmin, StackedInline, TabularInline
+from functools import cache
 
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.urls import NoReverseMatch, reverse
+from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
+from unfold.admin import ModelAdmin, StackedInline, TabularInline
+from unfold.widgets import UnfoldForeignKeyRawIdWidget
+
+from accounts.models import Organisation
+from accounts.selectors import organisation_users
+from accounts.tenancy import TenantModel, require_scope, scope_filter
 from gymsite.errors import ServiceError
 
+USER_FIELD_HELP = _(
+    "Only people who already belong to this gym (a role or a member record here). "
+    "Staff from outside the gym join by invitation, not by their id."
+)
 
-class TenantAdmin(ModelAdmin):
+
+def is_scoped_model(model) -> bool:
+    """Whether a form field pointing at this model must keep to the gym in scope."""
+    return issubclass(model, (TenantModel, Organisation, get_user_model()))
+
+
+def choices_in_scope(queryset: models.QuerySet) -> models.QuerySet:
+    """The rows of ``queryset`` that a form in the current scope may offer and accept."""
+    model = queryset.model
+    scope = require_scope()
+    if issubclass(model, TenantModel):
+        if getattr(queryset.query, "tenant_pending", False):
+            return queryset  # the scoped manager filters it when it runs
+        # An unscoped queryset handed to a form: scope it here.
+        return queryset.filter(scope_filter(model, scope))
+    if issubclass(model, Organisation):
+        return queryset.filter(pk=scope.organisation_id)
+    if issubclass(model, get_user_model()):
+        people = organisation_users(organisation_id=scope.organisation_id)
+        return queryset.filter(pk__in=people.values("pk"))
+    return queryset
+
+
+class ScopedRawIdWidget(UnfoldForeignKeyRawIdWidget):
+    """A raw-id input whose label (the name shown beside the id) is looked up in the
+    field's choices: a typed id of a person or row outside the gym shows nothing."""
+
+    def __init__(self, rel, admin_site, attrs=None, using=None, *, queryset):
+        super().__init__(rel, admin_site, attrs, using)
+        self.queryset = queryset
+
+    def label_and_url_for_value(self, value):
+        key = self.rel.get_related_field().name
+        try:
+            obj = self.queryset.using(self.db).get(**{key: value})
+        except (ValueError, TypeError, self.rel.model.DoesNotExist, ValidationError):
+            return "", ""
+        opts = obj._meta
+        try:
+            url = reverse(
+                f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_change", args=[obj.pk]
+            )
+        except NoReverseMatch:
+            url = ""
+        return Truncator(obj).words(14), url
+
+
+def _scoped_declared_fields(form_class):
+    """A form's own declared model-choice fields (not built by ``formfield_for_*``) are
+    class attributes shared by every request: scope copies of them, in a subclass."""
+    scoped = {}
+    for name, field in getattr(form_class, "declared_fields", {}).items():
+        if isinstance(field, forms.ModelChoiceField) and is_scoped_model(field.queryset.model):
+            copy = field.__deepcopy__({})
+            copy.queryset = choices_in_scope(field.queryset)
+            scoped[name] = copy
+    if not scoped:
+        return form_class
+    return type(form_class.__name__, (form_class,), scoped)
+
+
+class ScopedChoicesMixin:
+    """For every ModelAdmin and inline: relation fields keep to the gym in scope."""
+
+    def _choices(self, db_field, request, kwargs) -> models.QuerySet:
+        """The field's queryset as Django would pick it (the admin's own, else the
+        related admin's ordering, else the default manager), kept to the scope."""
+        db = kwargs.get("using")
+        queryset = kwargs.get("queryset")
+        if queryset is None:
+            queryset = self.get_field_queryset(db, db_field, request)
+        if queryset is None:
+            queryset = db_field.remote_field.model._default_manager.using(db)
+        return choices_in_scope(queryset)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        model = db_field.remote_field.model
+        if is_scoped_model(model):
+            db = kwargs.get("using")
+            kwargs["queryset"] = self._choices(db_field, request, kwargs)
+            if (
+                "widget" not in kwargs
+                and db_field.name in self.raw_id_fields
+                and db_field.name not in self.get_autocomplete_fields(request)
+            ):
+                kwargs["widget"] = ScopedRawIdWidget(
+                    db_field.remote_field, self.admin_site, using=db, queryset=kwargs["queryset"]
+                )
+            if issubclass(model, get_user_model()) and not db_field.help_text:
+                kwargs.setdefault("help_text", USER_FIELD_HELP)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        model = db_field.remote_field.model
+        if is_scoped_model(model):
+            kwargs["queryset"] = self._choices(db_field, request, kwargs)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return _scoped_declared_fields(form)
+
+    def get_changelist_form(self, request, **kwargs):
+        return _scoped_declared_fields(super().get_changelist_form(request, **kwargs))
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.form = _scoped_declared_fields(formset.form)
+        return formset
+
+    def get_inlines(self, request, obj):
+        return [scoped_admin_class(inline) for inline in super().get_inlines(request, obj)]
+
+
+@cache
+def scoped_admin_class(admin_class):
+    """``admin_class``, or a subclass of it under ``ScopedChoicesMixin``."""
+    if issubclass(admin_class, ScopedChoicesMixin):
+        return admin_class
+    return type(
+        admin_class.__name__,
+        (ScopedChoicesMixin, admin_class),
+        {"__module__": admin_class.__module__, "__qualname__": admin_class.__qualname__},
+    )
+
+
+class TenantAdmin(ScopedChoicesMixin, ModelAdmin):
     list_per_page = 50
     show_full_result_count = False
 
 
-class TenantTabularInline(TabularInline):
+class TenantTabularInline(ScopedChoicesMixin, TabularInline):
     extra = 0
 
 
-class TenantStackedInline(StackedInline):
+class TenantStackedInline(ScopedChoicesMixin, StackedInline):
     extra = 0
 
 

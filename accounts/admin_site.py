@@ -1,11 +1,25 @@
 from functools import wraps
 
+from django.contrib.admin import ModelAdmin
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from unfold.sites import UnfoldAdminSite
 
+from accounts.admin_base import choices_in_scope, is_scoped_model, scoped_admin_class
 from accounts.selectors import admin_timezone, is_staff_in, staff_scope_for
 from accounts.tenancy import get_scope, reset_scope, set_scope
+
+
+class ScopedAutocompleteJsonView(AutocompleteJsonView):
+    """Autocomplete offers what the field accepts: the gym's rows and people only,
+    whatever the searched model's own admin lists (the users' admin lists everyone)."""
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if is_scoped_model(queryset.model):
+            queryset = choices_in_scope(queryset)
+        return queryset
 
 
 class SpotterAdminSite(UnfoldAdminSite):
@@ -19,6 +33,15 @@ class SpotterAdminSite(UnfoldAdminSite):
     site_header = _("Spotter back office")
     site_title = _("Spotter")
     index_title = _("Dashboard")
+
+    def register(self, model_or_iterable, admin_class=None, **options):
+        # Third-party apps register their own ModelAdmins: their forms keep to the
+        # gym in scope as ours do (accounts.admin_base.ScopedChoicesMixin).
+        admin_class = scoped_admin_class(admin_class or ModelAdmin)
+        super().register(model_or_iterable, admin_class, **options)
+
+    def autocomplete_view(self, request):
+        return ScopedAutocompleteJsonView.as_view(admin_site=self)(request)
 
     def has_permission(self, request):
         scope = get_scope()

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from accounts.models import (
     BRANCH_ROLES,
@@ -42,14 +42,27 @@ def user_roles_in(*, user: User, organisation_id: int) -> set[str]:
     return roles
 
 
+def _belonging_rows() -> tuple[QuerySet[RoleAssignment], QuerySet[Member]]:
+    """What makes a person belong to a gym: a role there (staff or trainer), or a member
+    record (archived too: the gym still knows them). Every gym's rows; callers filter."""
+    return RoleAssignment.objects.unscoped(), Member.objects.unscoped()
+
+
 def user_organisation_ids(*, user: User) -> set[int]:
-    staff = (
-        RoleAssignment.objects.unscoped()
-        .filter(user=user)
-        .values_list("organisation_id", flat=True)
+    ids: set[int] = set()
+    for rows in _belonging_rows():
+        ids.update(rows.filter(user=user).values_list("organisation_id", flat=True))
+    return ids
+
+
+def organisation_users(*, organisation_id: int) -> QuerySet[User]:
+    """The people who belong to one gym (see ``_belonging_rows``): the only users a gym's
+    staff may pick in a form, so no gym reaches a person it does not already know."""
+    roles, members = _belonging_rows()
+    return User.objects.filter(
+        Q(pk__in=roles.filter(organisation_id=organisation_id).values("user_id"))
+        | Q(pk__in=members.filter(organisation_id=organisation_id).values("user_id"))
     )
-    members = Member.objects.unscoped().filter(user=user).values_list("organisation_id", flat=True)
-    return set(staff) | set(members)
 
 
 HOST_CACHE_SECONDS = 60

@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import sql
 
@@ -186,6 +187,60 @@ class TenantModel(models.Model):
     def save(self, *args, **kwargs):
         self.check_scope_for_save()
         super().save(*args, **kwargs)
+
+    def clean_fields(self, exclude=None):
+        """Also refuse a relation to another organisation's row: ``ForeignKey.validate``
+        only asks whether the row exists, through the unscoped base manager."""
+        errors = {}
+        try:
+            super().clean_fields(exclude)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        # Fields already refused (a row that does not exist) are not asked again.
+        skip = {*(exclude or ()), *errors}
+        for name, error in self._relations_outside_organisation(skip).items():
+            errors[name] = [error]
+        if errors:
+            raise ValidationError(errors)
+
+    def _relations_outside_organisation(self, exclude) -> dict[str, ValidationError]:
+        scope = get_scope()
+        organisation_id = self.organisation_id or (scope.organisation_id if scope else None)
+        if organisation_id is None:
+            return {}
+        found = {}
+        for field in self._meta.concrete_fields:
+            if (
+                not isinstance(field, models.ForeignKey)
+                or field.name in exclude
+                or field.name == "organisation"
+                or not issubclass(field.related_model, TenantModel)
+            ):
+                continue
+            value = getattr(self, field.attname)
+            if value is None:
+                continue
+            if field.is_cached(self):
+                owner = getattr(self, field.name).organisation_id
+            else:
+                owner = (
+                    field.related_model.objects.unscoped()
+                    .filter(**{field.target_field.attname: value})
+                    .values_list("organisation_id", flat=True)
+                    .first()
+                )
+            if owner is not None and owner != organisation_id:
+                found[field.name] = ValidationError(
+                    field.error_messages["invalid"],
+                    code="invalid",
+                    params={
+                        "model": field.related_model._meta.verbose_name,
+                        "pk": value,
+                        "field": field.target_field.name,
+                        "value": value,
+                    },
+                )
+        return found
 
     def check_scope_for_save(self) -> None:
         """Take the organisation in scope, or refuse a row of another organisation
