@@ -698,11 +698,12 @@ def default_payment_method(*, payer: Member) -> PaymentMethod | None:
 COLLECTION_LEASE = timedelta(minutes=15)
 
 
-def _collection_claim(*, invoice_id: int, now: datetime, scheduled: bool) -> int | None:
+def _collection_claim(*, invoice_id: int, now: datetime, scheduled: bool) -> bool:
     """Claim the right to make the invoice's next charge attempt: one conditional
     UPDATE whose row count says who won. The invoice must be open and not leased to
     anyone (or the lease ran out) and, for the dunning sweep (``scheduled``), its
-    next collection must be due. Returns the claim's number, or None.
+    next collection must be due. The claim takes the next claim number
+    (``collection_claims``), which its holder keeps to renew the lease.
 
     The claim also moves ``next_collection_at`` to the lease's end, so if this worker
     dies the sweep finds the attempt there and takes it over.
@@ -713,15 +714,13 @@ def _collection_claim(*, invoice_id: int, now: datetime, scheduled: bool) -> int
     )
     if scheduled:
         claimable = claimable.filter(next_collection_at__lte=now)
-    won = claimable.update(
-        collection_claims=F("collection_claims") + 1,
-        collection_lease_until=lease_until,
-        next_collection_at=lease_until,
+    return bool(
+        claimable.update(
+            collection_claims=F("collection_claims") + 1,
+            collection_lease_until=lease_until,
+            next_collection_at=lease_until,
+        )
     )
-    if not won:
-        return None
-    # The UPDATE holds the row lock until commit: this read sees our own claim.
-    return Invoice.objects.filter(pk=invoice_id).values_list("collection_claims", flat=True)[0]
 
 
 def _collection_lease_renew(*, payment: Payment, now: datetime) -> bool:
@@ -761,12 +760,11 @@ def invoice_collection_prepare(
     Then call ``invoice_charge`` after commit.
     """
     now = now or timezone.now()
-    claim = _collection_claim(invoice_id=invoice.pk, now=now, scheduled=scheduled)
-    if claim is None:
+    if not _collection_claim(invoice_id=invoice.pk, now=now, scheduled=scheduled):
         return None
-    invoice = (
-        Invoice.objects.select_related("payer", "branch__organisation").filter(pk=invoice.pk).get()
-    )
+    # The UPDATE holds the row lock until commit: this read sees our own claim.
+    invoice = Invoice.objects.select_related("payer", "branch__organisation").get(pk=invoice.pk)
+    claim = invoice.collection_claims
     pending = invoice.payments.filter(status=Payment.Status.PENDING).first()
     if pending is not None:
         Payment.objects.filter(pk=pending.pk).update(
