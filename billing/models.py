@@ -76,6 +76,11 @@ class Invoice(TenantModel):
     # try next. Null next_attempt_at means no automatic attempt is scheduled.
     collection_attempts = models.PositiveSmallIntegerField(_("failed attempts"), default=0)
     next_collection_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    # The claim on the attempt in flight (billing.services.invoice_collection_prepare):
+    # nobody else charges the invoice until the lease runs out. Every claim takes the
+    # next claim number, so a worker whose attempt was taken over can tell.
+    collection_lease_until = models.DateTimeField(_("attempt leased until"), null=True, blank=True)
+    collection_claims = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(
         "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -287,6 +292,10 @@ class Payment(TenantModel):
     amount_refunded = amount_field(_("refunded"), default=0)
     # Sent to the provider with the charge, so a retried request is charged once.
     idempotency_key = models.CharField(max_length=120, null=True, blank=True)
+    # A pending attempt whose worker's lease ran out is taken over (re-sent with the
+    # same key) by the one worker that wins the next claim: counted here.
+    takeovers = models.PositiveSmallIntegerField(_("taken over"), default=0)
+    taken_over_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     completed_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
@@ -309,6 +318,12 @@ class Payment(TenantModel):
                 fields=["organisation", "idempotency_key"],
                 condition=Q(idempotency_key__isnull=False),
                 name="payment_idempotency_key_unique",
+            ),
+            # One charge attempt in flight per invoice (the claim is the real guard).
+            models.UniqueConstraint(
+                fields=["invoice"],
+                condition=Q(status="pending"),
+                name="payment_one_pending_per_invoice",
             ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
             models.CheckConstraint(

@@ -19,7 +19,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -698,36 +698,91 @@ def default_payment_method(*, payer: Member) -> PaymentMethod | None:
 COLLECTION_LEASE = timedelta(minutes=15)
 
 
+def _collection_claim(*, invoice_id: int, now: datetime, scheduled: bool) -> bool:
+    """Claim the right to make the invoice's next charge attempt: one conditional
+    UPDATE whose row count says who won. The invoice must be open and not leased to
+    anyone (or the lease ran out) and, for the dunning sweep (``scheduled``), its
+    next collection must be due. The claim takes the next claim number
+    (``collection_claims``), which its holder keeps to renew the lease.
+
+    The claim also moves ``next_collection_at`` to the lease's end, so if this worker
+    dies the sweep finds the attempt there and takes it over.
+    """
+    lease_until = max(now, timezone.now()) + COLLECTION_LEASE
+    claimable = Invoice.objects.filter(pk=invoice_id, status=Invoice.Status.OPEN).filter(
+        Q(collection_lease_until__isnull=True) | Q(collection_lease_until__lte=now)
+    )
+    if scheduled:
+        claimable = claimable.filter(next_collection_at__lte=now)
+    return bool(
+        claimable.update(
+            collection_claims=F("collection_claims") + 1,
+            collection_lease_until=lease_until,
+            next_collection_at=lease_until,
+        )
+    )
+
+
+def _collection_lease_renew(*, payment: Payment, now: datetime) -> bool:
+    """The holder of a claim extends its lease right before asking the provider;
+    False when the claim is no longer its own (another worker took the attempt over
+    after the lease ran out, or the attempt is finished)."""
+    claim = getattr(payment, "collection_claim", None)
+    if claim is None:
+        raise ValueError("invoice_charge takes the attempt returned by invoice_collection_prepare")
+    lease_until = max(now, timezone.now()) + COLLECTION_LEASE
+    return bool(
+        Invoice.objects.filter(
+            pk=payment.invoice_id,
+            collection_claims=claim,
+            collection_lease_until__isnull=False,
+        ).update(collection_lease_until=lease_until, next_collection_at=lease_until)
+    )
+
+
 @transaction.atomic
-def invoice_collection_prepare(*, invoice: Invoice, now: datetime | None = None) -> Payment | None:
-    """Step one of an automatic charge: record the attempt (a pending ``Payment`` with
-    an idempotency key) and lease the invoice, so no other worker charges it.
+def invoice_collection_prepare(
+    *, invoice: Invoice, now: datetime | None = None, scheduled: bool = False
+) -> Payment | None:
+    """Step one of an automatic charge: claim the invoice's collection (see
+    ``_collection_claim``) and record the attempt (a pending ``Payment`` with an
+    idempotency key).
+
+    ``scheduled`` is the dunning sweep: only an invoice whose next collection is due
+    is claimed. Without it (renewal, "pay now", the admin's "charge now") the attempt
+    is made whatever the retry schedule says, but never while another is leased.
+    A pending attempt found after winning the claim was left by a worker whose lease
+    ran out: it is taken over (recorded on it) and sent again with the same key, so
+    the provider answers with the first charge instead of making a second.
 
     May run inside a caller's transaction (the renewal job issues the invoice and
     prepares its charge in one commit). Returns None when there is nothing to do.
     Then call ``invoice_charge`` after commit.
     """
     now = now or timezone.now()
-    invoice = (
-        Invoice.objects.select_for_update(skip_locked=True, of=("self",))
-        .select_related("payer", "branch__organisation")
-        .filter(pk=invoice.pk, status=Invoice.Status.OPEN)
-        .first()
-    )
-    if invoice is None or invoice.amount_due <= 0:
+    if not _collection_claim(invoice_id=invoice.pk, now=now, scheduled=scheduled):
         return None
+    # The UPDATE holds the row lock until commit: this read sees our own claim.
+    invoice = Invoice.objects.select_related("payer", "branch__organisation").get(pk=invoice.pk)
+    claim = invoice.collection_claims
     pending = invoice.payments.filter(status=Payment.Status.PENDING).first()
     if pending is not None:
-        if pending.created_at > now - COLLECTION_LEASE:
-            return None  # another worker is charging it right now
-        # An earlier attempt never finished (a crash): ask again with the same key, so
-        # the provider answers with the first charge instead of making a second.
+        Payment.objects.filter(pk=pending.pk).update(
+            takeovers=F("takeovers") + 1, taken_over_at=now
+        )
+        pending.refresh_from_db(fields=["takeovers", "taken_over_at"])
+        logger.warning(
+            "stale charge attempt taken over",
+            extra={"payment_id": pending.pk, "takeovers": pending.takeovers},
+        )
+        pending.collection_claim = claim
         return pending
+    if invoice.amount_due <= 0:
+        _collection_release(invoice.pk)
+        return None
     method = default_payment_method(payer=invoice.payer)
     attempt = invoice.collection_attempts + 1
-    invoice.next_collection_at = now + COLLECTION_LEASE
-    invoice.save(update_fields=["next_collection_at"])
-    return Payment.objects.create(
+    payment = Payment.objects.create(
         organisation_id=invoice.organisation_id,
         invoice=invoice,
         branch_id=invoice.branch_id,
@@ -739,9 +794,17 @@ def invoice_collection_prepare(*, invoice: Invoice, now: datetime | None = None)
         status=Payment.Status.PENDING,
         idempotency_key=f"invoice-{invoice.pk}-attempt-{attempt}",
     )
+    payment.collection_claim = claim
+    return payment
 
 
-def invoice_collect(*, invoice: Invoice, now: datetime | None = None) -> Payment | None:
+def _collection_release(invoice_id: int) -> None:
+    Invoice.objects.filter(pk=invoice_id).update(collection_lease_until=None)
+
+
+def invoice_collect(
+    *, invoice: Invoice, now: datetime | None = None, scheduled: bool = False
+) -> Payment | None:
     """Try to charge an open invoice to the payer's saved payment method.
 
     Three steps: record the attempt (a pending Payment with an idempotency key) and
@@ -751,7 +814,7 @@ def invoice_collect(*, invoice: Invoice, now: datetime | None = None) -> Payment
     it was final. Returns the attempt, or None if there was nothing to collect.
     """
     now = now or timezone.now()
-    payment = invoice_collection_prepare(invoice=invoice, now=now)
+    payment = invoice_collection_prepare(invoice=invoice, now=now, scheduled=scheduled)
     if payment is None:
         return None
     return invoice_charge(payment=payment, invoice=invoice, now=now)
@@ -759,8 +822,16 @@ def invoice_collect(*, invoice: Invoice, now: datetime | None = None) -> Payment
 
 def invoice_charge(*, payment: Payment, invoice: Invoice, now: datetime | None = None) -> Payment:
     """Steps two and three of an automatic charge: ask the provider (no transaction
-    open) and record its answer. ``payment`` comes from ``invoice_collection_prepare``."""
+    open) and record its answer. ``payment`` comes from ``invoice_collection_prepare``.
+
+    The lease is renewed first: a worker that lost it (too slow, and another took the
+    attempt over) does not call the provider and leaves the attempt to the new holder.
+    """
     now = now or timezone.now()
+    if not _collection_lease_renew(payment=payment, now=now):
+        logger.warning("charge attempt no longer ours", extra={"payment_id": payment.pk})
+        payment.refresh_from_db()
+        return payment
     try:
         provider = get_provider(invoice.branch.organisation, payment.provider)
         if not provider.supports_off_session or payment.payment_method is None:
@@ -799,6 +870,9 @@ def payment_attempt_complete(
     payment = Payment.objects.select_for_update().get(pk=payment.pk)
     if payment.status != Payment.Status.PENDING:
         return payment
+    # The attempt is over: its lease ends with it (the invoice row is locked above).
+    invoice.collection_lease_until = None
+    invoice.save(update_fields=["collection_lease_until"])
     payment.completed_at = now
     if result.reference:
         payment.reference = result.reference
@@ -871,7 +945,9 @@ def invoices_collect_due(*, now: datetime | None = None, limit: int | None = Non
         ids = ids[:limit]
     attempted = 0
     for invoice in Invoice.objects.filter(pk__in=list(ids)).select_related("branch__organisation"):
-        attempted += invoice_collect(invoice=invoice, now=now) is not None
+        # The list may be old by now (another sweep ran meanwhile): each invoice is
+        # claimed only if its collection is still due.
+        attempted += invoice_collect(invoice=invoice, now=now, scheduled=True) is not None
     return attempted
 
 

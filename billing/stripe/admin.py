@@ -118,6 +118,7 @@ class StripeEventAdmin(TenantAdmin):
     search_fields = ["event_id", "object_id", "type"]
     date_hierarchy = "received_at"
     readonly_fields = [
+        "account",
         "event_id",
         "type",
         "object_id",

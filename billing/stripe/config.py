@@ -44,6 +44,7 @@ class StripeKeys:
     publishable_key: str
     webhook_secret: str
     source: str  # "account" or "environment"
+    account_id: str = ""  # "acct_…" when the gym entered it
 
     @property
     def livemode(self) -> bool:
@@ -71,6 +72,7 @@ def keys_for(organisation_id: int) -> StripeKeys | None:
                 publishable_key=account.publishable_key,
                 webhook_secret=decrypt(account.webhook_secret_encrypted),
                 source="account",
+                account_id=account.account_id,
             )
         return None
     secret_key = getattr(settings, "STRIPE_SECRET_KEY", "")

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.tenancy import TenantModel
+from gymsite.money import amount_field, currency_field
 
 
 class StripeAccount(TenantModel):
@@ -70,22 +71,28 @@ class StripeCustomer(TenantModel):
 
 
 class StripeEvent(TenantModel):
-    """The event ledger: one row per Stripe event id, claimed before acting on it.
+    """The event ledger: one row per (gym, Stripe account, event id), claimed before
+    acting on it.
 
-    Claimed with ``INSERT ... ON CONFLICT (event_id) DO NOTHING RETURNING id`` in the
-    transaction that applies the event: a retried or concurrent duplicate inserts
-    nothing and is acknowledged; a failure rolls the claim back so Stripe's retry
-    is processed. Only ids, type and a short outcome are kept (never the payload,
-    which may carry card details such as brand and last four).
+    Claimed with ``INSERT ... ON CONFLICT (organisation_id, account, event_id) DO
+    NOTHING RETURNING id`` in the transaction that applies the event: a retried or
+    concurrent duplicate inserts nothing and is acknowledged; a failure rolls the
+    claim back so Stripe's retry is processed. Keyed per gym and account, so an event
+    delivered to two gyms' endpoints is applied by each. Only ids, type and a short
+    outcome are kept (never the payload, which may carry card details such as brand
+    and last four).
     """
 
     class Status(models.TextChoices):
         PROCESSED = "processed", _("Processed")
         IGNORED = "ignored", _("Ignored")
         STALE = "stale", _("Older than what we know")
+        WAITING = "waiting", _("Waiting for its payment")
         ATTENTION = "attention", _("Needs attention")
 
-    event_id = models.CharField(max_length=255, unique=True)
+    # The Stripe account the event came from ("acct_…"; empty when not known).
+    account = models.CharField(max_length=255, blank=True, default="")
+    event_id = models.CharField(max_length=255, db_index=True)
     type = models.CharField(max_length=100, db_index=True)
     object_id = models.CharField(max_length=255, blank=True, db_index=True)
     livemode = models.BooleanField(default=False)
@@ -101,6 +108,11 @@ class StripeEvent(TenantModel):
         verbose_name = _("Stripe event")
         verbose_name_plural = _("Stripe events")
         ordering = ["-received_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "account", "event_id"], name="stripe_event_once"
+            ),
+        ]
         indexes = [
             models.Index(
                 fields=["status"], condition=~Q(status="processed"), name="stripe_event_todo"
@@ -109,6 +121,55 @@ class StripeEvent(TenantModel):
 
     def __str__(self):
         return f"{self.type} {self.event_id}"
+
+
+class StripePendingEvent(TenantModel):
+    """A refund or dispute event that arrived before the payment it is about.
+
+    Kept (never dropped) and applied, exactly as if it had come in order, when the
+    payment is recorded; if the payment has not appeared by ``resolve_by``, the
+    event's ledger row is raised for staff (*Needs attention*). Only what applying it
+    needs is kept: ids, status, amounts and Spotter's own metadata, never card details.
+    """
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", _("Waiting for its payment")
+        APPLIED = "applied", _("Applied")
+        ATTENTION = "attention", _("Needs attention")
+
+    account = models.CharField(max_length=255, blank=True, default="")
+    event_id = models.CharField(max_length=255)
+    type = models.CharField(max_length=100)
+    object_id = models.CharField(max_length=255)
+    payment_intent = models.CharField(max_length=255, db_index=True)
+    amount = amount_field(_("amount"))
+    currency = currency_field(verbose_name=_("currency"))
+    data = models.JSONField(default=dict)
+    stripe_created = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.WAITING)
+    outcome = models.CharField(_("outcome"), max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    resolve_by = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        app_label = "billing"
+        verbose_name = _("Stripe event waiting for its payment")
+        verbose_name_plural = _("Stripe events waiting for their payment")
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "account", "event_id"], name="stripe_pending_event_once"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["resolve_by"], condition=Q(status="waiting"), name="stripe_pending_waiting"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.type} {self.event_id} ({self.payment_intent})"
 
 
 class StripeObjectState(TenantModel):
@@ -166,5 +227,6 @@ __all__ = [
     "StripeCustomer",
     "StripeEvent",
     "StripeObjectState",
+    "StripePendingEvent",
     "StripeReconciliation",
 ]

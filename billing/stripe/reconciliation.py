@@ -29,7 +29,7 @@ from billing.models import Payment, Refund
 from billing.stripe.client import client_for
 from billing.stripe.config import keys_for
 from billing.stripe.models import StripeReconciliation
-from billing.stripe.webhooks import event_apply
+from billing.stripe.webhooks import event_apply, stripe_pending_events_resolve
 
 logger = logging.getLogger(__name__)
 
@@ -62,10 +62,14 @@ def stripe_reconcile(
     now = now or timezone.now()
     with tenant_scope(organisation_id):
         run = StripeReconciliation.objects.create(organisation_id=organisation_id, started_at=now)
+    # Refunds and disputes that came before their payment: applied if the payment was
+    # recorded without its webhook, raised for staff when overdue (needs no Stripe call;
+    # a payment recorded by a fix below applies its own waiting events).
+    waiting = stripe_pending_events_resolve(organisation_id=organisation_id, now=now)
     client = client_for(keys)
     since = int((now - window).timestamp())
     drift: list[dict] = []
-    checked = fixed = 0
+    checked, fixed = 0, waiting["applied"]
     try:
         intents = [
             _as_dict(pi)
@@ -104,6 +108,7 @@ def stripe_reconcile(
                 organisation_id=organisation_id,
                 event=_synthetic_event("payment_intent.succeeded", pi, now=stamp),
                 source="reconciliation",
+                account=keys.account_id,
             )
             ok = outcome.status == "processed"
             fixed += ok
@@ -154,6 +159,7 @@ def stripe_reconcile(
                 organisation_id=organisation_id,
                 event=_synthetic_event("refund.updated", refund_obj, now=stamp),
                 source="reconciliation",
+                account=keys.account_id,
             )
             ok = outcome.status == "processed"
             fixed += ok

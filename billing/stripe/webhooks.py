@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import stripe
 from django.db import IntegrityError, connection, transaction
@@ -38,7 +38,12 @@ from billing.providers import ChargeResult
 from billing.stripe.client import from_minor
 from billing.stripe.config import keys_for
 from billing.stripe.declines import decline_message
-from billing.stripe.models import StripeCustomer, StripeEvent, StripeObjectState
+from billing.stripe.models import (
+    StripeCustomer,
+    StripeEvent,
+    StripeObjectState,
+    StripePendingEvent,
+)
 from gymsite.errors import ServiceError
 from gymsite.outbox import outbox_enqueue
 
@@ -101,7 +106,7 @@ def webhook_receive(*, organisation_id: int, payload: bytes, signature: str) -> 
     _check_shape(event)
     if bool(event.get("livemode")) != keys.livemode:
         raise WebhookRejected("Live/test mode of the event does not match the gym's keys.")
-    return event_apply(organisation_id=organisation_id, event=event)
+    return event_apply(organisation_id=organisation_id, event=event, account=keys.account_id)
 
 
 def _check_shape(event) -> None:
@@ -124,18 +129,30 @@ def _check_shape(event) -> None:
 # --- applying ------------------------------------------------------------------------
 
 
-def event_apply(*, organisation_id: int, event: dict, source: str = "webhook") -> EventOutcome:
-    """Claim an (already verified) event in the ledger and apply it, once."""
+def _event_account(event: dict, account: str) -> str:
+    """The Stripe account an event belongs to: named in the event (Connect), else the
+    account the gym connected ("" when it did not enter its id)."""
+    named = event.get("account")
+    return (named if isinstance(named, str) else account or "")[:255]
+
+
+def event_apply(
+    *, organisation_id: int, event: dict, source: str = "webhook", account: str = ""
+) -> EventOutcome:
+    """Claim an (already verified) event in the gym's ledger and apply it, once."""
     obj = event["data"]["object"]
+    account = _event_account(event, account)
     with tenant_scope(organisation_id), transaction.atomic():
-        if not _claim(organisation_id, event, obj, source):
+        if not _claim(organisation_id, account, event, obj, source):
             return EventOutcome(event_id=event["id"], duplicate=True, status="duplicate")
         handler = HANDLERS.get(event["type"])
         if handler is None:
             status, outcome = S.IGNORED, "Event type not used by Spotter."
         else:
             status, outcome = handler(organisation_id, event, obj)
-        StripeEvent.objects.filter(event_id=event["id"]).update(
+            if status == S.WAITING:
+                _wait_for_payment(organisation_id, account, event, obj, outcome)
+        StripeEvent.objects.filter(account=account, event_id=event["id"]).update(
             status=status, outcome=str(outcome)[:255]
         )
     logger.info(
@@ -149,20 +166,21 @@ def _stripe_time(value: int) -> datetime:
     return datetime.fromtimestamp(value, tz=UTC)
 
 
-def _claim(organisation_id: int, event: dict, obj: dict, source: str) -> bool:
+def _claim(organisation_id: int, account: str, event: dict, obj: dict, source: str) -> bool:
     table = StripeEvent._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
             INSERT INTO {table}
-                (organisation_id, event_id, type, object_id, livemode, stripe_created,
-                 status, outcome, received_at, source)
-            VALUES (%s, %s, %s, %s, %s, %s, %s, '', %s, %s)
-            ON CONFLICT (event_id) DO NOTHING
+                (organisation_id, account, event_id, type, object_id, livemode,
+                 stripe_created, status, outcome, received_at, source)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, '', %s, %s)
+            ON CONFLICT (organisation_id, account, event_id) DO NOTHING
             RETURNING id
             """,  # noqa: S608 (table name is ours, values are parameters)
             [
                 organisation_id,
+                account,
                 event["id"],
                 event["type"][:100],
                 str(obj.get("id", ""))[:255],
@@ -326,7 +344,14 @@ def _on_checkout_completed(organisation_id: int, event: dict, session: dict):
     )
 
 
-def _record_success(
+def _record_success(*, invoice: Invoice, intent_id: str, **kwargs):
+    status, outcome = _record_payment(invoice=invoice, intent_id=intent_id, **kwargs)
+    # Refunds or disputes of this payment that arrived before it apply now.
+    _apply_waiting(invoice.organisation_id, intent_id)
+    return status, outcome
+
+
+def _record_payment(
     *,
     invoice: Invoice,
     intent_id: str,
@@ -471,6 +496,22 @@ def _refund_for(refund_obj: dict) -> Refund | None:
     return refund
 
 
+def _payment_for_intent(intent_id) -> Payment | None:
+    if not isinstance(intent_id, str) or not intent_id:
+        return None
+    return (
+        Payment.objects.filter(
+            provider=PROVIDER, reference=intent_id, status=Payment.Status.SUCCEEDED
+        )
+        .order_by("pk")
+        .first()
+    )
+
+
+def _amount(obj: dict, field: str = "amount"):
+    return from_minor(int(obj.get(field) or 0), str(obj.get("currency", "")))
+
+
 def _on_refund(organisation_id: int, event: dict, refund_obj: dict):
     if refund_obj.get("object") != "refund":
         return S.IGNORED, "Not a refund."
@@ -479,7 +520,13 @@ def _on_refund(organisation_id: int, event: dict, refund_obj: dict):
     _serialise(f"stripe:{refund_obj['id']}")
     refund = _refund_for(refund_obj)
     if refund is None:
-        return S.ATTENTION, "A refund made outside Spotter (e.g. the Stripe dashboard)."
+        amount = _amount(refund_obj)
+        currency = str(refund_obj.get("currency", "")).upper()
+        if _payment_for_intent(refund_obj.get("payment_intent")) is None:
+            return S.WAITING, f"Refund of {amount} {currency} before its payment: kept."
+        return S.ATTENTION, (
+            f"A refund of {amount} {currency} made outside Spotter (e.g. the Stripe dashboard)."
+        )
     status = str(refund_obj.get("status", "pending"))
     if event["type"] == "refund.failed":
         status = "failed"
@@ -492,7 +539,7 @@ def _on_refund(organisation_id: int, event: dict, refund_obj: dict):
         event=event,
     ):
         return S.STALE, "Already at this state or later."
-    amount = from_minor(int(refund_obj.get("amount") or 0), str(refund_obj.get("currency", "")))
+    amount = _amount(refund_obj)
     if amount != refund.amount:
         return S.ATTENTION, f"Stripe refunded {amount}, Spotter asked for {refund.amount}."
     if status == "succeeded":
@@ -512,20 +559,175 @@ def _on_refund(organisation_id: int, event: dict, refund_obj: dict):
 def _on_charge_refunded(organisation_id: int, event: dict, charge: dict):
     """The charge's total refunded (absolute, never added up): compared, not applied.
     Each refund is applied from its own refund event."""
-    intent_id = charge.get("payment_intent")
-    payment = (
-        Payment.objects.filter(provider=PROVIDER, reference=intent_id).first()
-        if intent_id
-        else None
-    )
+    if _foreign(organisation_id, _metadata(charge)):
+        return S.IGNORED, "Belongs to another organisation."
+    refunded = _amount(charge, "amount_refunded")
+    payment = _payment_for_intent(charge.get("payment_intent"))
     if payment is None:
-        return S.IGNORED, "Not a Spotter payment."
-    refunded = from_minor(int(charge.get("amount_refunded") or 0), str(charge.get("currency", "")))
+        if not charge.get("payment_intent"):
+            return S.IGNORED, "Not a Spotter payment (no payment intent)."
+        return S.WAITING, f"{refunded} refunded before its payment was recorded: kept."
     if refunded > payment.amount_refunded:
         return S.ATTENTION, (
             f"Stripe has refunded {refunded}, Spotter knows of {payment.amount_refunded}."
         )
     return S.PROCESSED, f"{refunded} refunded at Stripe."
+
+
+def _on_dispute(organisation_id: int, event: dict, dispute: dict):
+    """A chargeback: the bank takes the money back. Never guessed at: staff answer it
+    in Stripe's dashboard, so it is raised for them."""
+    if dispute.get("object") != "dispute":
+        return S.IGNORED, "Not a dispute."
+    if _foreign(organisation_id, _metadata(dispute)):
+        return S.IGNORED, "Belongs to another organisation."
+    amount = _amount(dispute)
+    currency = str(dispute.get("currency", "")).upper()
+    payment = _payment_for_intent(dispute.get("payment_intent"))
+    if payment is None:
+        if not dispute.get("payment_intent"):
+            return S.IGNORED, "Not a Spotter payment (no payment intent)."
+        return S.WAITING, f"Dispute of {amount} {currency} before its payment: kept."
+    return S.ATTENTION, (
+        f"Disputed at Stripe ({dispute.get('status', '')}, {dispute.get('reason', '')}): "
+        f"{amount} {currency} of payment {payment.pk}."
+    )
+
+
+# --- events that arrived before their payment ------------------------------------------
+
+# How long a refund or dispute waits for its payment before staff are asked to look.
+# Reconciliation records a missed payment well within this (it runs every 3 hours).
+PENDING_EVENT_WAIT = timedelta(hours=24)
+# What is kept of a waiting event's object: enough to apply it, never card details.
+_KEPT_FIELDS = (
+    "id",
+    "object",
+    "amount",
+    "amount_refunded",
+    "currency",
+    "payment_intent",
+    "charge",
+    "status",
+    "reason",
+    "failure_reason",
+    "refunded",
+)
+
+
+def _kept(obj: dict) -> dict:
+    kept = {key: obj[key] for key in _KEPT_FIELDS if key in obj}
+    kept["metadata"] = {
+        key: str(value)[:255]
+        for key, value in _metadata(obj).items()
+        if str(key).startswith("spotter_")
+    }
+    return kept
+
+
+def _wait_for_payment(organisation_id: int, account: str, event: dict, obj: dict, outcome):
+    """Keep a refund or dispute event whose payment is not recorded yet (in the
+    transaction that claims it, so it is as durable as the ledger row)."""
+    amount_field = "amount_refunded" if obj.get("object") == "charge" else "amount"
+    StripePendingEvent.objects.create(
+        organisation_id=organisation_id,
+        account=account,
+        event_id=event["id"],
+        type=event["type"][:100],
+        object_id=str(obj.get("id", ""))[:255],
+        payment_intent=str(obj.get("payment_intent"))[:255],
+        amount=_amount(obj, amount_field),
+        currency=str(obj.get("currency", "")).upper()[:3],
+        data=_kept(obj),
+        stripe_created=_stripe_time(event["created"]),
+        outcome=str(outcome)[:255],
+        resolve_by=timezone.now() + PENDING_EVENT_WAIT,
+    )
+
+
+def _apply_waiting(organisation_id: int, intent_id: str) -> int:
+    """Apply the events that waited for this payment intent, now that its payment is
+    recorded (inside the caller's transaction); returns how many."""
+    waiting = list(
+        StripePendingEvent.objects.select_for_update(skip_locked=True)
+        .filter(payment_intent=intent_id, status=StripePendingEvent.Status.WAITING)
+        .order_by("stripe_created", "pk")
+    )
+    # (one query when nothing waits: the usual case on every payment's webhook)
+    if not waiting or _payment_for_intent(intent_id) is None:
+        return 0
+    applied = 0
+    for pending in waiting:
+        event = {
+            "id": pending.event_id,
+            "type": pending.type,
+            "created": int(pending.stripe_created.timestamp()),
+            "data": {"object": pending.data},
+        }
+        status, outcome = HANDLERS[pending.type](organisation_id, event, pending.data)
+        if status == S.WAITING:  # cannot happen once the payment exists; never lose it
+            continue
+        outcome = f"Applied after its payment: {outcome}"[:255]
+        StripePendingEvent.objects.filter(pk=pending.pk).update(
+            status=(
+                StripePendingEvent.Status.ATTENTION
+                if status == S.ATTENTION
+                else StripePendingEvent.Status.APPLIED
+            ),
+            outcome=outcome,
+            resolved_at=timezone.now(),
+        )
+        StripeEvent.objects.filter(account=pending.account, event_id=pending.event_id).update(
+            status=status, outcome=outcome
+        )
+        applied += 1
+    return applied
+
+
+def stripe_pending_events_resolve(*, organisation_id: int, now=None) -> dict:
+    """For one gym: apply the waiting events whose payment is recorded by now (a
+    payment recorded without its webhook, e.g. by the off-session fast path), and
+    raise for staff those whose payment never appeared in ``PENDING_EVENT_WAIT``."""
+    now = now or timezone.now()
+    applied = flagged = 0
+    with tenant_scope(organisation_id):
+        intents = list(
+            StripePendingEvent.objects.filter(status=StripePendingEvent.Status.WAITING)
+            .values_list("payment_intent", flat=True)
+            .distinct()
+        )
+        for intent_id in intents:
+            with transaction.atomic():
+                _serialise(f"stripe:{intent_id}")
+                applied += _apply_waiting(organisation_id, intent_id)
+        overdue = StripePendingEvent.objects.filter(
+            status=StripePendingEvent.Status.WAITING, resolve_by__lte=now
+        )
+        for pending in overdue:
+            with transaction.atomic():
+                outcome = (
+                    f"{pending.amount} {pending.currency} ({pending.type}) for "
+                    f"{pending.payment_intent}, a payment Spotter never recorded: check it "
+                    "in the Stripe dashboard."
+                )[:255]
+                if not StripePendingEvent.objects.filter(
+                    pk=pending.pk, status=StripePendingEvent.Status.WAITING
+                ).update(
+                    status=StripePendingEvent.Status.ATTENTION,
+                    outcome=outcome,
+                    resolved_at=now,
+                ):
+                    continue
+                StripeEvent.objects.filter(
+                    account=pending.account, event_id=pending.event_id
+                ).update(status=S.ATTENTION, outcome=outcome)
+                flagged += 1
+    if flagged:
+        logger.warning(
+            "stripe events never matched a payment",
+            extra={"organisation": organisation_id, "flagged": flagged},
+        )
+    return {"applied": applied, "flagged": flagged}
 
 
 HANDLERS = {
@@ -543,9 +745,20 @@ HANDLERS = {
     "refund.failed": _on_refund,
     "charge.refund.updated": _on_refund,
     "charge.refunded": _on_charge_refunded,
+    "charge.dispute.created": _on_dispute,
+    "charge.dispute.updated": _on_dispute,
+    "charge.dispute.closed": _on_dispute,
+    "charge.dispute.funds_withdrawn": _on_dispute,
 }
 
 # What to subscribe to in the Stripe dashboard (docs/stripe.md lists the same).
 SUBSCRIBED_EVENTS = tuple(sorted(HANDLERS))
 
-__all__ = ["SUBSCRIBED_EVENTS", "EventOutcome", "WebhookRejected", "event_apply", "webhook_receive"]
+__all__ = [
+    "SUBSCRIBED_EVENTS",
+    "EventOutcome",
+    "WebhookRejected",
+    "event_apply",
+    "stripe_pending_events_resolve",
+    "webhook_receive",
+]

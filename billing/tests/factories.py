@@ -141,5 +141,6 @@ from billing.tests.stripe_factories import (  # noqa: E402,F401  (Stripe models'
     StripeCustomerFactory,
     StripeEventFactory,
     StripeObjectStateFactory,
+    StripePendingEventFactory,
     StripeReconciliationFactory,
 )

@@ -26,6 +26,7 @@ from billing.stripe.models import (
     StripeCustomer,
     StripeEvent,
     StripeObjectState,
+    StripePendingEvent,
     StripeReconciliation,
 )
 
@@ -79,6 +80,21 @@ class StripeObjectStateFactory(DjangoModelFactory):
     object_type = "payment_intent"
     status = "requires_payment_method"
     stripe_created = factory.LazyFunction(timezone.now)
+
+
+class StripePendingEventFactory(DjangoModelFactory):
+    class Meta:
+        model = StripePendingEvent
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    event_id = factory.Sequence(lambda n: f"evt_waiting{n}")
+    type = "charge.refunded"
+    object_id = factory.Sequence(lambda n: f"ch_waiting{n}")
+    payment_intent = factory.Sequence(lambda n: f"pi_waiting{n}")
+    amount = 0
+    currency = "GBP"
+    stripe_created = factory.LazyFunction(timezone.now)
+    resolve_by = factory.LazyFunction(timezone.now)
 
 
 class StripeReconciliationFactory(DjangoModelFactory):
