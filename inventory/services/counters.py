@@ -69,16 +69,23 @@ ALLOWANCE_UPSERT_SQL = (
     "ON CONFLICT (sale_id, member_id) DO UPDATE SET quantity = a.quantity + EXCLUDED.quantity "
     'WHERE a.quantity + EXCLUDED.quantity <= a."limit"'
 )
-_ALLOWANCE_COLUMNS, _ALLOWANCE_VALUES = insert_list(
-    FlashSaleAllowance,
-    {
-        "organisation_id": "%(org)s",
-        "sale_id": "%(sale)s",
-        "member_id": "%(member)s",
-        "quantity": "%(qty)s",
-        "limit": "%(limit)s",
-    },
-)
+
+
+def allowance_insert_list(*, member: str) -> tuple[str, str]:
+    """The allowance row's columns and values (``insert_list``), the member given as SQL."""
+    return insert_list(
+        FlashSaleAllowance,
+        {
+            "organisation_id": "%(org)s",
+            "sale_id": "%(sale)s",
+            "member_id": member,
+            "quantity": "%(qty)s",
+            "limit": "%(limit)s",
+        },
+    )
+
+
+_ALLOWANCE_COLUMNS, _ALLOWANCE_VALUES = allowance_insert_list(member="%(member)s")
 _ALLOWANCE_TAKE_SQL = (
     f"INSERT INTO {FlashSaleAllowance._meta.db_table} AS a ({_ALLOWANCE_COLUMNS}) "  # noqa: S608
     f"VALUES ({_ALLOWANCE_VALUES}) {ALLOWANCE_UPSERT_SQL} RETURNING quantity"

@@ -34,7 +34,7 @@ from inventory.services.checks import (
     _active_product,
     _positive_quantity,
 )
-from inventory.services.counters import ALLOWANCE_UPSERT_SQL, _Lost
+from inventory.services.counters import ALLOWANCE_UPSERT_SQL, _Lost, allowance_insert_list
 from inventory.services.holds import orders_expire_due
 from inventory.services.orders import _new_order_number, _price_line, _tax_rate
 
@@ -307,16 +307,7 @@ def _flash_sale_reserve(
 # under the row lock.
 # Each INSERT's columns come from the model (``insert_list``): a column added to a model
 # makes this module fail to import until the statement gives it a value.
-_ALLOWANCE_INSERT = insert_list(
-    FlashSaleAllowance,
-    {
-        "organisation_id": "%(org)s",
-        "sale_id": "%(sale)s",
-        "member_id": "buyer.id",
-        "quantity": "%(qty)s",
-        "limit": "%(limit)s",
-    },
-)
+_ALLOWANCE_INSERT = allowance_insert_list(member="buyer.id")
 _ORDER_INSERT = insert_list(
     Order,
     {

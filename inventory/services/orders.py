@@ -22,6 +22,8 @@ from inventory.models import Order, OrderLine, Product, Stock
 from inventory.services.checks import _active_product, _check_branch_allowed, _positive_quantity
 
 ORDER_SOURCE = "inventory.order"
+# What a line put on a member's account is, to billing (a pending charge per line).
+ORDER_LINE_SOURCE = "inventory.order_line"
 
 
 def _new_order_number(prefix: str) -> str:

@@ -16,6 +16,7 @@ from inventory.models import Order, Product
 from inventory.services.checks import _active_branch, _check_branch_allowed
 from inventory.services.day_passes import _day_pass_holder, _day_passes_grant
 from inventory.services.orders import (
+    ORDER_LINE_SOURCE,
     _create_order_with_lines,
     _new_order_number,
     _order_invoice,
@@ -113,7 +114,7 @@ def pos_sale_create(
                 description=f"{line.quantity} × {line.description} ({order.number})",
                 amount=line.subtotal,
                 tax_rate=line.tax_rate,
-                source_type="inventory.order_line",
+                source_type=ORDER_LINE_SOURCE,
                 source_id=str(line.pk),
                 actor=actor,
             )

@@ -21,6 +21,7 @@ from gymsite.errors import Conflict, ServiceError
 from gymsite.money import quantize
 from inventory.models import Order, OrderLine, Stock, StockMovement
 from inventory.services.checks import _check_branch_allowed, _positive_quantity
+from inventory.services.orders import ORDER_LINE_SOURCE
 from inventory.services.stock import _movement, _stock_row
 from memberships.services import ticket_entries_withdraw
 
@@ -123,7 +124,7 @@ def _refund_invoice(*, invoice, amount: Decimal, actor, reason) -> None:
 
 def _reduce_account_charge(*, order, line, amount, actor, reason):
     charge = (
-        PendingCharge.objects.filter(source_type="inventory.order_line", source_id=str(line.pk))
+        PendingCharge.objects.filter(source_type=ORDER_LINE_SOURCE, source_id=str(line.pk))
         .exclude(status=PendingCharge.Status.CANCELLED)
         .select_related("invoice_line__invoice")
         .first()
@@ -142,7 +143,7 @@ def _reduce_account_charge(*, order, line, amount, actor, reason):
                 f"({order.number})",
                 amount=net,
                 tax_rate=line.tax_rate,
-                source_type="inventory.order_line",
+                source_type=ORDER_LINE_SOURCE,
                 source_id=str(line.pk),
                 actor=actor,
             )
