@@ -1,10 +1,12 @@
 """Small database helpers shared by the apps' services."""
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connection, transaction
 from django.db.models.base import ModelState
+from django.db.models.fields import AutoFieldMixin
 from django.db.models.signals import post_init, pre_init
 
 
@@ -33,6 +35,33 @@ def select_list(model, alias: str, attnames: Iterable[str] | None = None):
     return (
         tuple(f.attname for f in fields),
         ", ".join(f'{alias}."{f.column}"' for f in fields),
+    )
+
+
+def insert_list(model, values: Mapping[str, str]) -> tuple[str, str]:
+    """For a hand-written ``INSERT``: the column list and the matching list of values,
+    in the model's field order, for every concrete field but an automatic primary key.
+
+    ``values`` maps each field's attname to its SQL (a placeholder, an expression, a
+    CTE's column). A field it leaves out, or one the model does not have, raises when
+    the statement is built: a column added to the model later cannot be forgotten by
+    the statement (nor left to a default the database does not have).
+    """
+    fields = [
+        f
+        for f in model._meta.concrete_fields
+        if not (f.primary_key and isinstance(f, AutoFieldMixin))
+    ]
+    missing = [f.attname for f in fields if f.attname not in values]
+    unknown = sorted(set(values) - {f.attname for f in fields})
+    if missing or unknown:
+        raise ImproperlyConfigured(
+            f"INSERT into {model._meta.label}: no value for {missing or 'none'}, "
+            f"unknown fields {unknown or 'none'}."
+        )
+    return (
+        ", ".join(f'"{f.column}"' for f in fields),
+        ", ".join(values[f.attname] for f in fields),
     )
 
 

@@ -58,10 +58,11 @@ class StockStatusFilter(admin.SimpleListFilter):
         return [("low", _("Low or out")), ("out", _("Out of stock"))]
 
     def queryset(self, request, queryset):
+        free = queryset.alias(free_units=Stock.available_expression())
         if self.value() == "out":
-            return queryset.filter(on_hand__lte=F("reserved"))
+            return free.filter(free_units__lte=0)
         if self.value() == "low":
-            return queryset.filter(on_hand__lte=F("reserved") + F("product__low_stock_threshold"))
+            return free.filter(free_units__lte=F("product__low_stock_threshold"))
         return queryset
 
 
@@ -290,14 +291,14 @@ class FlashSaleStateFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         from django.utils import timezone
 
-        now = timezone.now()
-        if self.value() == "upcoming":
-            return queryset.filter(starts_at__gt=now, is_cancelled=False)
-        if self.value() == "running":
-            return queryset.filter(starts_at__lte=now, ends_at__gt=now, is_cancelled=False)
-        if self.value() == "ended":
-            return queryset.filter(Q(ends_at__lte=now) | Q(is_cancelled=True))
-        return queryset
+        phase = {
+            "upcoming": FlashSale.SCHEDULED,
+            "running": FlashSale.OPEN,
+            "ended": FlashSale.CLOSED,
+        }.get(self.value())
+        if phase is None:
+            return queryset
+        return queryset.filter(FlashSale.phase_q(phase, timezone.now()))
 
 
 class FlashSaleForm(forms.ModelForm):

@@ -7,7 +7,7 @@ class InventoryConfig(AppConfig):
     verbose_name = _("Shop and stock")
 
     def ready(self):
-        from inventory import services
+        from inventory.services import holds
 
         # Billing tells us (in its transaction) when an order's invoice is paid.
-        services._register_billing_hooks()
+        holds._register_billing_hooks()

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts.models import Branch, Role, RoleAssignment
 from inventory.models import Category, FlashSale, Order, OrderLine, Product, Stock, StockMovement
-from inventory.services import _price_line
+from inventory.services.orders import _price_line
 
 CATALOGUE = {
     ("Drinks", "drinks"): [

@@ -12,11 +12,17 @@ than is on the shelf) whatever the code does.
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.expressions import CombinedExpression
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.tenancy import TenantModel
 from gymsite.money import amount_field, currency_field, tax_rate_field
+
+
+def _column(model, name: str, alias: str) -> str:
+    column = f'"{model._meta.get_field(name).column}"'
+    return f"{alias}.{column}" if alias else column
 
 
 class Category(TenantModel):
@@ -129,9 +135,21 @@ class Stock(TenantModel):
     def __str__(self):
         return f"{self.product} @ {self.branch}"
 
+    # "Free to sell" is on hand minus held, in Python and, beside it, for queries: an
+    # expression for the ORM and the same fragment for hand-written statements. Every
+    # conditional update that takes or holds units tests it.
     @property
     def available(self) -> int:
         return self.on_hand - self.reserved
+
+    @staticmethod
+    def available_expression() -> CombinedExpression:
+        return F("on_hand") - F("reserved")
+
+    @classmethod
+    def available_sql(cls, alias: str = "") -> str:
+        """``available`` for hand-written SQL, its columns qualified by ``alias``."""
+        return f"{_column(cls, 'on_hand', alias)} - {_column(cls, 'reserved', alias)}"
 
 
 class StockMovement(TenantModel):
@@ -262,8 +280,38 @@ class FlashSale(TenantModel):
     def __str__(self):
         return self.title
 
+    # The sale's window, written once: in Python (what decides on a loaded row), and
+    # beside it as a Q for the ORM and a fragment for hand-written statements (the
+    # purchase re-checks it under the row lock). A cancelled sale is closed.
+    SCHEDULED, OPEN, CLOSED = "scheduled", "open", "closed"
+
+    def phase_at(self, moment) -> str:
+        if self.is_cancelled or moment >= self.ends_at:
+            return self.CLOSED
+        if moment < self.starts_at:
+            return self.SCHEDULED
+        return self.OPEN
+
     def is_open_at(self, moment) -> bool:
-        return not self.is_cancelled and self.starts_at <= moment < self.ends_at
+        return self.phase_at(moment) == self.OPEN
+
+    @classmethod
+    def phase_q(cls, phase: str, moment) -> Q:
+        if phase == cls.CLOSED:
+            return Q(is_cancelled=True) | Q(ends_at__lte=moment)
+        if phase == cls.SCHEDULED:
+            return Q(is_cancelled=False, starts_at__gt=moment)
+        return Q(is_cancelled=False, starts_at__lte=moment, ends_at__gt=moment)
+
+    @classmethod
+    def open_sql(cls, moment: str, alias: str = "") -> str:
+        """``is_open_at`` for hand-written SQL; ``moment`` is the SQL of the instant (a
+        placeholder)."""
+        return (
+            f"NOT {_column(cls, 'is_cancelled', alias)} "
+            f"AND {_column(cls, 'starts_at', alias)} <= {moment} "
+            f"AND {_column(cls, 'ends_at', alias)} > {moment}"
+        )
 
 
 class FlashSaleAllowance(TenantModel):

@@ -64,7 +64,7 @@ def stock_with_availability(*, now=None) -> QuerySet[Stock]:
         expired_held=_expired_hold_units(
             now=now, product_id=OuterRef("product_id"), order__branch_id=OuterRef("branch_id")
         )
-    ).annotate(free=F("on_hand") - F("reserved") + F("expired_held"))
+    ).annotate(free=Stock.available_expression() + F("expired_held"))
 
 
 def stock_free(*, product: Product, branch: Branch, now=None) -> int:
@@ -129,7 +129,9 @@ class FlashSaleState:
 def flash_sale_list() -> QuerySet[FlashSale]:
     now = timezone.now()
     return (
-        _with_live_remaining(FlashSale.objects.filter(is_cancelled=False, ends_at__gt=now), now=now)
+        _with_live_remaining(
+            FlashSale.objects.exclude(FlashSale.phase_q(FlashSale.CLOSED, now)), now=now
+        )
         .select_related("product", "branch", "product__category")
         .order_by("starts_at")
     )
@@ -153,14 +155,9 @@ def flash_sale_state(*, sale_id: int, now=None) -> FlashSaleState | None:
     if sale is None:
         return None
     remaining = sale.live_remaining
-    if sale.is_cancelled or now >= sale.ends_at:
-        status = "closed"
-    elif now < sale.starts_at:
-        status = "scheduled"
-    elif remaining <= 0:
+    status = sale.phase_at(now)
+    if status == FlashSale.OPEN and remaining <= 0:
         status = "sold_out"
-    else:
-        status = "open"
     return FlashSaleState(
         sale=sale,
         status=status,

@@ -12,6 +12,7 @@ from billing.tests.factories import PaymentMethodFactory
 from gymsite.errors import Conflict, ServiceError
 from inventory import selectors, services
 from inventory.models import CartItem, Order, Stock
+from inventory.services.orders import _checkout_invoice
 from inventory.tests.factories import FlashSaleFactory
 
 
@@ -84,7 +85,7 @@ def test_late_payment_after_sell_out_is_refunded(stocked, branch, member, front_
     # given a flash-sale hold whose invoice is issued, and that has run out
     sale = FlashSaleFactory(product=stocked, branch=branch, quantity=1, per_member_limit=1)
     order = services.flash_sale_buy(sale=sale, member=member)
-    invoice = services._checkout_invoice(order=order, now=timezone.now())
+    invoice = _checkout_invoice(order=order, now=timezone.now())
     order.refresh_from_db()
     # a charge is in flight, so expiry leaves the invoice open
     from billing.tests.factories import PaymentFactory
