@@ -19,6 +19,7 @@ from functools import cache
 
 from django.db import connection
 
+from classes.locks import lock_session  # noqa: F401 (the session lock, in its order here)
 from classes.models import ClassSession
 from gymsite.models import OutboxMessage
 from gymsite.outbox import message_insert_params, message_insert_sql
@@ -33,15 +34,6 @@ def lock_memberships(membership_ids: Iterable[int | None]) -> dict[int, Membersh
         return {}
     rows = Membership.objects.select_for_update().filter(pk__in=ids).order_by("pk")
     return {row.pk: row for row in rows}
-
-
-def lock_session(session_id: int) -> ClassSession:
-    """The session row, locked: whoever holds it decides who gets its places."""
-    return (
-        ClassSession.objects.select_for_update(of=("self",))
-        .select_related("branch", "class_type", "trainer")
-        .get(pk=session_id)
-    )
 
 
 def lock_bookings(booking_ids: Iterable[int]) -> dict[int, Booking]:

@@ -16,6 +16,7 @@ from accounts.models import User
 from accounts.services import audit_record
 from gymsite.errors import Conflict, ServiceError
 
+from .locks import lock_session
 from .models import ClassSchedule, ClassSession, Room
 
 
@@ -165,7 +166,6 @@ def session_update(
     capacity: int | None = None,
 ) -> ClassSession:
     """Edit one session: substitute trainer, another room, a new capacity."""
-    from bookings.locks import lock_session
     from bookings.services import session_set_capacity
 
     session_id = session if isinstance(session, int) else session.pk
@@ -260,7 +260,6 @@ def session_move(
     time that does not exist that day (the spring-forward gap) is refused; an
     ambiguous one (autumn) is its first occurrence.
     """
-    from bookings.locks import lock_session
     from bookings.services import session_moved_notify
 
     now = now or timezone.now()
@@ -320,7 +319,6 @@ def _follow_series(
     """Give a created session its series' trainer, room and time. The trainer and
     room must be free then; a class that moves tells its members, who may cancel it
     free of charge (as for a one-off move)."""
-    from bookings.locks import lock_session
     from bookings.services import session_moved_notify
 
     starts_at = local_datetime(session.occurrence_date, series.start_time, series.branch.timezone)

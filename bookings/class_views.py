@@ -1,4 +1,6 @@
-"""Member schedule and trainer class pages. Thin: parse, call a selector or service, render."""
+"""The timetable's booking pages: the member schedule, a class's page and its book button,
+the live counts, the trainer's classes, roster and attendance. Thin: parse, call a selector
+or service, render."""
 
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -16,8 +18,8 @@ from django.views.decorators.http import require_POST
 from accounts.selectors import household_members, member_for_user, trainer_for_user
 from bookings import selectors as booking_selectors
 from bookings import services as booking_services
+from bookings.forms import BookForForm, ScheduleFilterForm
 from bookings.models import Booking
-from classes.forms import BookForForm, ScheduleFilterForm
 from classes.models import ClassSession
 from gymsite.errors import ServiceError
 
@@ -105,7 +107,7 @@ def schedule(request):
         )
     return render(
         request,
-        "classes/schedule.html",
+        "bookings/schedule.html",
         {
             "form": form,
             "days": sorted(days.items()),
@@ -154,7 +156,7 @@ def session_counts(request):
     )
     counts = {
         str(session.pk): render_to_string(
-            "classes/includes/counts.html", {"session": session}, request=request
+            "bookings/includes/counts.html", {"session": session}, request=request
         ).strip()
         for session in sessions
     }
@@ -183,7 +185,7 @@ def session_detail(request, pk):
     now = timezone.now()
     return render(
         request,
-        "classes/session_detail.html",
+        "bookings/session_detail.html",
         {
             "session": session,
             "local_start": booking_selectors.session_local_start(session),
@@ -259,7 +261,7 @@ def trainer_schedule(request):
     start, end = now - timedelta(days=7), now + timedelta(days=14)
     return render(
         request,
-        "classes/trainer_schedule.html",
+        "bookings/trainer_schedule.html",
         {
             "trainer": trainer,
             "sessions": booking_selectors.trainer_sessions(trainer=trainer, start=start, end=end),
@@ -284,7 +286,7 @@ def trainer_roster(request, pk):
         booking.position = positions.get(booking.pk)
     return render(
         request,
-        "classes/trainer_roster.html",
+        "bookings/trainer_roster.html",
         {
             "trainer": trainer,
             "session": session,
