@@ -26,10 +26,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Member, User
 from accounts.services import audit_record
+from classes.hooks import TrainerCommitment
+from classes.locks import lock_trainer
 from classes.models import ClassSession
+from classes.selectors import CLASS, trainer_busy
 from gymsite.db import single_statement
 from gymsite.errors import Conflict, NotAllowed, ServiceError
 from gymsite.models import OutboxMessage
@@ -579,26 +583,29 @@ def _refund_late_cancellations(session_id: int, memberships: dict[int, Membershi
             booking.save(update_fields=fields)
 
 
-@transaction.atomic
-def session_cancel_bookings(
-    *, session: ClassSession | int, actor: User | None, reason: str = ""
-) -> ClassSession:
-    """Cancel a session: every place and waitlist place is cancelled, credits come back
-    and everyone booked is told (through the outbox)."""
-    now = timezone.now()
-    session_id = session if isinstance(session, int) else session.pk
-    # Memberships first (lock order). A booking made between this read and the
-    # session lock has committed (its membership is free again) or is still waiting
-    # for the session lock and will find the session cancelled.
-    membership_ids = Booking.objects.filter(
-        session_id=session_id, status__in=_CANCELLED_WITH_THE_CLASS
-    ).values_list("membership_id", flat=True)
-    memberships = lock_memberships(list(membership_ids))
-    session = lock_session(session_id)
-    if session.status == ClassSession.Status.CANCELLED:
-        raise Conflict(_("This class is already cancelled."), code="already_cancelled")
-    session.status = ClassSession.Status.CANCELLED
-    session.cancellation_reason = reason
+def _cancelled_with_the_class_memberships(session_id: int) -> dict[int, Membership]:
+    return lock_memberships(
+        Booking.objects.filter(
+            session_id=session_id, status__in=_CANCELLED_WITH_THE_CLASS
+        ).values_list("membership_id", flat=True)
+    )
+
+
+def session_cancelling_lock(*, session_id: int) -> None:
+    """``classes.hooks.session_cancelling``: the memberships whose credits come back,
+    locked before the session (lock order). A booking made between this read and the
+    session lock has committed (its membership is free again) or is still waiting for
+    the session lock and will find the session cancelled."""
+    _cancelled_with_the_class_memberships(session_id)
+
+
+def session_cancelled_bookings(*, session: ClassSession, actor: User | None, now: datetime) -> None:
+    """``classes.hooks.session_cancelled``: every place and waitlist place is cancelled,
+    credits come back, late cancellations are refunded and everyone booked is told
+    (through the outbox). Runs under the session lock, in the cancel's transaction."""
+    session_id = session.pk
+    # Locked already (session_cancelling_lock): read again under the session lock.
+    memberships = _cancelled_with_the_class_memberships(session_id)
     live = list(
         Booking.objects.filter(
             session_id=session_id, status__in=(Booking.Status.BOOKED, Booking.Status.WAITLISTED)
@@ -619,16 +626,14 @@ def session_cancel_bookings(
         booking.save(update_fields=["status", "cancelled_at", "cancellation_reason", "credit_held"])
         _notify(booking, session, "class_cancelled", "class-cancelled")
     _refund_late_cancellations(session_id, memberships, actor)
+    ClassSession.objects.filter(pk=session_id).update(booked_count=0, waitlist_count=0)
     session.booked_count = 0
     session.waitlist_count = 0
-    session.save(update_fields=["status", "cancellation_reason", "booked_count", "waitlist_count"])
-    audit_record(actor=actor, action="session.cancel", target=session, data={"reason": reason})
-    return session
 
 
 def session_moved_notify(*, session: ClassSession, moved_from: datetime, move_id: int) -> int:
-    """Tell everyone booked or waiting that their class moved (``classes.services.session_move``
-    calls this under the session lock, in its transaction) and send their reminder
+    """``classes.hooks.session_moved``: tell everyone booked or waiting that their class
+    moved (under the session lock, in the move's transaction) and send their reminder
     again for the new time. Returns how many were told."""
     live = list(
         Booking.objects.filter(
@@ -658,33 +663,10 @@ def session_moved_notify(*, session: ClassSession, moved_from: datetime, move_id
     return told
 
 
-@transaction.atomic
-def session_set_capacity(
-    *, session: ClassSession | int, capacity: int, actor: User | None
-) -> ClassSession:
-    """Change the number of places; raising it promotes from the waitlist at once."""
-    session_id = session if isinstance(session, int) else session.pk
-    session = lock_session(session_id)
-    if capacity < 1:
-        raise ServiceError(_("A class needs at least one place."), code="invalid", field="capacity")
-    if capacity < session.booked_count:
-        raise ServiceError(
-            _("%(n)s people are booked: capacity cannot go below that.")
-            % {"n": session.booked_count},
-            code="capacity_below_booked",
-            field="capacity",
-        )
-    if session.room_id and capacity > session.room.capacity:
-        raise ServiceError(
-            _("The room holds at most %(n)s people.") % {"n": session.room.capacity},
-            code="room_too_small",
-            field="capacity",
-        )
-    session.capacity = capacity
-    session.save(update_fields=["capacity"])
-    audit_record(actor=actor, action="session.capacity", target=session, data={"to": capacity})
+def session_resized_promote(*, session: ClassSession, actor: User | None) -> None:
+    """``classes.hooks.session_resized``: more places are filled from the waitlist at
+    once (under the session lock, in the change's transaction)."""
     _promote_waiting(session, now=timezone.now())
-    return session
 
 
 # --- periodic jobs -------------------------------------------------------------------
@@ -796,6 +778,24 @@ def bookings_send_reminders(*, now: datetime | None = None, limit: int = 1000) -
 
 
 # --- personal training ---------------------------------------------------------------
+
+APPOINTMENT = "appointment"
+
+
+def _appointments_overlapping(*, trainer_id: int, starts_at: datetime, ends_at: datetime):
+    """The trainer's appointments that hold the time (as the exclusion constraint)."""
+    return Appointment.objects.filter(
+        APPOINTMENT_ACTIVE, trainer_id=trainer_id, starts_at__lt=ends_at, ends_at__gt=starts_at
+    )
+
+
+# A trainer's personal training keeps them busy for the timetable's "is the trainer
+# busy?" (``classes.selectors.trainer_busy``); registered in ``BookingsConfig.ready``.
+APPOINTMENTS_COMMITMENT = TrainerCommitment(
+    kind=APPOINTMENT,
+    overlapping=_appointments_overlapping,
+    busy_message=gettext_lazy("The trainer has a personal training appointment then."),
+)
 
 
 def _appointment_context(appointment: Appointment) -> dict:
@@ -938,8 +938,6 @@ def appointment_book(
     member) so concurrent requests queue, and two exclusion constraints on
     (id range, time range) reject any overlap in the database itself.
     """
-    from accounts.models import TrainerProfile
-
     from .availability import slot_is_available
 
     if not service.is_active:
@@ -955,26 +953,20 @@ def appointment_book(
             code="trainer_unavailable",
             field="starts_at",
         )
-    TrainerProfile.objects.select_for_update().get(pk=trainer.pk)
+    lock_trainer(trainer.pk)
     Member.objects.select_for_update().get(pk=member.pk)
-    active = (Appointment.Status.BOOKED, Appointment.Status.ATTENDED, Appointment.Status.NO_SHOW)
-    overlapping = Appointment.objects.filter(
-        status__in=active, starts_at__lt=ends_at, ends_at__gt=starts_at
-    )
-    if overlapping.filter(trainer=trainer).exists():
+    when = {"trainer_id": trainer.pk, "starts_at": starts_at, "ends_at": ends_at}
+    if trainer_busy(**when, order=(APPOINTMENT,)):
         raise Conflict(_("That slot has just been taken."), code="slot_taken", field="starts_at")
-    if overlapping.filter(member=member).exists():
+    if Appointment.objects.filter(
+        APPOINTMENT_ACTIVE, member=member, starts_at__lt=ends_at, ends_at__gt=starts_at
+    ).exists():
         raise Conflict(
             _("You already have an appointment at that time."),
             code="member_overlap",
             field="starts_at",
         )
-    if ClassSession.objects.filter(
-        trainer=trainer,
-        status=ClassSession.Status.SCHEDULED,
-        starts_at__lt=ends_at,
-        ends_at__gt=starts_at,
-    ).exists():
+    if trainer_busy(**when, order=(CLASS,)):
         raise Conflict(_("The trainer teaches a class then."), code="slot_taken", field="starts_at")
     appointment = Appointment(
         service=service,
