@@ -8,9 +8,8 @@ from zoneinfo import ZoneInfo
 from django.db.models import Q
 from django.utils import timezone
 
+from bookings.models import AppointmentService, TrainerAvailability
 from classes.selectors import trainer_busy_times
-
-from .models import AppointmentService, TrainerAvailability
 
 SLOT_STEP = timedelta(minutes=30)
 
