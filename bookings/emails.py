@@ -8,16 +8,10 @@ from django.utils import dateformat
 
 from accounts.models import Member
 from bookings import selectors
-from bookings.models import (
-    Booking,
-    BookingPolicy,
-)
+from bookings.models import Booking, BookingPolicy
 from classes.models import ClassSession
 from gymsite.models import OutboxMessage
-from gymsite.outbox import (
-    email_message,
-    outbox_record,
-)
+from gymsite.outbox import email_message, outbox_record
 
 
 def recipient(member: Member) -> str | None:

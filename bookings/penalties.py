@@ -10,11 +10,7 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 
 from bookings import selectors
-from bookings.models import (
-    Appointment,
-    Booking,
-    BookingPolicy,
-)
+from bookings.models import Appointment, Booking, BookingPolicy
 from classes.models import ClassSession
 from gymsite.errors import ServiceError
 from memberships.models import Membership

@@ -15,18 +15,12 @@ from accounts.models import Member, User
 from accounts.services import audit_record
 from bookings import selectors
 from bookings.emails import recipient
-from bookings.models import (
-    APPOINTMENT_ACTIVE,
-    Appointment,
-    AppointmentService,
-)
+from bookings.models import APPOINTMENT_ACTIVE, Appointment, AppointmentService
 from bookings.penalties import no_show_fee_waive
 from classes.locks import lock_trainer
 from classes.selectors import CLASS, trainer_busy
 from gymsite.errors import Conflict, ServiceError
-from gymsite.outbox import (
-    email_enqueue,
-)
+from gymsite.outbox import email_enqueue
 
 from . import selectors as appointment_selectors
 from .availability import slot_is_available

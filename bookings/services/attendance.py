@@ -13,9 +13,7 @@ from accounts.models import User
 from bookings import selectors
 from bookings.appointments.services import appointments_bill_finished
 from bookings.locks import lock_booking_chain, lock_bookings, lock_memberships, lock_session
-from bookings.models import (
-    Booking,
-)
+from bookings.models import Booking
 from bookings.penalties import (
     credit_retake,
     credit_return,

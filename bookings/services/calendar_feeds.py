@@ -5,9 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from accounts.models import Member
-from bookings.models import (
-    CalendarFeed,
-)
+from bookings.models import CalendarFeed
 
 
 @transaction.atomic

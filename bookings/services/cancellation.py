@@ -13,14 +13,8 @@ from accounts.models import User
 from accounts.services import audit_record
 from bookings import selectors
 from bookings.locks import lock_booking_chain
-from bookings.models import (
-    Booking,
-    BookingPolicy,
-)
-from bookings.penalties import (
-    booking_fee_charge,
-    credit_return,
-)
+from bookings.models import Booking, BookingPolicy
+from bookings.penalties import booking_fee_charge, credit_return
 from classes.models import ClassSession
 from gymsite.errors import Conflict, ServiceError
 

@@ -15,22 +15,14 @@ from django.utils.translation import gettext as _
 from accounts.models import Member, User
 from accounts.services import audit_record
 from bookings import selectors
-from bookings.emails import (
-    booking_email,
-)
+from bookings.emails import booking_email
 from bookings.locks import lock_memberships
-from bookings.models import (
-    Booking,
-    BookingPolicy,
-)
+from bookings.models import Booking, BookingPolicy
 from classes.models import ClassSession
 from gymsite.db import single_statement
 from gymsite.errors import Conflict, NotAllowed, ServiceError
 from gymsite.models import OutboxMessage
-from gymsite.outbox import (
-    message_insert_params,
-    message_insert_sql,
-)
+from gymsite.outbox import message_insert_params, message_insert_sql
 from memberships.services import membership_consume_credit
 
 # The booking row's columns as take_place writes them: the id first (read before,

@@ -10,12 +10,8 @@ from django.utils import timezone
 
 from bookings import selectors
 from bookings.appointments.services import appointments_send_reminders
-from bookings.emails import (
-    booking_notify,
-)
-from bookings.models import (
-    Booking,
-)
+from bookings.emails import booking_notify
+from bookings.models import Booking
 from classes.models import ClassSession
 
 

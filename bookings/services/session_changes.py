@@ -14,23 +14,12 @@ from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from bookings.emails import (
-    booking_email_context,
-    booking_notify,
-    recipient,
-)
+from bookings.emails import booking_email_context, booking_notify, recipient
 from bookings.locks import lock_bookings, lock_memberships
-from bookings.models import (
-    Booking,
-)
-from bookings.penalties import (
-    credit_return,
-    fee_withdraw,
-)
+from bookings.models import Booking
+from bookings.penalties import credit_return, fee_withdraw
 from classes.models import ClassSession
-from gymsite.outbox import (
-    email_enqueue,
-)
+from gymsite.outbox import email_enqueue
 from memberships.models import Membership
 
 from .waitlist import promote_waiting

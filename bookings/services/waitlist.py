@@ -12,13 +12,9 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.services import audit_record
 from bookings import selectors
-from bookings.emails import (
-    booking_notify_promoted,
-)
+from bookings.emails import booking_notify_promoted
 from bookings.locks import lock_booking_chain, lock_bookings
-from bookings.models import (
-    Booking,
-)
+from bookings.models import Booking
 from classes.models import ClassSession
 from gymsite.errors import Conflict
 
