@@ -9,6 +9,8 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
+from billing.models import PendingCharge
+from billing.services import member_charge_add, member_charge_cancel
 from bookings import selectors
 from bookings.models import Appointment, Booking, BookingPolicy
 from classes.models import ClassSession
@@ -21,8 +23,6 @@ def booking_fee_charge(
     *, booking: Booking, session: ClassSession, amount: Decimal, kind: str, actor
 ):
     """Put a late-cancel or no-show fee on the member's next invoice (billing app)."""
-    from billing.services import member_charge_add
-
     if amount <= 0:
         return Decimal("0")
     labels = {"late_cancel": _("Late cancellation"), "no_show": _("No-show")}
@@ -68,9 +68,6 @@ def no_show_fee_waive(record: Booking | Appointment, actor) -> None:
 def fee_withdraw(record: Booking | Appointment, kind: str, actor) -> None:
     """Take a fee of ``kind`` off the account if it is not invoiced yet (once invoiced,
     staff credit it on the invoice, as for any charge)."""
-    from billing.models import PendingCharge
-    from billing.services import member_charge_cancel
-
     charge = PendingCharge.objects.filter(
         source_type=f"bookings.{record._meta.model_name}.{kind}",
         source_id=str(record.pk),

@@ -13,6 +13,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Member, User
 from accounts.services import audit_record
+from billing.models import PendingCharge
+from billing.services import member_charge_add, member_charge_cancel
 from bookings import selectors
 from bookings.emails import recipient
 from bookings.models import APPOINTMENT_ACTIVE, Appointment, AppointmentService
@@ -59,8 +61,6 @@ def _charge_appointment_fee(
     *, appointment: Appointment, amount: Decimal, kind: str, actor
 ) -> Decimal:
     """A late-cancel or no-show fee on the member's next invoice, as for classes."""
-    from billing.services import member_charge_add
-
     if amount <= 0:
         return Decimal("0")
     labels = {"late_cancel": _("Late cancellation"), "no_show": _("No-show")}
@@ -81,8 +81,6 @@ def _bill_appointment_price(appointment: Appointment, *, actor, now: datetime) -
     """Put the appointment's price on the member's account (billed to their payer on
     the next invoice at the branch) and stamp ``billed_at``; a free one is only stamped.
     The charge's source makes it once per appointment, whoever asks."""
-    from billing.services import member_charge_add
-
     appointment.billed_at = now
     if appointment.price <= 0:
         return
@@ -102,9 +100,6 @@ def _bill_appointment_price(appointment: Appointment, *, actor, now: datetime) -
 def _withdraw_appointment_price(appointment: Appointment, *, actor) -> None:
     """Take a waived appointment's price off the account if it is not invoiced yet
     (once invoiced, staff credit it on the invoice, as for any charge)."""
-    from billing.models import PendingCharge
-    from billing.services import member_charge_cancel
-
     charge = PendingCharge.objects.filter(
         source_type=APPOINTMENT_PRICE_SOURCE,
         source_id=str(appointment.pk),
