@@ -8,7 +8,6 @@ urlpatterns = [
     path("docs", DocsView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("accounts.api.urls")),
     path("", include("memberships.api.urls")),
-    path("", include("classes.api.urls")),
     path("", include("bookings.api.urls")),
     path("", include("billing.api.urls")),
     path("", include("billing.stripe.urls")),
