@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.urls import include, path
 
-from gymsite.api.docs import DocsView, SchemaView
+from accounts.api.docs import DocsView, SchemaView
 
 urlpatterns = [
     path("schema", SchemaView.as_view(), name="api-schema"),
