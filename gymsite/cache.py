@@ -22,7 +22,9 @@ import time
 from functools import wraps
 
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
+from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
+from redis.retry import Retry
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +87,9 @@ class RedisCache(DjangoRedisCache):
         options = {
             "socket_connect_timeout": SOCKET_TIMEOUT,
             "socket_timeout": SOCKET_TIMEOUT,
+            # redis-py retries a failed connection three times with backoff (seconds
+            # per call); the circuit below is the retry policy instead.
+            "retry": Retry(NoBackoff(), 0),
             **params.get("OPTIONS", {}),
         }
         super().__init__(server, {**params, "OPTIONS": options})
