@@ -7,6 +7,7 @@
 import json
 import logging
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from django.core import mail
 from django.urls import reverse
 
 from accounts.tests.factories import DEFAULT_PASSWORD
+from gymsite import cache as cache_module
 from gymsite import outbox
 from gymsite.celery import app as celery_app
 from gymsite.models import OutboxMessage
@@ -302,3 +304,110 @@ def test_a_hung_cache_costs_a_page_one_short_timeout(settings, hung_redis, membe
     assert response.status_code == 200
     print(f"page with a hung cache: {elapsed:.3f}s")
     assert elapsed < 1.0, f"the page took {elapsed:.2f}s with a hung cache"
+
+
+class RedisServer:
+    """A private redis-server on a free port, to stop and start like the real one."""
+
+    def __init__(self):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = None
+
+    def start(self):
+        self.process = subprocess.Popen(  # noqa: S603 (fixed arguments, our port)
+            [
+                shutil.which("redis-server"),
+                *("--port", str(self.port), "--bind", "127.0.0.1"),
+                *("--save", "", "--appendonly", "no"),  # in memory only
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+    def queued(self) -> int:
+        import redis
+
+        return redis.Redis.from_url(self.url).llen("celery")
+
+
+@pytest.fixture
+def own_redis(settings):
+    """Cache and broker on a Redis of the test's own, with the production options."""
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed")
+    server = RedisServer()
+    server.start()
+    settings.CACHES = {"default": {**settings.REDIS_CACHE, "LOCATION": server.url}}
+    keys = ("broker_url", "broker_transport_options", "task_always_eager")
+    saved = {key: celery_app.conf[key] for key in keys}
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    celery_app.conf.update(
+        broker_url=server.url,
+        broker_transport_options=settings.REDIS_BROKER_TRANSPORT_OPTIONS,
+        task_always_eager=False,
+    )
+    _reset_broker_connections()
+    yield server
+    if server.process.poll() is None:
+        server.stop()
+    celery_app.conf.update(saved)
+    _reset_broker_connections()
+
+
+def _welcome(django_capture_on_commit_callbacks, to):
+    with django_capture_on_commit_callbacks(execute=True):
+        outbox.email_enqueue(
+            to=to,
+            template="accounts/welcome",
+            context={"first_name": "Ada", "organisation_name": "Gym A", "site_url": ""},
+        )
+
+
+def test_redis_stopped_and_started_again(
+    member, client_for, own_redis, django_capture_on_commit_callbacks
+):
+    from django.core.cache import cache
+
+    client = client_for(member.user)
+    # given: Redis up: the page is served, the cache holds, an email is published
+    assert client.get(reverse("portal:home")).status_code == 200
+    _welcome(django_capture_on_commit_callbacks, "up@example.com")
+    assert own_redis.queued() == 1
+    assert client.get("/healthz").status_code == 200
+
+    # when: Redis stops
+    own_redis.stop()
+
+    # then: pages still answer, the email waits in the outbox, /healthz says 503
+    assert client.get(reverse("portal:home")).status_code == 200
+    _welcome(django_capture_on_commit_callbacks, "down@example.com")
+    waiting = OutboxMessage.objects.get(payload__to=["down@example.com"])
+    assert waiting.status == OutboxMessage.Status.PENDING
+    health = client.get("/healthz")
+    assert health.status_code == 503
+    assert health.json()["down"] == ["cache", "broker"]
+
+    # when: Redis is back and the failure windows have passed
+    own_redis.start()
+    time.sleep(max(cache_module.RETRY_SECONDS, outbox.BROKER_RETRY_SECONDS) + 0.2)
+
+    # then: the cache and the broker are used again, with no restart of the process
+    assert client.get("/healthz").status_code == 200
+    cache.set("back", 1)
+    assert cache.get("back") == 1
+    _welcome(django_capture_on_commit_callbacks, "back@example.com")
+    assert own_redis.queued() == 1  # a fresh server: only the new publish
