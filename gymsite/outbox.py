@@ -25,6 +25,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from kombu.exceptions import OperationalError as BrokerError
 
 from gymsite.models import OutboxMessage
 
@@ -175,7 +176,7 @@ def _dispatch(message_id: int) -> None:
         return
     try:
         outbox_deliver.apply_async((message_id,), retry=False)
-    except Exception:
+    except (BrokerError, OSError):
         # The broker is unreachable: the row is safe in the database and the
         # relay will deliver it on its next sweep.
         _broker_down_until = time.monotonic() + BROKER_RETRY_SECONDS
@@ -184,6 +185,10 @@ def _dispatch(message_id: int) -> None:
             extra={"message_id": message_id},
             exc_info=True,
         )
+    except Exception:
+        # Anything else (a task run eagerly that failed) is no reason to stop
+        # dispatching; the row still waits for the relay.
+        logger.exception("outbox dispatch deferred to the relay", extra={"message_id": message_id})
 
 
 def _claim(filters: Q, limit: int) -> list[int]:

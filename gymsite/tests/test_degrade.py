@@ -32,8 +32,10 @@ DEAD_DATABASE = "postgres://postgres@127.0.0.1:1/spotter"
 def _reset_broker_connections():
     from kombu import pools
 
+    # As test_outbox does: a new broker address needs fresh pools (app.close() would
+    # also deregister the app, and shared tasks would stop resolving).
     pools.reset()
-    celery_app.close()
+    celery_app._pool = None
     celery_app.amqp._producer_pool = None
 
 
