@@ -32,7 +32,7 @@ from accounts.services import audit_record
 from accounts.tenancy import require_scope
 from gymsite.db import single_statement
 from gymsite.errors import Conflict, NotAllowed, ServiceError
-from gymsite.money import quantize
+from gymsite.money import quantize, tax_on
 from gymsite.outbox import email_enqueue
 from inventory.models import (
     CartItem,
@@ -112,7 +112,7 @@ class PricedLine:
 def _price_line(*, unit_price: Decimal, quantity: int, tax_rate: Decimal) -> PricedLine:
     """Price a line exactly as billing does, so a receipt equals its invoice."""
     subtotal = quantize(quantize(unit_price) * quantity)
-    tax_amount = quantize(subtotal * tax_rate)
+    tax_amount = tax_on(subtotal, tax_rate)
     return PricedLine(subtotal=subtotal, tax_amount=tax_amount, total=subtotal + tax_amount)
 
 

@@ -11,6 +11,7 @@ from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import OuterRef, Q
 
 from accounts.models import Member
+from accounts.selectors import household_members
 from accounts.tenancy import get_scope
 from memberships.models import Membership, Plan
 
@@ -279,13 +280,11 @@ def plans_on_sale(*, branch_id: int | None = None):
 
 def member_may_act_for(*, actor: Member | None, member: Member) -> bool:
     """A member acts for themselves and, as household payer, for their dependants."""
-    if actor is None:
-        return False
-    return member.pk == actor.pk or member.payer_id == actor.pk
+    return actor is not None and member.in_household_of(actor)
 
 
 def household_member_ids(*, member: Member) -> list[int]:
-    return [member.pk, *Member.objects.filter(payer=member).values_list("pk", flat=True)]
+    return list(household_members(member=member).values_list("pk", flat=True))
 
 
 def memberships_for_household(*, member: Member):

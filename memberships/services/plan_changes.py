@@ -16,7 +16,7 @@ from accounts.services import audit_record
 from billing import services as billing
 from billing.models import Invoice, InvoiceLine, Payment
 from gymsite.errors import Conflict, ServiceError
-from gymsite.money import quantize
+from gymsite.money import quantize, with_tax
 from memberships.models import (
     Membership,
     Plan,
@@ -210,7 +210,7 @@ def _refund_difference(membership, amount: Decimal, *, branch, actor, change) ->
     """Give back a downgrade's net credit (gross of tax) on the period's payments."""
     if amount <= 0:
         return
-    gross = quantize(amount + amount * branch.tax_rate)
+    gross = with_tax(amount, branch.tax_rate)
     reason = _("Plan change to %(plan)s") % {"plan": change.to_plan.name}
     payments = (
         Payment.objects.filter(

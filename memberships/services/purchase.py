@@ -18,7 +18,7 @@ from accounts.services import audit_record
 from billing import services as billing
 from billing.models import Invoice, InvoiceLine, Payment
 from gymsite.errors import Conflict, ServiceError
-from gymsite.money import quantize
+from gymsite.money import quantize, tax_on, with_tax
 from memberships.models import (
     Membership,
     MembershipStatusChange,
@@ -105,11 +105,11 @@ def plan_price_breakdown(
             billing.InvoiceLineSpec(description=_("Sign-up fee"), quantity=1, unit_price=fee)
         )
     subtotal = sum((line.amount for line in lines), Decimal("0.00"))
-    tax = sum((quantize(line.amount * branch.tax_rate) for line in lines), Decimal("0.00"))
+    tax = sum((tax_on(line.amount, branch.tax_rate) for line in lines), Decimal("0.00"))
     next_date = next_amount = None
     if bills_periodically(plan) and plan.auto_renew and term.period_end:
         next_date = term.period_end + timedelta(days=1)
-        next_amount = quantize(plan.price) + quantize(plan.price * branch.tax_rate)
+        next_amount = with_tax(quantize(plan.price), branch.tax_rate)
     return PriceBreakdown(
         plan=plan,
         term=term,
