@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import cache
 from zoneinfo import ZoneInfo
@@ -238,15 +238,23 @@ _PLAN_ATTNAMES = select_list(
 )
 
 
+# JSON has no dates, times or decimals: what turns each back into the field's value
+# (numbers and text come back as they are).
+_JSON_TYPES = (
+    (models.DateTimeField, datetime.fromisoformat),
+    (models.DateField, date.fromisoformat),
+    (models.TimeField, time.fromisoformat),
+    (models.DecimalField, Decimal),
+)
+
+
 @cache
 def _from_json(model, attnames: tuple[str, ...]) -> tuple:
-    """Per column, what turns its JSON value back into the field's Python value (JSON
-    has no dates or times; numbers and text come back as they are)."""
+    """Per column of ``model`` read from JSON, its converter (or None)."""
+    fields = [model._meta.get_field(name) for name in attnames]
     return tuple(
-        field.to_python
-        if isinstance(field, (models.DateField, models.TimeField, models.DecimalField))
-        else None
-        for field in (model._meta.get_field(name) for name in attnames)
+        next((convert for kind, convert in _JSON_TYPES if isinstance(field, kind)), None)
+        for field in fields
     )
 
 
