@@ -60,7 +60,8 @@ def membership_deciding(*, member: Member | int, on: date) -> Membership | None:
     renewal extends its row), so they are ranked here rather than in the query.
     """
     member_id = member if isinstance(member, int) else member.pk
-    return next(iter(memberships_ranked(member_memberships(member_id=member_id), on=on)), None)
+    ranked = memberships_ranked(member_memberships(member_id=member_id), on=on)
+    return ranked[0] if ranked else None
 
 
 def member_memberships(*, member_id: int) -> list[Membership]:
