@@ -35,7 +35,6 @@ from bookings.services import booking_mark_attended
 from gymsite.db import single_statement
 from gymsite.errors import ServiceError
 from memberships.models import Membership
-from memberships.selectors import membership_deciding
 from memberships.services import membership_consume_entry
 
 logger = logging.getLogger(__name__)
@@ -544,8 +543,10 @@ def offline_events_apply(
             and presented_as.member is not None
         )
         if is_entry_grant:
-            local_day = selectors.branch_local(branch, event.occurred_at).date()
-            membership = membership_deciding(member=presented_as.member.pk, on=local_day)
+            # Charged to the membership the door would have let them in on.
+            membership = selectors.membership_admitting(
+                member_id=presented_as.member.pk, branch=branch, at=event.occurred_at
+            )
             log.membership = membership
             if membership is not None and membership.entries_remaining is not None:
                 decision = selectors.Decision(

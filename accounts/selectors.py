@@ -161,10 +161,8 @@ def trainer_for_user(*, user: User) -> TrainerProfile | None:
 
 
 def household_members(*, member: Member) -> QuerySet[Member]:
-    """The member and the dependants they pay for."""
-    from django.db.models import Q
-
-    return Member.objects.filter(Q(pk=member.pk) | Q(payer=member), status=Member.Status.ACTIVE)
+    """The member and the active dependants they pay for (``Member.household_of``)."""
+    return Member.objects.filter(Member.household_of(member.pk))
 
 
 @dataclass(frozen=True)

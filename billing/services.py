@@ -37,7 +37,7 @@ from billing.models import (
 )
 from billing.providers import ChargeResult, ProviderError, get_provider
 from gymsite.errors import Conflict, ServiceError
-from gymsite.money import quantize
+from gymsite.money import quantize, tax_on
 from gymsite.outbox import email_enqueue, outbox_enqueue, outbox_handler
 
 logger = logging.getLogger(__name__)
@@ -211,7 +211,7 @@ def _build_lines(
         if not Decimal(0) <= tax_rate <= Decimal(1):
             raise ServiceError(_("Invalid tax rate."), code="invalid_tax_rate", field="lines")
         subtotal = quantize(unit_price * spec.quantity)
-        tax_amount = quantize(subtotal * tax_rate)
+        tax_amount = tax_on(subtotal, tax_rate)
         lines.append(
             InvoiceLine(
                 description=spec.description.strip()[:255],
