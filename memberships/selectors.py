@@ -279,11 +279,6 @@ def plans_on_sale(*, branch_id: int | None = None):
     return plans.order_by("kind", "price", "name")
 
 
-def member_may_act_for(*, actor: Member | None, member: Member) -> bool:
-    """A member acts for themselves and, as household payer, for their dependants."""
-    return actor is not None and member.in_household_of(actor)
-
-
 def household_member_ids(*, member: Member) -> list[int]:
     return list(household_members(member=member).values_list("pk", flat=True))
 

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import Member
-from accounts.selectors import household_members, member_for_user
+from accounts.selectors import household_members, member_for_user, member_may_act_for
 from billing.models import Invoice
 from gymsite.errors import ServiceError
 from memberships import selectors, services
@@ -34,7 +34,7 @@ def _membership_for(request, pk) -> tuple[Member, Membership]:
     membership = get_object_or_404(
         Membership.objects.select_related("plan", "member", "payer"), pk=pk
     )
-    if not selectors.member_may_act_for(actor=member, member=membership.member):
+    if not member_may_act_for(actor=member, member=membership.member):
         raise Http404
     return member, membership
 

@@ -6,7 +6,7 @@ from datetime import date, time
 import pytest
 
 from accounts.models import Member
-from accounts.selectors import household_members
+from accounts.selectors import household_members, member_may_act_for
 from accounts.tenancy import tenant_scope
 from accounts.tests.factories import MemberFactory
 from classes.tests.factories import ClassCategoryFactory
@@ -14,7 +14,6 @@ from memberships.models import Membership, Plan
 from memberships.selectors import (
     Refusal,
     Use,
-    member_may_act_for,
     member_memberships,
     membership_candidates,
     membership_refusal,
