@@ -357,6 +357,17 @@ CELERY_BEAT_SCHEDULE = {
 # How many weeks of class sessions exist ahead of today (members can book that far).
 CLASSES_MATERIALISE_WEEKS = env_int("CLASSES_MATERIALISE_WEEKS", 6)
 
+# --- Access: door devices' limits (access/ratelimit.py, docs/access.md) -----------
+# Requests per device and per source address ("off" for none); over them, 429. They
+# fail open when the cache is down: a door must open for a valid member.
+ACCESS_THROTTLE_DEVICE = env_str("ACCESS_THROTTLE_DEVICE", "120/minute")
+ACCESS_THROTTLE_ADDRESS = env_str("ACCESS_THROTTLE_ADDRESS", "1200/minute")
+# More invalid device keys (per device prefix, per address) or unknown credentials
+# (per device) than this flags the device, or the address, to staff.
+ACCESS_FLAG_FAILURES = env_str("ACCESS_FLAG_FAILURES", "20/minute")
+# The cache holding those counters.
+ACCESS_RATELIMIT_CACHE = "default"
+
 # --- Inventory -------------------------------------------------------------------
 # Flash-sale holds commit without waiting for the WAL flush (docs/inventory.md).
 INVENTORY_HOLD_ASYNC_COMMIT = env_bool("INVENTORY_HOLD_ASYNC_COMMIT", default=True)
