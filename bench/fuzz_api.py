@@ -81,7 +81,58 @@ def callers() -> dict[str, dict[str, str]]:
     }
 
 
-def fuzz_one(operation, mode, args, label, caller, headers, cases, server_errors, errors):
+# Random ids mostly reach 404s; these tables give each ``{id}`` path real rows too
+# (one of the demo member's own, where a row has an owner, and the newest of any).
+ID_SOURCES = {
+    "bookings": ("bookings.Booking", "member"),
+    "appointments": ("bookings.Appointment", "member"),
+    "classes": ("classes.ClassSession", None),
+    "flash-sales": ("inventory.FlashSale", None),
+    "invoices": ("billing.Invoice", "payer"),
+    "members": ("accounts.Member", "pk"),
+    "memberships": ("memberships.Membership", "member"),
+    "shop": ("inventory.Order", "member"),
+}
+
+
+def real_ids(path: str) -> list[int]:
+    from django.apps import apps
+
+    from accounts.models import Member, Organisation
+    from accounts.tenancy import tenant_scope
+
+    if "{id}" not in path:
+        return []
+    source = ID_SOURCES.get(path.removeprefix("/api/v1/").split("/", 1)[0])
+    if source is None:
+        return []
+    label, owner = source
+    model = apps.get_model(label)
+    with tenant_scope(Organisation.objects.get(slug="demo")):
+        member = Member.objects.get(user__email="member@demo.spotter")
+        rows = model.objects.order_by("-pk")
+        ids = [rows.values_list("pk", flat=True).first()]
+        if owner:
+            key = "pk" if owner == "pk" else f"{owner}_id"
+            ids.append(rows.filter(**{key: member.pk}).values_list("pk", flat=True).first())
+    return sorted({i for i in ids if i is not None})
+
+
+statuses: Counter[int] = Counter()
+
+
+def fuzz_one(
+    operation,
+    mode,
+    args,
+    label,
+    caller,
+    headers,
+    cases,
+    server_errors,
+    errors,
+    path_parameters=None,
+):
     """A Hypothesis test calling one operation as one caller; records 5xx answers."""
     from hypothesis import HealthCheck, Phase, given, seed, settings
 
@@ -93,11 +144,12 @@ def fuzz_one(operation, mode, args, label, caller, headers, cases, server_errors
         phases=[Phase.explicit, Phase.generate],
         suppress_health_check=list(HealthCheck),
     )
-    @given(case=operation.as_strategy(generation_mode=mode))
+    @given(case=operation.as_strategy(generation_mode=mode, path_parameters=path_parameters))
     def run(case):
         del errors[:]
         response = case.call(headers=headers)
         cases[label] += 1
+        statuses[response.status_code] += 1
         if response.status_code >= 500:
             server_errors.append(
                 (
@@ -129,6 +181,7 @@ def main() -> int:
     from django.core.management import call_command
     from django.core.signals import got_request_exception
     from django.core.wsgi import get_wsgi_application
+    from hypothesis.errors import Unsatisfiable
     from schemathesis import GenerationMode, openapi
 
     call_command("seed_demo", verbosity=0)
@@ -144,6 +197,7 @@ def main() -> int:
     schema = openapi.from_wsgi("/api/v1/schema", get_wsgi_application())
     cases: Counter[str] = Counter()
     skipped: Counter[str] = Counter()
+    runner_errors: list[str] = []
     server_errors: list[tuple[str, str, int, str, str]] = []
     started = time.monotonic()
     for result in schema.get_all_operations():
@@ -151,20 +205,34 @@ def main() -> int:
         if args.only not in operation.path:
             continue
         label = f"{operation.method.upper()} {operation.path}"
+        targets = [None] + [{"id": pk} for pk in real_ids(operation.path)]
         for caller, headers in headers_for.items():
             for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-                run = fuzz_one(
-                    operation, mode, args, label, caller, headers, cases, server_errors, errors
-                )
-                try:
-                    run()
-                except Exception as exc:  # nothing to generate (e.g. no negative case)
-                    skipped[type(exc).__name__] += 1
+                for path_parameters in targets:
+                    run = fuzz_one(
+                        operation,
+                        mode,
+                        args,
+                        label,
+                        caller,
+                        headers,
+                        cases,
+                        server_errors,
+                        errors,
+                        path_parameters=path_parameters,
+                    )
+                    try:
+                        run()
+                    except Unsatisfiable:  # nothing to generate (e.g. no negative case)
+                        skipped[label] += 1
+                    except Exception as exc:  # the runner itself failed: say so, fail the run
+                        runner_errors.append(f"{label} as {caller} ({mode}): {exc!r}")
         print(f"{label}: {cases[label]} cases", flush=True)
 
     elapsed = time.monotonic() - started
     total = sum(cases.values())
     print(f"\n{total} cases over {len(cases)} operations in {elapsed:.0f} s")
+    print("answers by status:", dict(sorted(statuses.items())))
     if skipped:
         print(f"runs that could generate nothing: {dict(skipped)}")
     print(f"server errors: {len(server_errors)}")
@@ -175,7 +243,9 @@ def main() -> int:
             continue
         seen.add(key)
         print(f"\n--- {status} {label} as {caller}\n{curl}\n{trace}")
-    return 1 if server_errors else 0
+    for line in runner_errors:
+        print(f"runner error: {line}")
+    return 1 if server_errors or runner_errors else 0
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ Pages get the plain 400 page; the API gets its standard error body.
 from __future__ import annotations
 
 from django.http import JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.views.defaults import bad_request
 from rest_framework import exceptions
 from rest_framework.views import APIView
@@ -68,6 +69,8 @@ class InputGuardMiddleware:
                     "multipart/form-data",
                 ):
                     _check_querydict(request.POST)
+        except MultiPartParserError as exc:  # a malformed form body
+            return bad_request(request, exc)
         except exceptions.APIException as exc:
             if api or request.path.startswith("/api/"):
                 return JsonResponse(error_body(exc), status=exc.status_code)

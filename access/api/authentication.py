@@ -52,7 +52,6 @@ class DeviceKeyAuthentication(BaseAuthentication):
         if not header or header[0].lower() != KEYWORD:
             return None
         address = request.META.get("REMOTE_ADDR", "")
-        device = None
         try:
             device = self._device(header)
         except exceptions.AuthenticationFailed:

@@ -276,3 +276,12 @@ def test_portal_profile_form_refuses_nul_and_long_values(client_for, member):
     response = page.post(url, {"first_name": "A" * 100_000, "last_name": "Lee"})
     assert response.status_code == 200
     assert "first_name" in response.context["form"].errors
+
+
+def test_a_malformed_multipart_form_is_a_400(client, member):
+    response = client.post(
+        reverse("account_login"),
+        data=b"--x\r\nContent-Disposition: form-data\r\n\r\nbroken",
+        content_type="multipart/form-data",  # no boundary
+    )
+    assert response.status_code == 400
