@@ -151,6 +151,7 @@ def fuzz_one(
         cases[label] += 1
         statuses[response.status_code] += 1
         if response.status_code >= 500:
+            print(f"  5xx: {response.status_code} {label} as {caller}", flush=True)
             server_errors.append(
                 (
                     label,
