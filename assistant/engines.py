@@ -391,8 +391,8 @@ class RuleEngine:
                 "number, or tomorrow's classes with their waitlists."
             )
         return _(
-            "Ask me things like: any yoga tomorrow evening at Camden? How many places are "
-            "left? What have I booked? Book the first one. Cancel my class. What are the "
+            "Ask me things like: which classes are on tomorrow evening? How many places "
+            "are left? What have I booked? Book the first one. Cancel my class. What are the "
             "prices? When are you open? What do I owe?"
         )
 
