@@ -59,7 +59,9 @@ class ModelEngine:
 
     def __init__(self, *, base_url: str, model: str, api_key: str, timeout: float):
         self.model = model
-        self.client = OpenAI(base_url=base_url, api_key=api_key or "none", timeout=timeout)
+        self.client = OpenAI(
+            base_url=base_url, api_key=api_key or "none", timeout=timeout, max_retries=1
+        )
 
     def run(self, *, caller: Caller, message: str, history: list[dict], toolbox: Toolbox):
         today = caller.now.astimezone().date()

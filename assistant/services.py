@@ -219,7 +219,8 @@ def _answer(caller, setting, message, history, surface) -> Reply:
         result = builtin.run(caller=caller, message=message, history=history, toolbox=toolbox)
     _spend_tokens(caller, result.tokens)
     calls = result.calls
-    evidence = grounding.evidence_from([c.result for c in calls])
+    # A refusal's words ("no Riverside for you") are not facts an answer may use.
+    evidence = grounding.evidence_from([c.result for c in calls if not c.refused])
     names = vocabulary["class_types"] + vocabulary["categories"] + vocabulary["branches"]
     missing = grounding.ungrounded_facts(result.answer, evidence, names=names, question=message)
     shown = result.answer
