@@ -72,7 +72,9 @@ def demo(gym, branch, member):
         ("Mat Pilates", "Pilates"),
     ]:
         demo.types[name] = ClassTypeFactory(
-            organisation=gym, name=name, slug=name.lower().replace(" ", "-"),
+            organisation=gym,
+            name=name,
+            slug=name.lower().replace(" ", "-"),
             category=categories[category],
         )
     today = timezone.now().astimezone(LONDON).date()
@@ -101,16 +103,23 @@ def demo(gym, branch, member):
     demo.plans["offpeak"] = PlanFactory(organisation=gym, name="Off-Peak", price=Decimal("29.50"))
     for weekday in range(7):
         OpeningHoursFactory(
-            branch=demo.branches["Camden"], organisation=gym, weekday=weekday,
-            opens_at="06:00", closes_at="22:00",
+            branch=demo.branches["Camden"],
+            organisation=gym,
+            weekday=weekday,
+            opens_at="06:00",
+            closes_at="22:00",
         )
         OpeningHoursFactory(
             branch=branch, organisation=gym, weekday=weekday, opens_at="06:30", closes_at="21:00"
         )
     demo.membership = MembershipFactory(member=member, plan=demo.plans["monthly"])
     InvoiceFactory(
-        branch=branch, organisation=gym, payer=member, total=Decimal("12.50"),
-        subtotal=Decimal("10.42"), tax_total=Decimal("2.08"),
+        branch=branch,
+        organisation=gym,
+        payer=member,
+        total=Decimal("12.50"),
+        subtotal=Decimal("10.42"),
+        tax_total=Decimal("2.08"),
     )
     AssistantSetting.objects.create(organisation=gym, is_enabled=True)
     return demo
@@ -119,6 +128,7 @@ def demo(gym, branch, member):
 @pytest.fixture
 def ask(demo):
     """Ask the assistant as a user (the member by default) and get its reply."""
+
     def run(user, message, history=None, role=None):
         caller = caller_for(user=user, organisation=demo.gym, role=role)
         return assistant_ask(caller=caller, message=message, history=history)

@@ -18,7 +18,11 @@ CLASS_QUESTIONS = [
     ("When is the next spin class?", {"camden_spin"}, ["07:00", "24 places left"]),
     ("next HIIT class please", {"north_hiit"}, ["12:30"]),
     ("Any HIIT at lunchtime tomorrow?", {"north_hiit"}, ["HIIT Blast"]),
-    ("how many places are left in Vinyasa Flow tomorrow at Camden?", {"camden_flow"}, ["15 places left"]),
+    (
+        "how many places are left in Vinyasa Flow tomorrow at Camden?",
+        {"camden_flow"},
+        ["15 places left"],
+    ),
     ("Is Yin Yoga full tomorrow?", {"camden_yin"}, ["full, 2 waiting"]),
     ("spin tomorrow morning at camden", {"camden_spin"}, ["Spin 45"]),
     ("pilates classes", {"camden_pilates"}, ["1 places left"]),

@@ -16,7 +16,12 @@ from .fake_llm import FakeChatServer, say, tool_call
 
 pytestmark = pytest.mark.django_db
 
-YOGA_EVENING = {"class_type": "yoga", "branch": "Camden", "day": "tomorrow", "time_of_day": "evening"}
+YOGA_EVENING = {
+    "class_type": "yoga",
+    "branch": "Camden",
+    "day": "tomorrow",
+    "time_of_day": "evening",
+}
 
 
 @pytest.fixture
@@ -34,7 +39,9 @@ def model(settings):
 def test_a_grounded_answer_is_shown_as_the_model_wrote_it(demo, member, ask, model):
     model.script = [
         tool_call("find_classes", YOGA_EVENING),
-        say("Vinyasa Flow at Camden tomorrow at 18:30 has 15 places left; Yin Yoga at 20:00 is full."),
+        say(
+            "Vinyasa Flow at Camden tomorrow at 18:30 has 15 places left; Yin Yoga at 20:00 is full."
+        ),
     ]
     reply = ask(member.user, "any yoga tomorrow evening at Camden?")
     assert reply.engine == "model" and reply.outcome == "answered"
@@ -53,7 +60,10 @@ def test_a_grounded_answer_is_shown_as_the_model_wrote_it(demo, member, ask, mod
     ("script", "invented"),
     [
         pytest.param(
-            [tool_call("find_classes", YOGA_EVENING), say("There is a Vinyasa Flow at 7:15 tomorrow too.")],
+            [
+                tool_call("find_classes", YOGA_EVENING),
+                say("There is a Vinyasa Flow at 7:15 tomorrow too."),
+            ],
             ["07:15"],
             id="invented 7:15 class",
         ),
@@ -63,12 +73,18 @@ def test_a_grounded_answer_is_shown_as_the_model_wrote_it(demo, member, ask, mod
             id="wrong price",
         ),
         pytest.param(
-            [tool_call("find_classes", YOGA_EVENING), say("Vinyasa Flow tomorrow has 25 places left.")],
+            [
+                tool_call("find_classes", YOGA_EVENING),
+                say("Vinyasa Flow tomorrow has 25 places left."),
+            ],
             ["25 places"],
             id="wrong place count",
         ),
         pytest.param(
-            [tool_call("find_classes", {"class_type": "yoga"}), say("Try Power Yoga at Camden, it's great.")],
+            [
+                tool_call("find_classes", {"class_type": "yoga"}),
+                say("Try Power Yoga at Camden, it's great."),
+            ],
             [],
             id="no fact to catch",
         ),
@@ -110,7 +126,9 @@ def test_another_members_bookings_never_reach_the_model(demo, member, ask, model
         first_name="Zebedee",
         last_name="Quill",
     )
-    theirs = BookingFactory(session=demo.sessions["camden_spin"], member=other, organisation=demo.gym)
+    theirs = BookingFactory(
+        session=demo.sessions["camden_spin"], member=other, organisation=demo.gym
+    )
     model.script = [
         tool_call("my_bookings", {"member_id": other.pk}),
         tool_call("cancel_booking", {"booking_id": theirs.pk}, call_id="call_2"),
@@ -140,7 +158,8 @@ def test_a_booking_proposed_by_the_model_waits_for_the_member(demo, member, ask,
     with tenant_scope(demo.gym):
         assert not Booking.objects.filter(member=member).exists()
     done = assistant_confirm(
-        caller=caller_for(user=member.user, organisation=demo.gym), token=reply.confirmation["token"]
+        caller=caller_for(user=member.user, organisation=demo.gym),
+        token=reply.confirmation["token"],
     )
     assert "Booked: Vinyasa Flow at Camden" in done.answer
     with tenant_scope(demo.gym):
