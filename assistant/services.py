@@ -24,7 +24,7 @@ from gymsite.errors import NotAllowed, ServiceError
 from . import grounding, render, selectors
 from .engines import RuleEngine, Toolbox, model_engine_from_settings
 from .models import AssistantLog, AssistantSetting, AssistantUsage
-from .tools import Caller, confirm_action, redacted
+from .tools import Caller, call_tool, confirm_action, redacted
 
 logger = logging.getLogger(__name__)
 
@@ -289,3 +289,28 @@ def assistant_confirm(*, caller: Caller, token: str, surface: str = "api") -> Re
             tool_calls=[{"confirmed": result.get("status"), "booking_id": result["booking_id"]}],
         )
         return reply
+
+
+def assistant_tool(*, caller: Caller, name: str, arguments: dict, surface: str = "mcp") -> dict:
+    """One tool call from an MCP client, under the same switch, limits and log as a chat."""
+    with tenant_scope(caller.organisation.pk, caller.branch_ids):
+        setting = _setting(caller)
+        _rate_limit(caller, setting)
+        _claim_request(caller, setting)
+        call = call_tool(caller, name, arguments)
+        reply = Reply(
+            render.one(call),
+            "mcp",
+            AssistantLog.Outcome.CONFIRM
+            if call.result.get("confirmation_required")
+            else AssistantLog.Outcome.ANSWERED,
+        )
+        _log(
+            caller,
+            surface=surface,
+            engine="mcp",
+            question=f"[{name}]",
+            reply=reply,
+            tool_calls=[redacted(call)],
+        )
+        return call.result
