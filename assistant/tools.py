@@ -14,6 +14,7 @@ no tool returns payment methods or provider ids.
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -322,7 +323,15 @@ def _my_booking(caller: Caller, booking_id, statuses) -> Booking:
 
 def _confirmation(caller: Caller, tool: str, args: dict, summary: str, details: dict) -> dict:
     token = signing.dumps(
-        {"t": tool, "a": args, "u": caller.user.pk, "o": caller.organisation.pk, "r": caller.role},
+        {
+            "t": tool,
+            "a": args,
+            "u": caller.user.pk,
+            "o": caller.organisation.pk,
+            "r": caller.role,
+            # Each proposal its own token: used once, whatever was proposed before.
+            "n": secrets.token_urlsafe(8),
+        },
         salt=CONFIRM_SALT,
         compress=True,
     )
