@@ -167,21 +167,17 @@ def tomorrow_classes(result: dict) -> str:
     if not rows:
         return _("There are no classes tomorrow.")
     lines = [_("Tomorrow's classes:")]
+    template = _("%(cls)s at %(branch)s %(time)s: %(booked)s/%(capacity)s booked, %(n)s waiting")
     for row in rows:
-        lines.append(
-            "- "
-            + _(
-                "%(cls)s at %(branch)s %(time)s: %(booked)s/%(capacity)s booked, %(waitlist)s waiting"
-            )
-            % {
-                "cls": row["class"],
-                "branch": row["branch"],
-                "time": row["time"],
-                "booked": row["booked"],
-                "capacity": row["capacity"],
-                "waitlist": row["waitlist"],
-            }
-        )
+        values = {
+            "cls": row["class"],
+            "branch": row["branch"],
+            "time": row["time"],
+            "booked": row["booked"],
+            "capacity": row["capacity"],
+            "n": row["waitlist"],
+        }
+        lines.append("- " + template % values)
     return "\n".join(lines)
 
 

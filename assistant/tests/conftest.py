@@ -40,7 +40,8 @@ def _at(day, hour, minute=0) -> datetime:
 
 
 SESSIONS = [
-    # key, branch, type, day (1 = tomorrow, 2 = the day after), hour, minute, capacity, booked, waitlist
+    # key, branch, type, day (1 = tomorrow, 2 = the day after), hour, minute,
+    # capacity, booked, waitlist
     ("camden_flow", "Camden", "Vinyasa Flow", 1, 18, 30, 20, 5, 0),
     ("camden_yin", "Camden", "Yin Yoga", 1, 20, 0, 16, 16, 2),
     ("camden_spin", "Camden", "Spin 45", 1, 7, 0, 24, 0, 0),

@@ -44,11 +44,13 @@ def mcp_url():
 def _session(url, token, work):
     async def run():
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        async with httpx2.AsyncClient(headers=headers, timeout=20) as http:
-            async with streamable_http_client(url, http_client=http) as (read, write):
-                async with ClientSession(read, write) as session:
-                    await session.initialize()
-                    return await work(session)
+        async with (
+            httpx2.AsyncClient(headers=headers, timeout=20) as http,
+            streamable_http_client(url, http_client=http) as (read, write),
+            ClientSession(read, write) as session,
+        ):
+            await session.initialize()
+            return await work(session)
 
     return asyncio.run(run())
 

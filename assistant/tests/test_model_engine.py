@@ -40,7 +40,8 @@ def test_a_grounded_answer_is_shown_as_the_model_wrote_it(demo, member, ask, mod
     model.script = [
         tool_call("find_classes", YOGA_EVENING),
         say(
-            "Vinyasa Flow at Camden tomorrow at 18:30 has 15 places left; Yin Yoga at 20:00 is full."
+            "Vinyasa Flow at Camden tomorrow at 18:30 has 15 places left; "
+            "Yin Yoga at 20:00 is full."
         ),
     ]
     reply = ask(member.user, "any yoga tomorrow evening at Camden?")
