@@ -345,8 +345,19 @@ def _confirmation(caller: Caller, tool: str, args: dict, summary: str, details: 
     }
 
 
+def _check_eligible(caller: Caller, session: ClassSession) -> None:
+    """Say now what the booking service would refuse (it checks again at confirmation)."""
+    if caller.member is None:
+        raise ToolRefused(_("Only members can book."))
+    try:
+        booking_selectors.member_eligible_membership(member=caller.member, session=session)
+    except booking_selectors.NotEligible as exc:
+        raise ToolRefused(exc.message) from None
+
+
 def book_class(caller: Caller, args: dict) -> dict:
     session = _session_for_member(caller, args.get("session_id"))
+    _check_eligible(caller, session)
     row = _session_row(session)
     if session.places_left == 0:
         summary = _("%(cls)s at %(branch)s on %(day)s at %(time)s is full: join its waitlist?")
@@ -363,6 +374,7 @@ def book_class(caller: Caller, args: dict) -> dict:
 
 def join_waitlist(caller: Caller, args: dict) -> dict:
     session = _session_for_member(caller, args.get("session_id"))
+    _check_eligible(caller, session)
     row = _session_row(session)
     if session.places_left > 0:
         raise ToolRefused(

@@ -17,6 +17,7 @@ from bookings.models import Booking
 from bookings.tests.factories import BookingPolicyFactory
 from classes.tests.factories import ClassSessionFactory
 from gymsite.errors import ServiceError
+from memberships.models import Membership
 
 pytestmark = pytest.mark.django_db
 
@@ -148,8 +149,22 @@ def test_an_expired_confirmation_is_refused(demo, member):
     assert "expired" in expired.value.message
 
 
-def test_a_branch_outside_the_plan_is_refused_by_the_booking_rules(demo, member, ask):
+def test_a_branch_outside_the_plan_is_refused_before_any_confirmation(demo, member, ask):
     reply = ask(member.user, f"book session {demo.sessions['river_flow'].pk}")
+    assert reply.confirmation is None
+    assert reply.answer == "I couldn't do that: Your plan does not include this branch."
+    with tenant_scope(demo.gym):
+        assert not Booking.objects.filter(member=member).exists()
+
+
+def test_the_booking_service_checks_again_at_confirmation(demo, member, ask):
+    # given: a proposal made while the membership was active
+    reply = ask(member.user, f"book session {demo.sessions['camden_flow'].pk}")
+    # when: the membership is suspended before the member confirms
+    Membership.objects.unscoped().filter(pk=demo.membership.pk).update(
+        status=Membership.Status.SUSPENDED
+    )
+    # then: the booking service refuses, as it would in the portal
     with pytest.raises(ServiceError) as refused:
         confirm(member.user, demo.gym, reply.confirmation["token"])
     assert refused.value.status_code == 403
@@ -207,9 +222,8 @@ def test_booking_before_the_window_opens_is_refused(demo, member, ask):
 def test_a_member_without_a_membership_cannot_book(demo, ask):
     lapsed = MemberFactory(home_branch=demo.branches["Camden"], user=UserFactory())
     reply = ask(lapsed.user, f"book session {demo.sessions['camden_flow'].pk}")
-    with pytest.raises(ServiceError) as refused:
-        confirm(lapsed.user, demo.gym, reply.confirmation["token"])
-    assert refused.value.status_code == 403
+    assert reply.confirmation is None
+    assert reply.answer == "I couldn't do that: You need a membership to book classes."
 
 
 def test_cancelling_says_when_it_is_late_and_needs_confirmation(demo, member, ask):
