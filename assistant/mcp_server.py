@@ -154,6 +154,9 @@ def mcp_app(*, path: str = "/mcp"):
         stateless_http=True,
         json_response=True,
         transport_security=security,
-        auth=AuthSettings(issuer_url=site, resource_server_url=site + path),
+        # Our JWTs name no audience: the verifier checks them as the API does.
+        auth=AuthSettings(
+            issuer_url=site, resource_server_url=site + path, validate_token_resource=False
+        ),
         token_verifier=GymTokenVerifier(),
     )

@@ -40,6 +40,13 @@ CLASS_QUESTIONS = [
     ("Is there any HIIT on {day_after}?", set(), ["no upcoming classes"]),
     ("yoga on {day_after}", {"north_flow"}, ["North"]),
     ("pilates {day_after} morning", {"camden_pilates"}, []),
+    ("Are there any places left in spin tomorrow?", {"camden_spin"}, ["24 places left"]),
+    (
+        "show me the timetable at Camden tomorrow",
+        {"camden_spin", "camden_flow", "camden_yin"},
+        ["07:00", "18:30", "20:00"],
+    ),
+    ("Any HIIT tomorrow morning?", set(), ["no upcoming classes"]),
 ]
 
 OTHER_QUESTIONS = [
@@ -57,6 +64,10 @@ OTHER_QUESTIONS = [
     ("hello", ["which classes are on tomorrow evening?"]),
     ("what's the wifi password", ["Sorry, I can't help with that"]),
     ("Can you tell me about parking", ["Sorry, I can't help with that"]),
+    ("How much is the class pack?", ["10 Class Pack", "80.00"]),
+    ("Is Camden open on Sunday?", ["Camden", "Sunday: 06:00–22:00"]),
+    ("Do I have credits left?", ["Monthly Unlimited"]),
+    ("am I booked on anything?", ["no upcoming bookings"]),
 ]
 
 REFUSED = [
@@ -69,6 +80,10 @@ REFUSED = [
     ("What's the weather tomorrow?", "general"),
     ("write me a poem about spin", "general"),
 ]
+
+
+def test_there_are_at_least_forty_questions():
+    assert len(CLASS_QUESTIONS) + len(OTHER_QUESTIONS) >= 40
 
 
 @pytest.mark.parametrize(("question", "expected", "words"), CLASS_QUESTIONS)
