@@ -156,8 +156,11 @@ def ungrounded_facts(
     asked = question.lower()
     for name in sorted(set(names), key=len, reverse=True):
         key = name.lower()
-        if len(key) < 3 or not re.search(r"\b" + re.escape(key) + r"\b", lowered):
+        pattern = re.compile(r"\b" + re.escape(key) + r"\b")
+        if len(key) < 3 or not pattern.search(lowered):
             continue
+        # "Yin Yoga" is one name: "Yoga" inside it is not a second fact.
+        lowered = pattern.sub(" ", lowered)
         if key in evidence.text or (key in asked and _is_category_word(key, names)):
             continue
         missing.append(name)
