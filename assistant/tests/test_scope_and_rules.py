@@ -5,6 +5,8 @@ from datetime import timedelta
 
 import pytest
 from django.core import signing
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.tenancy import tenant_scope
@@ -265,3 +267,24 @@ def test_what_a_member_owes_is_not_in_the_review_log(demo, member, ask):
     booked = ask(member.user, f"book session {demo.sessions['camden_flow'].pk}")
     log = AssistantLog.objects.unscoped().latest("pk")
     assert booked.confirmation["token"] not in str(log.tool_calls)
+
+
+def test_finding_classes_costs_the_same_queries_for_more_classes(
+    demo, member, django_assert_num_queries
+):
+    caller = caller_for(user=member.user, organisation=demo.gym)
+    with tenant_scope(demo.gym):
+        with CaptureQueriesContext(connection) as few:
+            found = tools.call_tool(caller, "find_classes", {"class_type": "yoga"})
+        assert found.result["count"] == 3
+        assert len(few.captured_queries) <= 10
+        for hours in range(30, 36):
+            ClassSessionFactory(
+                branch=demo.branches["Camden"],
+                organisation=demo.gym,
+                class_type=demo.types["Yin Yoga"],
+                starts_at=timezone.now() + timedelta(hours=hours),
+            )
+        with django_assert_num_queries(len(few.captured_queries)):
+            more = tools.call_tool(caller, "find_classes", {"class_type": "yoga"})
+        assert more.result["count"] == 8
