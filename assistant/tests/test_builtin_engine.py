@@ -68,6 +68,7 @@ OTHER_QUESTIONS = [
     ("Is Camden open on Sunday?", ["Camden", "Sunday: 06:00–22:00"]),
     ("Do I have credits left?", ["Monthly Unlimited"]),
     ("am I booked on anything?", ["no upcoming bookings"]),
+    ("What's my training plan?", ["I can't show training plans: this gym's system has none yet"]),
 ]
 
 REFUSED = [
