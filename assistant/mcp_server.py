@@ -26,8 +26,8 @@ from mcp.server.transport_security import TransportSecuritySettings
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken as JWTAccessToken
 
-from accounts.models import User
-from accounts.selectors import organisation_for_user
+from accounts.models import Organisation, User
+from accounts.selectors import organisation_for_user, organisation_id_for_host
 
 from . import services
 from .tools import Tool, tools_for
@@ -65,17 +65,25 @@ class GymTokenVerifier:
         )
 
 
-def _caller(role: str | None = None):
+def _caller(ctx):
+    """The person of the token, in the gym of the host they called (as the portal and the
+    API choose it), else in their only gym."""
     access = get_access_token()
     if access is None:
         raise PermissionError("Not signed in.")
     user = User.objects.filter(pk=access.subject, is_active=True).first()
     if user is None:
         raise PermissionError("Not signed in.")
-    organisation = organisation_for_user(user=user)
+    request = getattr(ctx, "request", None)
+    host = request.headers.get("host", "") if request is not None else ""
+    organisation_id = organisation_id_for_host(host=host) if host else None
+    if organisation_id is not None:
+        organisation = Organisation.objects.get(pk=organisation_id)
+    else:
+        organisation = organisation_for_user(user=user)
     if organisation is None:
-        raise PermissionError("This login belongs to no single gym.")
-    return services.caller_for(user=user, organisation=organisation, role=role)
+        raise PermissionError("This login belongs to no single gym: call the gym's own address.")
+    return services.caller_for(user=user, organisation=organisation)
 
 
 def _in_thread(function):
@@ -97,7 +105,7 @@ def _mcp_tool(tool: Tool) -> types.Tool:
 
 async def list_tools(ctx, params) -> types.ListToolsResult:
     def run():
-        caller = _caller()
+        caller = _caller(ctx)
         listed = [_mcp_tool(tool) for tool in tools_for(caller.role)]
         if any(tool.action for tool in tools_for(caller.role)):
             listed.append(CONFIRM_TOOL)
@@ -108,7 +116,7 @@ async def list_tools(ctx, params) -> types.ListToolsResult:
 
 async def call_tool(ctx, params) -> types.CallToolResult:
     def run():
-        caller = _caller()
+        caller = _caller(ctx)
         arguments = dict(params.arguments or {})
         if params.name == CONFIRM_TOOL.name:
             reply = services.assistant_confirm(

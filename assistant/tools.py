@@ -212,8 +212,6 @@ def find_classes(caller: Caller, args: dict) -> dict:
         sessions = sessions.filter(branch=branch)
     elif allowed is not None:
         sessions = sessions.filter(branch_id__in=allowed)
-    if caller.role == "trainer" and caller.trainer is not None and args.get("mine"):
-        sessions = sessions.filter(trainer=caller.trainer)
     kind = (args.get("class_type") or "").strip()
     if kind:
         sessions = sessions.filter(
@@ -231,7 +229,7 @@ def find_classes(caller: Caller, args: dict) -> dict:
     before = args.get("before_hour")
     min_places = int(args.get("min_places") or 0)
     limit = max(1, min(int(args.get("limit") or 8), 20))
-    rows, chosen = [], []
+    chosen = []
     for session in sessions.order_by("starts_at", "pk")[:400]:
         local = _local(session.starts_at, session.branch.timezone)
         day = _parse_day(args.get("day"), _local(now, session.branch.timezone).date())
@@ -256,7 +254,11 @@ def find_classes(caller: Caller, args: dict) -> dict:
             members=household_members(member=caller.member), session_ids=[s.pk for s in chosen]
         )
     rows = [_session_row(s, mine.get(s.pk)) for s in chosen]
-    searched = {k: v for k, v in args.items() if v not in (None, "")}
+    # The words searched for, echoed (not the numbers: a count in an answer must be a
+    # class's own, never an hour or a limit the engine chose).
+    searched = {
+        k: args[k] for k in ("class_type", "day", "time_of_day") if args.get(k) not in (None, "")
+    }
     if branch is not None:
         searched["branch"] = branch.name
     return {"searched": searched, "classes": rows, "count": len(rows)}

@@ -41,9 +41,11 @@ def mcp_url():
     thread.join(timeout=10)
 
 
-def _session(url, token, work):
+def _session(url, token, work, host=None):
     async def run():
         headers = {"Authorization": f"Bearer {token}"} if token else {}
+        if host:
+            headers["Host"] = host
         async with (
             httpx2.AsyncClient(headers=headers, timeout=20) as http,
             streamable_http_client(url, http_client=http) as (read, write),
@@ -110,3 +112,14 @@ def test_another_gyms_member_gets_nothing(demo, outsider, mcp_url):
     result = _session(mcp_url, token, work)
     assert result.is_error
     assert "not switched on" in result.content[0].text
+
+
+def test_another_gyms_member_calling_this_gyms_host_gets_nothing(demo, outsider, mcp_url):
+    token = str(AccessToken.for_user(outsider.user))
+
+    async def work(session):
+        return await session.call_tool("find_classes", {"class_type": "yoga"})
+
+    result = _session(mcp_url, token, work, host="gym-a.test")
+    assert result.is_error
+    assert result.content[0].text == "You are not a member of this gym."
