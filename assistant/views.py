@@ -27,12 +27,13 @@ def member_chat(request):
 def team_chat(request):
     """The chat panel for trainers and staff (their own tools)."""
     organisation = _organisation(request)
+    is_trainer = trainer_for_user(user=request.user) is not None
     if is_staff_in(user=request.user, organisation_id=organisation.pk):
         role = "staff"
-    elif trainer_for_user(user=request.user) is not None:
+    elif is_trainer:
         role = "trainer"
     else:
         raise Http404(_("You are not on the team of this gym."))
-    return render(
-        request, "assistant/chat.html", {"base_template": "trainer/base.html", "role": role}
-    )
+    # Office staff who do not teach have no trainer pages: the plain layout, then.
+    base = "trainer/base.html" if is_trainer else "base.html"
+    return render(request, "assistant/chat.html", {"base_template": base, "role": role})
