@@ -16,6 +16,7 @@ urlpatterns = [
     path("billing/", include("billing.urls")),
     path("access/", include("access.urls")),
     path("shop/", include("inventory.urls")),
+    path("assistant/", include("assistant.urls")),
 ]
 
 if settings.DEBUG:

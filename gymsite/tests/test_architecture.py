@@ -25,6 +25,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("bookings",),
     ("access", "inventory"),
     ("reports",),
+    ("assistant",),
 ]
 
 ROOF = {
