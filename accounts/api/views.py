@@ -18,6 +18,7 @@ from accounts.api.serializers import (
     MeUpdateSerializer,
     NearestBranchSerializer,
     NearestQuerySerializer,
+    TokenForGymSerializer,
 )
 from accounts.tenancy import get_scope
 from accounts.views import lockout
@@ -33,6 +34,7 @@ class LoginView(TokenObtainPairView):
 
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "login"
+    serializer_class = TokenForGymSerializer
 
     def post(self, request, *args, **kwargs):
         credentials = {"email": str(request.data.get("email", "")).strip().lower()}
