@@ -177,9 +177,7 @@ def trainer_for_user(*, user: User) -> TrainerProfile | None:
     return TrainerProfile.objects.filter(user=user, is_active=True).order_by().first()
 
 
-def trainer_missing_certifications(
-    *, trainer: TrainerProfile, certification_ids, on
-) -> list[str]:
+def trainer_missing_certifications(*, trainer: TrainerProfile, certification_ids, on) -> list[str]:
     """Names of the required certifications (a queryset or ids) the trainer does not
     hold, or holds expired, on a date; empty when nothing is missing."""
     required = Certification.objects.filter(pk__in=certification_ids)

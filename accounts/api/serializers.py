@@ -1,5 +1,5 @@
-from rest_framework import serializers
 from django.contrib.auth.models import update_last_login
+from rest_framework import serializers
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenObtainSerializer
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
@@ -115,7 +115,9 @@ class TokenForGymSerializer(TokenObtainPairSerializer):
         if slug:
             gym_id = Organisation.objects.filter(slug=slug).values_list("pk", flat=True).first()
             if gym_id is None or gym_id not in mine or (scope and scope.organisation_id != gym_id):
-                raise serializers.ValidationError({"organisation": ["You do not belong to that gym."]})
+                raise serializers.ValidationError(
+                    {"organisation": ["You do not belong to that gym."]}
+                )
             return gym_id
         if scope is not None:
             return scope.organisation_id

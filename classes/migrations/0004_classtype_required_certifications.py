@@ -4,16 +4,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_trainerprofile_languages_trainerprofile_specialities_and_more'),
-        ('classes', '0003_session_moved_at'),
+        ("accounts", "0002_staff_profiles_certifications_auth_version"),
+        ("classes", "0003_session_moved_at"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='classtype',
-            name='required_certifications',
-            field=models.ManyToManyField(blank=True, help_text='A trainer must hold each, unexpired, to be scheduled for this class.', related_name='+', to='accounts.certification', verbose_name='required certifications'),
+            model_name="classtype",
+            name="required_certifications",
+            field=models.ManyToManyField(
+                blank=True,
+                help_text="A trainer must hold each, unexpired, to be scheduled for this class.",
+                related_name="+",
+                to="accounts.certification",
+                verbose_name="required certifications",
+            ),
         ),
     ]
