@@ -6,7 +6,16 @@ so the admin's ordinary permission checks follow a person's roles in that gym.
 
 from accounts.models import Role
 
-_SPOTTER_APPS = ("accounts", "memberships", "classes", "bookings", "billing", "access", "inventory")
+_SPOTTER_APPS = (
+    "accounts",
+    "memberships",
+    "classes",
+    "bookings",
+    "billing",
+    "access",
+    "inventory",
+    "staff",
+)
 
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     Role.OWNER: tuple(f"{app}.*" for app in _SPOTTER_APPS),
@@ -29,6 +38,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "billing.change_invoice",
         "access.*",
         "inventory.*",
+        "staff.*",
     ),
     Role.FRONT_DESK: (
         "accounts.view_branch",
@@ -50,6 +60,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "inventory.add_sale",
         "inventory.add_order",
         "inventory.change_order",
+        "staff.view_shift",
+        "staff.change_shift",
     ),
     Role.TRAINER: (),
 }

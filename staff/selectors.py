@@ -103,18 +103,19 @@ def invitation_for_token(*, token: str) -> Invitation | None:
     )
 
 
+def invitation_unknown_message() -> str:
+    return _(
+        "This invitation link is not valid. Check that you opened the whole link "
+        "from the email, or ask the gym for a new invitation."
+    )
+
+
 def invitation_open(*, token: str, now: datetime) -> Invitation:
     """The invitation, still open; else an error that explains why the link fails."""
     invitation = invitation_for_token(token=token)
     scope = get_scope()
     if invitation is None or (scope and scope.organisation_id != invitation.organisation_id):
-        raise ServiceError(
-            _(
-                "This invitation link is not valid. Check that you opened the whole link "
-                "from the email, or ask the gym for a new invitation."
-            ),
-            code="invitation_unknown",
-        )
+        raise ServiceError(invitation_unknown_message(), code="invitation_unknown")
     if invitation.status == Invitation.Status.REVOKED:
         raise ServiceError(
             _("This invitation was withdrawn by the gym. Ask them if you think it is a mistake."),
