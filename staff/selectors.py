@@ -333,7 +333,8 @@ def payroll_lines_for(*, period: PayPeriod, now: datetime | None = None) -> list
         commission = book.rate(
             user_id=user_id, kind=PayRate.Kind.PT_COMMISSION, day=day, target=target
         )
-        if commission is not None and appointment.service.price:
+        # The price the member was charged (kept on the appointment when booked).
+        if commission is not None and appointment.price:
             add(
                 user_id=user_id,
                 kind=PayLine.Kind.PT_COMMISSION,
@@ -341,9 +342,9 @@ def payroll_lines_for(*, period: PayPeriod, now: datetime | None = None) -> list
                 description=_("%(pct)s%% of %(service)s")
                 % {"pct": commission.percent, "service": appointment.service.name},
                 source=appointment,
-                quantity=appointment.service.price,
+                quantity=appointment.price,
                 rate=commission,
-                amount=appointment.service.price * commission.percent / 100,
+                amount=appointment.price * commission.percent / 100,
             )
 
     shifts = Shift.objects.filter(
