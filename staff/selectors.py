@@ -17,14 +17,23 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Member, Organisation, Role, RoleAssignment, User
+from accounts.models import Member, Organisation, Role, RoleAssignment, TrainerProfile, User
 from accounts.tenancy import get_scope, require_scope
 from bookings.models import Appointment, Booking
 from classes.models import ClassSession
 from gymsite.errors import NotAllowed, ServiceError
 from gymsite.money import quantize
 from inventory.models import Order
-from staff.models import ROLE_RANK, Invitation, PayLine, PayPeriod, PayRate, Shift, token_digest
+from staff.models import (
+    ROLE_RANK,
+    Employment,
+    Invitation,
+    PayLine,
+    PayPeriod,
+    PayRate,
+    Shift,
+    token_digest,
+)
 
 __all__ = ["ROLE_RANK"]
 
@@ -73,6 +82,16 @@ def check_may_manage(*, actor: User, user: User) -> None:
     )
     if not allowed or not trainer_branches <= authority.managed_branch_ids:
         raise NotAllowed(_("You cannot manage this person."), code="not_allowed")
+
+
+def works_here(*, user: User) -> bool:
+    """Whether a person is (or was) staff of the gym in scope: a role, a trainer
+    profile or an employment here. Members are not; nor is anyone of another gym."""
+    return (
+        RoleAssignment.objects.filter(user=user).exists()
+        or TrainerProfile.objects.filter(user=user).exists()
+        or Employment.objects.filter(user=user).exists()
+    )
 
 
 def organisation_name(organisation_id: int) -> str:

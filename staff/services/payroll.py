@@ -16,9 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Branch, User
-from accounts.selectors import organisation_users
 from accounts.services import audit_record
-from accounts.tenancy import require_scope
 from gymsite.errors import Conflict, ServiceError
 from gymsite.money import quantize
 from staff import selectors
@@ -28,8 +26,7 @@ from staff.models import PayLine, PayPeriod, PayRate
 @transaction.atomic
 def pay_rate_create(*, actor: User | None, user: User, kind: str, effective_from: date, **terms):
     """A new rate from a date on (rates are never edited: history stays as paid)."""
-    scope = require_scope()
-    if not organisation_users(organisation_id=scope.organisation_id).filter(pk=user.pk).exists():
+    if not selectors.works_here(user=user):
         raise ServiceError(_("Only this gym's staff have pay rates here."), field="user")
     allowed = {
         "class_type",
@@ -117,8 +114,7 @@ def pay_line_adjust(
     if not amount:
         raise ServiceError(_("Enter an amount."), code="invalid", field="amount")
     period = _lock_open(period)
-    scope = require_scope()
-    if not organisation_users(organisation_id=scope.organisation_id).filter(pk=user.pk).exists():
+    if not selectors.works_here(user=user):
         raise ServiceError(_("Only this gym's staff are paid here."), field="user")
     line = PayLine.objects.create(
         period=period,

@@ -9,10 +9,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Branch, User
-from accounts.selectors import organisation_users
 from accounts.services import audit_record
-from accounts.tenancy import require_scope
 from gymsite.errors import Conflict, ServiceError
+from staff import selectors
 from staff.models import Shift
 
 # How long after a shift's planned end an open clock-in is flagged as a missed
@@ -34,8 +33,7 @@ def shift_plan(
         raise ServiceError(_("A shift must end after it starts."), code="invalid", field="ends_at")
     if ends_at - starts_at > timedelta(hours=16):
         raise ServiceError(_("A shift lasts at most 16 hours."), code="invalid", field="ends_at")
-    scope = require_scope()
-    if not organisation_users(organisation_id=scope.organisation_id).filter(pk=user.pk).exists():
+    if not selectors.works_here(user=user):
         raise ServiceError(
             _("Only this gym's staff work shifts here."), code="invalid", field="user"
         )

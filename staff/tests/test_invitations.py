@@ -31,9 +31,7 @@ def invite(owner, gym, *, email, role=Role.TRAINER, branches=(), now=None):
 
 def signin(client, user_or_email):
     user = (
-        user_or_email
-        if isinstance(user_or_email, User)
-        else User.objects.get(email=user_or_email)
+        user_or_email if isinstance(user_or_email, User) else User.objects.get(email=user_or_email)
     )
     client.force_login(user, backend=LOGIN_BACKEND)
 
@@ -226,7 +224,10 @@ def test_signed_in_as_someone_else_is_told_to_sign_out(client, gym, branch, owne
 @pytest.mark.django_db
 def test_an_expired_link_explains_itself(client, gym, branch, owner):
     invitation = invite(
-        owner, gym, email="late@example.com", branches=[branch],
+        owner,
+        gym,
+        email="late@example.com",
+        branches=[branch],
         now=timezone.now() - timedelta(days=8),
     )
 
@@ -243,7 +244,10 @@ def test_an_expired_link_explains_itself(client, gym, branch, owner):
 @pytest.mark.django_db
 def test_resend_gives_a_new_link_and_the_old_one_stops_working(client, gym, branch, owner):
     old = invite(
-        owner, gym, email="late@example.com", branches=[branch],
+        owner,
+        gym,
+        email="late@example.com",
+        branches=[branch],
         now=timezone.now() - timedelta(days=8),
     )
     old_token = old.token
@@ -262,8 +266,12 @@ def test_a_revoked_invitation_cannot_be_accepted(client, gym, branch, owner):
         services.invitation_revoke(actor=owner, invitation=invitation)
 
     response = post(
-        client, invitation.token, first_name="G", last_name="G",
-        password1="a-long-new-password-1", password2="a-long-new-password-1",
+        client,
+        invitation.token,
+        first_name="G",
+        last_name="G",
+        password1="a-long-new-password-1",
+        password2="a-long-new-password-1",
     )
 
     assert response.status_code == 410
@@ -274,8 +282,12 @@ def test_a_revoked_invitation_cannot_be_accepted(client, gym, branch, owner):
 @pytest.mark.django_db
 def test_a_used_link_is_single_use(client, gym, branch, owner):
     invitation = invite(owner, gym, email="once@example.com", branches=[branch])
-    data = {"first_name": "O", "last_name": "O", "password1": "a-long-new-password-1",
-            "password2": "a-long-new-password-1"}
+    data = {
+        "first_name": "O",
+        "last_name": "O",
+        "password1": "a-long-new-password-1",
+        "password2": "a-long-new-password-1",
+    }
     post(client, invitation.token, **data)
     client.logout()
 
@@ -308,7 +320,9 @@ def test_two_acceptances_at_once_make_one_account_and_one_role(gym, branch, owne
             barrier.wait()
             with tenant_scope(gym):
                 services.invitation_accept(
-                    token=invitation.token, first_name="R", last_name="R",
+                    token=invitation.token,
+                    first_name="R",
+                    last_name="R",
                     password="a-long-new-password-1",
                 )
             outcomes.append("accepted")
@@ -341,12 +355,16 @@ def test_branch_manager_invites_only_to_their_branches_and_below_their_role(
         assert ok.pk
         with pytest.raises(NotAllowed) as other:
             services.invitation_create(
-                actor=manager, email="d2@example.com", role=Role.FRONT_DESK,
+                actor=manager,
+                email="d2@example.com",
+                role=Role.FRONT_DESK,
                 branches=[other_branch],
             )
         with pytest.raises(NotAllowed) as peer:
             services.invitation_create(
-                actor=manager, email="m2@example.com", role=Role.BRANCH_MANAGER,
+                actor=manager,
+                email="m2@example.com",
+                role=Role.BRANCH_MANAGER,
                 branches=[branch],
             )
         with pytest.raises(NotAllowed) as boss:

@@ -95,9 +95,7 @@ def test_offboarded_trainer_keeps_history_and_future_classes_go_to_the_substitut
         # the appointment is listed for someone to take over
         assert ClassSession.objects.get(pk=taught.pk).trainer_id == leaving.pk
         assert {s.pk for s in result.reassigned} == {s.pk for s in future}
-        assert all(
-            ClassSession.objects.get(pk=s.pk).trainer_id == substitute.pk for s in future
-        )
+        assert all(ClassSession.objects.get(pk=s.pk).trainer_id == substitute.pk for s in future)
         assert [a.pk for a in result.appointments] == [appointment.pk]
         assert TrainerProfile.objects.get(pk=leaving.pk).is_active is False
         assert AuditLog.objects.filter(action="employment.end").exists()
