@@ -347,6 +347,11 @@ class TrainerProfile(TenantModel):
     def __str__(self):
         return self.display_name
 
+    @property
+    def language_names(self) -> list[str]:
+        names = dict(LANGUAGE_CHOICES)
+        return [names.get(code, code) for code in self.languages]
+
 
 class Certification(TenantModel):
     """A qualification the gym recognises (e.g. "Indoor cycling instructor"); a class

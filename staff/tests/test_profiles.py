@@ -49,3 +49,22 @@ def test_trainers_see_their_own_pay_lines_only(client, gym, branch, trainer):
 
     assert "Mine" in body and "31.00" in body
     assert "Theirs" not in body and "77.00" not in body
+
+
+@pytest.mark.django_db
+def test_the_class_page_shows_the_trainer_profile(client, gym, branch, trainer, member):
+    from classes.tests.factories import ClassSessionFactory
+
+    trainer.bio = "Twenty years of yoga."
+    trainer.specialities = ["Vinyasa", "Mobility"]
+    trainer.languages = ["es"]
+    trainer.save()
+    TrainerCertificationFactory(organisation=gym, trainer=trainer, certification__name="RYT 500")
+    session = ClassSessionFactory(organisation=gym, branch=branch, trainer=trainer)
+    client.force_login(member.user, backend=LOGIN_BACKEND)
+
+    body = client.get(reverse("classes:session", args=[session.pk]), HTTP_HOST="gym-a.test")
+
+    text = body.content.decode()
+    for shown in ("Twenty years of yoga.", "Vinyasa, Mobility", "Spanish", "RYT 500"):
+        assert shown in text
