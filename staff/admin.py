@@ -76,10 +76,10 @@ class InvitationAdmin(ServiceAdminMixin, TenantAdmin):
         return ", ".join(branch.name for branch in obj.branches.all())
 
     def save_model(self, request, obj, form, change):
-        pass  # saved by the form's service call
+        obj.pk = form.performed.pk  # saved by the form's service call
 
     def save_related(self, request, form, formsets, change):
-        form.instance = form.performed
+        pass
 
     def response_add(self, request, obj, post_url_continue=None):
         self.message_user(request, _("Invitation sent."), messages.SUCCESS)
@@ -235,10 +235,10 @@ class PayRateAdmin(ServiceAdminMixin, TenantAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        pass
+        obj.pk = form.performed.pk  # saved by the form's service call
 
     def save_related(self, request, form, formsets, change):
-        form.instance = form.performed
+        pass
 
 
 class ShiftPlanForm(ServiceAdminForm):
@@ -320,10 +320,10 @@ class ShiftAdmin(ServiceAdminMixin, TenantAdmin):
         return obj.clock_out_missed_at is not None and obj.clock_out_at is None
 
     def save_model(self, request, obj, form, change):
-        pass
+        obj.pk = form.performed.pk  # saved by the form's service call
 
     def save_related(self, request, form, formsets, change):
-        form.instance = form.performed
+        pass
 
     @admin.action(description=_("Clock in now"))
     def clock_in(self, request, queryset):
@@ -392,13 +392,12 @@ class PayPeriodAdmin(ServiceAdminMixin, TenantAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
+        # Added by the form's service call; nothing is edited in it later (actions are).
         if not change:
-            return
-        # nothing of a period is edited in its form: the actions change it
+            obj.pk = form.performed.pk
 
     def save_related(self, request, form, formsets, change):
-        if not change:
-            form.instance = form.performed
+        pass
 
     @admin.display(description=_("export"))
     def csv_link(self, obj):
@@ -494,7 +493,7 @@ class PayLineAdmin(ServiceAdminMixin, TenantAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        pass
+        obj.pk = form.performed.pk  # saved by the form's service call
 
     def save_related(self, request, form, formsets, change):
-        form.instance = form.performed
+        pass
