@@ -21,6 +21,7 @@ from access import credentials as creds
 from access.models import AccessDevice, AccessLog, AccessPolicy, Credential, Reason, Result
 from accounts.models import Branch, Member, OpeningHours
 from accounts.tenancy import require_scope, tenant_scope
+from classes.models import ClassSession
 from gymsite.db import loaded_instance, select_list
 from memberships.models import Membership, Plan
 from memberships.selectors import (
@@ -722,10 +723,6 @@ def sessions_soon(*, branch: Branch, at: datetime) -> list[tuple[int, datetime, 
     Cached per worker for a few seconds (``access.cache``): asked on every grant,
     the same for every member, and empty for most of a day at most doors.
     """
-    try:
-        from classes.models import ClassSession
-    except ImportError:
-        return []
 
     def load():
         with tenant_scope(branch.organisation_id):

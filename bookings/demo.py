@@ -11,7 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Member, TrainerProfile
-from bookings import selectors, services
+from bookings import selectors
 from bookings.models import (
     Appointment,
     AppointmentService,
@@ -19,7 +19,9 @@ from bookings.models import (
     BookingPolicy,
     TrainerAvailability,
 )
+from bookings.penalties import booking_fee_charge
 from classes.models import ClassSession, ClassType
+from classes.services import local_datetime
 from memberships.models import Membership, Plan
 from memberships.selectors import membership_rank, membership_status_on, plan_allows_time
 
@@ -252,7 +254,7 @@ def _seed_bookings(rng: random.Random) -> None:
         )
     for booking, session, fee in no_shows_charged:
         # The same charge (source, description) the settle job makes.
-        booking.fee_charged = services._charge_fee(
+        booking.fee_charged = booking_fee_charge(
             booking=booking, session=session, amount=fee, kind="no_show", actor=None
         )
     Booking.objects.bulk_update([b for b, _s, _f in no_shows_charged], ["fee_charged"])
@@ -295,7 +297,6 @@ def _seed_personal_training(organisation, rng: random.Random) -> None:
                 )
     TrainerAvailability.objects.bulk_create(windows)
     members = list(Member.objects.filter(status=Member.Status.ACTIVE)[:40])
-    from classes.services import local_datetime
 
     today = timezone.localdate()
     made = 0
