@@ -72,8 +72,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.first_name or self.email
 
     def get_session_auth_hash(self):
-        # Django compares this with the hash stored at login on every request.
-        return f"{super().get_session_auth_hash()}:{self.auth_version}"
+        # Django compares this with the hash stored at login on every request. Version 0
+        # keeps Django's own hash, so sessions from before the version existed stay valid.
+        base = super().get_session_auth_hash()
+        return f"{base}:{self.auth_version}" if self.auth_version else base
 
 
 class Organisation(models.Model):

@@ -70,10 +70,12 @@ def check_may_manage(*, actor: User, user: User) -> None:
         .filter(organisation_id=require_scope().organisation_id, user=user)
         .values_list("role", "branch_id")
     )
+    # Branches the person trains at in this gym (the through table is not scoped).
     trainer_branches = set(
-        User.objects.filter(pk=user.pk)
-        .values_list("trainer_profiles__branches", flat=True)
-        .exclude(trainer_profiles__branches__isnull=True)
+        TrainerProfile.branches.through.objects.filter(
+            trainerprofile__user=user,
+            trainerprofile__organisation_id=require_scope().organisation_id,
+        ).values_list("branch_id", flat=True)
     )
     allowed = bool(authority.managed_branch_ids) and all(
         ROLE_RANK[role] < ROLE_RANK[Role.BRANCH_MANAGER]

@@ -126,3 +126,11 @@ def test_a_branch_manager_cannot_offboard_a_peer_or_staff_of_another_branch(
             with pytest.raises(NotAllowed):
                 services.employment_end(actor=manager, user=user, reason="No")
         assert RoleAssignment.objects.filter(user__in=[peer, elsewhere]).count() == 2
+
+
+@pytest.mark.django_db
+def test_a_branch_manager_offboards_their_own_front_desk(gym, branch, manager, front_desk):
+    with tenant_scope(gym):
+        result = services.employment_end(actor=manager, user=front_desk, reason="Season over")
+        assert result.employment.ended_by_id == manager.pk
+        assert not RoleAssignment.objects.filter(user=front_desk).exists()
