@@ -77,6 +77,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # NUL bytes in query strings and forms, bad JSON bodies: a 400 before any view.
+    "gymsite.input.InputGuardMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -300,6 +302,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON objects only (gymsite/api/parsers.py): depth, NUL and surrogates checked.
+    "DEFAULT_PARSER_CLASSES": ["gymsite.api.parsers.JSONObjectParser"],
     "DEFAULT_PAGINATION_CLASS": "gymsite.api.pagination.Pagination",
     "PAGE_SIZE": 25,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -441,6 +445,17 @@ CELERY_BEAT_SCHEDULE = {
 }
 # How many weeks of class sessions exist ahead of today (members can book that far).
 CLASSES_MATERIALISE_WEEKS = env_int("CLASSES_MATERIALISE_WEEKS", 6)
+
+# --- Access: door devices' limits (access/ratelimit.py, docs/access.md) -----------
+# Requests per device and per source address ("off" for none); over them, 429. They
+# fail open when the cache is down: a door must open for a valid member.
+ACCESS_THROTTLE_DEVICE = env_str("ACCESS_THROTTLE_DEVICE", "120/minute")
+ACCESS_THROTTLE_ADDRESS = env_str("ACCESS_THROTTLE_ADDRESS", "1200/minute")
+# More invalid device keys (per device prefix, per address) or unknown credentials
+# (per device) than this flags the device, or the address, to staff.
+ACCESS_FLAG_FAILURES = env_str("ACCESS_FLAG_FAILURES", "20/minute")
+# The cache holding those counters.
+ACCESS_RATELIMIT_CACHE = "default"
 
 # --- Inventory -------------------------------------------------------------------
 # Flash-sale holds commit without waiting for the WAL flush (docs/inventory.md).

@@ -1,6 +1,10 @@
 from django.contrib.auth.models import update_last_login
 from rest_framework import serializers
-from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenObtainSerializer
+from rest_framework_simplejwt.serializers import (
+    PasswordField,
+    TokenObtainPairSerializer,
+    TokenObtainSerializer,
+)
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
 from accounts.api.authentication import GYM_CLAIM, VERSION_CLAIM
@@ -87,7 +91,19 @@ class LogoutSerializer(serializers.Serializer):
     refresh = serializers.CharField()
 
 
-class TokenForGymSerializer(TokenObtainPairSerializer):
+class LoginSerializer(TokenObtainPairSerializer):
+    """Email and password, with lengths: django-axes records the email of a failed
+    sign-in in a 255-character column, so a longer one must be a field error first."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["email"] = serializers.CharField(
+            max_length=User._meta.get_field("email").max_length, write_only=True
+        )
+        self.fields["password"] = PasswordField(max_length=1024)
+
+
+class TokenForGymSerializer(LoginSerializer):
     """Email and password, and the gym the token is for: the one named, else the gym
     of the host, else the person's only gym. The tokens carry it ("org") and the
     person's login version ("ver"), which ``TenantJWTAuthentication`` checks."""
