@@ -7,10 +7,12 @@ from accounts.admin_base import TenantAdmin, TenantTabularInline
 from accounts.models import (
     AuditLog,
     Branch,
+    Certification,
     Member,
     OpeningHours,
     Organisation,
     RoleAssignment,
+    TrainerCertification,
     TrainerProfile,
     User,
 )
@@ -125,8 +127,21 @@ class MemberAdmin(TenantAdmin):
         return False
 
 
+@admin.register(Certification)
+class CertificationAdmin(TenantAdmin):
+    list_display = ["name", "issuing_body"]
+    search_fields = ["name"]
+
+
+class TrainerCertificationInline(TenantTabularInline):
+    model = TrainerCertification
+    fields = ["certification", "issuing_body", "reference", "expires_on"]
+    extra = 0
+
+
 @admin.register(TrainerProfile)
 class TrainerProfileAdmin(TenantAdmin):
+    inlines = [TrainerCertificationInline]
     list_display = ["display_name", "user", "hourly_rate", "currency", "is_active"]
     list_filter = ["is_active", "branches"]
     search_fields = ["display_name", "user__email"]

@@ -1,6 +1,8 @@
 from zoneinfo import available_timezones
 
+from django.conf.locale import LANG_INFO
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -11,6 +13,11 @@ from accounts.tenancy import TenantModel
 from gymsite.money import amount_field, currency_field, tax_rate_field
 
 TIMEZONE_CHOICES = sorted((name, name) for name in available_timezones())
+# Languages a trainer teaches in: Django's own list of language codes and names.
+LANGUAGE_CHOICES = sorted(
+    ((code, info["name"]) for code, info in LANG_INFO.items() if "name" in info),
+    key=lambda item: item[1],
+)
 
 
 class UserManager(BaseUserManager):
@@ -40,6 +47,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Platform operators only; gym staff reach the admin through their roles.
     is_staff = models.BooleanField(_("platform staff"), default=False)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    # Raised when someone's role ends (``accounts.services.user_revoke_logins``): every
+    # session (its hash includes it) and every API token (its "ver" claim) issued
+    # before stops working at once, however long it had left.
+    auth_version = models.PositiveIntegerField(default=0, editable=False)
 
     objects = UserManager()
 
@@ -59,6 +70,12 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self):
         return self.first_name or self.email
+
+    def get_session_auth_hash(self):
+        # Django compares this with the hash stored at login on every request. Version 0
+        # keeps Django's own hash, so sessions from before the version existed stay valid.
+        base = super().get_session_auth_hash()
+        return f"{base}:{self.auth_version}" if self.auth_version else base
 
 
 class Organisation(models.Model):
@@ -310,7 +327,20 @@ class TrainerProfile(TenantModel):
     user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="trainer_profiles")
     display_name = models.CharField(_("name"), max_length=150)
     bio = models.TextField(_("bio"), blank=True)
-    certifications = models.TextField(_("certifications"), blank=True)
+    certifications = models.TextField(
+        _("other qualifications"),
+        blank=True,
+        help_text=_("Free text; certifications a class may require are listed below."),
+    )
+    specialities = ArrayField(
+        models.CharField(max_length=60), blank=True, default=list, verbose_name=_("specialities")
+    )
+    languages = ArrayField(
+        models.CharField(max_length=8, choices=LANGUAGE_CHOICES),
+        blank=True,
+        default=list,
+        verbose_name=_("languages"),
+    )
     hourly_rate = amount_field(_("hourly rate"), default=0)
     currency = currency_field(verbose_name=_("currency"))
     photo = models.ImageField(_("photo"), upload_to=trainer_photo_path, blank=True)
@@ -329,6 +359,61 @@ class TrainerProfile(TenantModel):
 
     def __str__(self):
         return self.display_name
+
+    @property
+    def language_names(self) -> list[str]:
+        names = dict(LANGUAGE_CHOICES)
+        return [names.get(code, code) for code in self.languages]
+
+
+class Certification(TenantModel):
+    """A qualification the gym recognises (e.g. "Indoor cycling instructor"); a class
+    type may require one, and a trainer holds it with an expiry."""
+
+    name = models.CharField(_("name"), max_length=150)
+    issuing_body = models.CharField(_("issuing body"), max_length=150, blank=True)
+
+    class Meta:
+        verbose_name = _("certification")
+        verbose_name_plural = _("certifications")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "name"], name="certification_unique")
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class TrainerCertification(TenantModel):
+    trainer = models.ForeignKey(
+        TrainerProfile, on_delete=models.CASCADE, related_name="held_certifications"
+    )
+    certification = models.ForeignKey(
+        Certification, on_delete=models.PROTECT, related_name="holders"
+    )
+    issuing_body = models.CharField(
+        _("issued by"), max_length=150, blank=True, help_text=_("Empty: the usual body.")
+    )
+    reference = models.CharField(_("certificate number"), max_length=80, blank=True)
+    expires_on = models.DateField(_("expires"), null=True, blank=True)
+    reminder_sent_for = models.DateField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("trainer certification")
+        verbose_name_plural = _("trainer certifications")
+        ordering = ["expires_on"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["trainer", "certification"], name="trainer_certification_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.certification} ({self.trainer})"
+
+    def valid_on(self, day) -> bool:
+        return self.expires_on is None or self.expires_on >= day
 
 
 class AuditLog(TenantModel):

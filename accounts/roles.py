@@ -15,6 +15,7 @@ _SPOTTER_APPS = (
     "access",
     "inventory",
     "assistant",
+    "staff",
 )
 
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
@@ -39,6 +40,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "access.*",
         "inventory.*",
         "assistant.view_assistantlog",
+        "staff.*",
     ),
     Role.FRONT_DESK: (
         "accounts.view_branch",
@@ -60,6 +62,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "inventory.add_sale",
         "inventory.add_order",
         "inventory.change_order",
+        "staff.view_shift",
+        "staff.change_shift",
     ),
     Role.TRAINER: (),
 }

@@ -12,4 +12,5 @@ urlpatterns = [
     path("portal/profile/", views.profile, name="profile"),
     path("portal/household/", views.household, name="household"),
     path("trainer/", views.trainer_home, name="trainer"),
+    path("gyms/", views.gyms, name="gyms"),
 ]

@@ -51,6 +51,7 @@ class ClassTypeAdmin(TenantAdmin):
     list_select_related = ["category"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
+    filter_horizontal = ["required_certifications"]
 
     def has_delete_permission(self, request, obj=None):
         return False  # sessions refer to it: retire it instead

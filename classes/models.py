@@ -59,6 +59,13 @@ class ClassType(TenantModel):
         _("default capacity"), default=20, validators=[MinValueValidator(1)]
     )
     image = models.ImageField(_("image"), upload_to=class_type_image_path, blank=True)
+    required_certifications = models.ManyToManyField(
+        "accounts.Certification",
+        blank=True,
+        related_name="+",
+        verbose_name=_("required certifications"),
+        help_text=_("A trainer must hold each, unexpired, to be scheduled for this class."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:

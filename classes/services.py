@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.selectors import trainer_missing_certifications
 from accounts.services import audit_record
 from gymsite.errors import Conflict, ServiceError
 
@@ -147,6 +148,22 @@ def _validate_room(room: Room | None, capacity: int, branch_id: int) -> None:
         )
 
 
+def _check_certified(trainer, class_type, day: date) -> None:
+    """A class type's required certifications, held and unexpired on the day taught."""
+    if trainer is None:
+        return
+    missing = trainer_missing_certifications(
+        trainer=trainer, certification_ids=class_type.required_certifications.all(), on=day
+    )
+    if missing:
+        raise ServiceError(
+            _("%(trainer)s has no valid %(names)s certification for this class.")
+            % {"trainer": trainer, "names": ", ".join(missing)},
+            code="trainer_not_certified",
+            field="trainer",
+        )
+
+
 @transaction.atomic
 def schedule_create(*, actor: User | None, materialise: bool = True, **fields) -> ClassSchedule:
     class_type = fields["class_type"]
@@ -155,6 +172,7 @@ def schedule_create(*, actor: User | None, materialise: bool = True, **fields) -
     if not fields.get("weekdays"):
         raise ServiceError(_("Pick at least one weekday."), code="invalid", field="weekdays")
     _validate_room(fields.get("room"), fields["capacity"], fields["branch"].pk)
+    _check_certified(fields.get("trainer"), class_type, fields.get("starts_on") or date.today())
     schedule = ClassSchedule.objects.create(**fields)
     audit_record(actor=actor, action="schedule.create", target=schedule)
     if materialise:
@@ -178,6 +196,7 @@ def session_update(
         raise ServiceError(_("This class is cancelled."), code="session_cancelled")
     changed = []
     if trainer is not ...:
+        _check_certified(trainer, session.class_type, session.occurrence_date)
         session.trainer = trainer
         changed.append("trainer")
     if room is not ...:
@@ -410,6 +429,8 @@ def schedule_update_from(
         raise ServiceError(_("The series has ended by then."), code="invalid", field="from_date")
     capacity = changes.get("capacity", schedule.capacity)
     _validate_room(changes.get("room", schedule.room), capacity, schedule.branch_id)
+    if changes.get("trainer") is not None:
+        _check_certified(changes["trainer"], schedule.class_type, from_date)
     if "weekdays" in changes and not changes["weekdays"]:
         raise ServiceError(_("Pick at least one weekday."), code="invalid", field="weekdays")
 

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "billing",
     "access",
     "inventory",
+    "staff",
     "reports",
     "assistant",
 ]
@@ -433,6 +434,15 @@ CELERY_BEAT_SCHEDULE = {
     "bookings-reminders": {"task": "bookings.tasks.bookings_send_reminders", "schedule": 60.0 * 5},
     # No-shows and closing waitlists after classes end.
     "bookings-settle": {"task": "bookings.tasks.bookings_settle_finished", "schedule": 60.0 * 5},
+    # Staff: flag shifts still clocked in long after their end; certification reminders.
+    "staff-missed-clock-outs": {
+        "task": "staff.tasks.shifts_flag_missed_clock_out",
+        "schedule": 60.0 * 15,
+    },
+    "staff-certification-reminders": {
+        "task": "staff.tasks.certifications_remind",
+        "schedule": crontab(hour=7, minute=30),
+    },
 }
 # How many weeks of class sessions exist ahead of today (members can book that far).
 CLASSES_MATERIALISE_WEEKS = env_int("CLASSES_MATERIALISE_WEEKS", 6)

@@ -17,6 +17,7 @@ urlpatterns = [
     path("access/", include("access.urls")),
     path("shop/", include("inventory.urls")),
     path("assistant/", include("assistant.urls")),
+    path("staff/", include("staff.urls")),
 ]
 
 if settings.DEBUG:

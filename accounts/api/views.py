@@ -13,12 +13,12 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 from accounts import selectors, services
 from accounts.api.serializers import (
     BranchSerializer,
-    LoginSerializer,
     LogoutSerializer,
     MeSerializer,
     MeUpdateSerializer,
     NearestBranchSerializer,
     NearestQuerySerializer,
+    TokenForGymSerializer,
 )
 from accounts.tenancy import get_scope
 from accounts.views import lockout
@@ -32,7 +32,7 @@ class LoginView(TokenObtainPairView):
     password gets a 429 until the cool-off ends.
     """
 
-    serializer_class = LoginSerializer
+    serializer_class = TokenForGymSerializer
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "login"
 
