@@ -100,6 +100,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.tenant",
             ],
+            "builtins": ["gymsite.templatetags.spotter"],
         },
     },
 ]
@@ -172,7 +173,7 @@ AXES_VERBOSE = False
 
 # --- Internationalisation ------------------------------------------------------
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", _("English"))]
+LANGUAGES = [("en", _("English")), ("da", _("Danish"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
