@@ -1,0 +1,122 @@
+"""The portal in Chromium: a visitor's public pages, the member's home and entry code
+(offline, still rotating), dark mode; and our QR encoder against segno's."""
+
+from datetime import timedelta
+
+import pytest
+import segno
+from django.utils import timezone
+
+from access import credentials as creds
+from access.models import Credential
+from accounts.tenancy import tenant_scope
+from classes.tests.factories import ClassSessionFactory
+from memberships.tests.factories import PlanFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _on_loopback(journey):
+    """Service workers and Web Crypto need a secure origin; over plain HTTP only the
+    loopback address is one (production is HTTPS). A one-gym database serves its only
+    gym on any host, so 127.0.0.1 is gym A here."""
+    journey.base_url = journey.base_url.replace("gym-a.test", "127.0.0.1")
+
+
+def test_visitor_browses_home_plans_and_timetable_and_reaches_sign_up(journey, gym, branch):
+    # given a gym with a plan on sale and a class this week
+    PlanFactory(organisation=gym, name="Unlimited", price="80.00")
+    ClassSessionFactory(branch=branch, starts_at=timezone.now() + timedelta(days=1), capacity=12)
+
+    # when a visitor opens the gym's home, its plans and its timetable
+    journey.go("/")
+    journey.shot("public home")
+    assert journey.page.get_by_role("heading", name="Gym A").first.is_visible()
+    journey.go("/memberships/plans/")
+    journey.shot("plans")
+    plans = journey.page.locator("main").inner_text()
+    assert "£96.00" in plans and "incl. £16.00 VAT" in plans
+    assert "every month" in plans
+    journey.go("/classes/timetable/")
+    journey.shot("timetable")
+
+    # then "Book" leads into sign-up
+    journey.page.get_by_role("link", name="Book").first.click()
+    journey.page.wait_for_load_state()
+    assert "/accounts/signup/" in journey.page.url
+    journey.check()
+    journey.shot("sign up")
+
+
+def test_member_home_and_entry_code_keep_working_offline(journey, gym, member):
+    # given a signed-in member on the loopback (secure) origin
+    _on_loopback(journey)
+    journey.sign_in(member.user)
+    page = journey.page
+    page.clock.install()
+
+    # when they open home, then the entry code, and the service worker takes over
+    journey.go("/portal/")
+    journey.shot("home")
+    journey.go("/access/my-code/")
+    assert page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.reload()
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    journey.shot("entry code")
+
+    # and the network goes away
+    page.context.set_offline(True)
+    page.reload()
+    journey.check()
+    assert page.locator("#qr-code svg").count() == 1
+    page.wait_for_function("document.body.classList.contains('is-offline')")
+    first = page.locator("#qr-code").get_attribute("data-payload")
+    journey.shot("entry code offline")
+
+    # then the code still rotates, made in the page from the credential's secret
+    page.clock.fast_forward("00:31")
+    page.wait_for_function(f"document.getElementById('qr-code').dataset.payload !== '{first}'")
+    second = page.locator("#qr-code").get_attribute("data-payload")
+    page.context.set_offline(False)
+    with tenant_scope(gym):
+        credential = Credential.objects.get(member=member, kind=Credential.Kind.QR)
+    for payload in (first, second):
+        parsed = creds.qr_parse(payload)
+        assert parsed.credential_id == credential.pk
+        assert creds.qr_signature_valid(parsed=parsed, secret=credential.secret)
+    assert creds.qr_parse(second).window > creds.qr_parse(first).window
+
+
+def test_dark_mode_renders_the_portal_dark(journey, gym, member):
+    # given a member whose phone is in dark mode
+    journey.page.emulate_media(color_scheme="dark")
+    journey.sign_in(member.user)
+
+    # when they open their home and the schedule
+    for path in ("/portal/", "/classes/", "/"):
+        journey.go(path)
+        journey.shot(f"dark {path}")
+        # then the page is dark (and axe found its contrast sufficient)
+        background = journey.page.evaluate("getComputedStyle(document.body).backgroundColor")
+        red, green, blue = (int(part) for part in background[4:-1].split(",")[:3])
+        assert max(red, green, blue) < 60, background
+
+
+@pytest.mark.parametrize(
+    "payload",
+    ["SPQ1.7.59342710.0123456789abcdef01234567", "SPQ1.123456.59342710.ffffffffffffffffffffffff"],
+)
+def test_our_qr_encoder_draws_what_segno_draws(page, payload):
+    from gymsite.tests.browser import require_chromium
+
+    require_chromium()
+    page.set_content("<html><body></body></html>")
+    page.add_script_tag(path="static/js/qrcode.js")
+    ours = page.evaluate("(text) => window.SpotterQR.encode(text)", payload)
+    theirs = segno.make(
+        payload, version=ours["version"], error="m", mask=ours["mask"], boost_error=False
+    )
+    assert theirs.designator == f"{ours['version']}-M"
+    assert [[bool(cell) for cell in row] for row in theirs.matrix] == ours["modules"]
+    # and it chose the smallest version that holds the text, as segno does
+    assert ours["version"] == segno.make(payload, error="m", boost_error=False).version
