@@ -120,3 +120,25 @@ def test_our_qr_encoder_draws_what_segno_draws(page, payload):
     assert [[bool(cell) for cell in row] for row in theirs.matrix] == ours["modules"]
     # and it chose the smallest version that holds the text, as segno does
     assert ours["version"] == segno.make(payload, error="m", boost_error=False).version
+
+
+def test_owner_sets_the_gyms_colour_in_the_back_office_and_pages_follow(journey, gym, owner):
+    # given the owner in the back office, on their organisation's page
+    journey.sign_in(owner)
+    journey.go(f"/admin/accounts/organisation/{gym.pk}/change/", check=False)
+    journey.shot("organisation branding")
+    assert journey.page.get_by_text("Branding").first.is_visible()
+
+    # when they pick a new brand colour and save
+    journey.page.locator("#id_brand_colour").fill("#7a1fa2")
+    journey.page.locator("input[name=_continue], button[name=_continue]").first.click()
+    journey.page.wait_for_load_state()
+
+    # then the portal's header wears it
+    gym.refresh_from_db()
+    assert gym.brand_colour == "#7a1fa2"
+    journey.go("/")
+    header = journey.page.evaluate(
+        "getComputedStyle(document.querySelector('.site-header')).backgroundColor"
+    )
+    assert header == "rgb(122, 31, 162)"

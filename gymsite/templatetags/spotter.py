@@ -5,6 +5,9 @@ Loaded as a builtin (settings.TEMPLATES), so every template can use them.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+from babel.numbers import format_percent
 from django import template
 from django.templatetags.static import static
 from django.urls import NoReverseMatch, reverse
@@ -13,7 +16,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from gymsite.money import gross_price, money_format
+from gymsite.money import babel_locale, gross_price, money_format
 
 register = template.Library()
 
@@ -92,3 +95,11 @@ def fill_bar(session):
     percent = round(100 * booked / capacity)
     state = "full" if booked >= capacity else "nearly" if percent >= 75 else ""
     return {"percent": percent, "state": state, "session": session}
+
+
+@register.filter
+def percent(rate):
+    """A rate as a fraction of one (0.2000) as the language writes a percentage (20%)."""
+    if rate in (None, ""):
+        return ""
+    return format_percent(Decimal(rate), locale=babel_locale())
