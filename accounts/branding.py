@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
-WHITE, INK = "#ffffff", "#14181f"
+WHITE, INK = "#ffffff", "#000000"
 LIGHT_SURFACE, DARK_SURFACE = "#ffffff", "#171b22"
 AA = 4.5
 

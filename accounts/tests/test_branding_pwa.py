@@ -8,6 +8,7 @@ from PIL import Image
 from accounts.branding import contrast, palette
 from accounts.models import Organisation
 from accounts.tests.factories import BranchFactory
+from conftest import LOGIN_BACKEND
 
 pytestmark = pytest.mark.django_db
 
@@ -71,14 +72,16 @@ def test_the_service_worker_is_served_at_the_root_with_its_hooks(client, gym):
 
 def test_danish_is_switchable_and_translated(client, gym, member):
     # given a member who picks Danish in the language menu
-    client.force_login(member.user)
+    client.force_login(member.user, backend=LOGIN_BACKEND)
     response = client.post(
         "/i18n/setlang/", {"language": "da", "next": "/portal/"}, HTTP_HOST="gym-a.test"
     )
     assert response.status_code == 302
 
     # when they open their home
-    page = client.get("/portal/", HTTP_HOST="gym-a.test").content.decode()
+    response = client.get("/portal/", HTTP_HOST="gym-a.test")
+    assert response.status_code == 200, response
+    page = response.content.decode()
 
     # then it is in Danish
     assert 'lang="da"' in page
