@@ -75,3 +75,27 @@ def palette(*, primary: str, accent: str) -> dict[str, str]:
         "--link-light": readable_on(primary, LIGHT_SURFACE),
         "--link-dark": readable_on(primary, DARK_SURFACE),
     }
+
+
+def email_brand(organisation_id: int) -> dict:
+    """The header of a gym's emails: its name, colour and logo (an absolute address)."""
+    from django.apps import apps
+    from django.conf import settings
+
+    organisation = (
+        apps.get_model("accounts", "Organisation").objects.filter(pk=organisation_id).first()
+    )
+    if organisation is None:
+        return {}
+    logo_url = ""
+    if organisation.logo:
+        logo_url = organisation.logo.url
+        if logo_url.startswith("/"):
+            logo_url = settings.SITE_URL.rstrip("/") + logo_url
+    return {
+        "name": organisation.name,
+        "rule": "=" * len(organisation.name),
+        "colour": organisation.brand_colour,
+        "ink": ink_for(organisation.brand_colour),
+        "logo_url": logo_url,
+    }

@@ -1,10 +1,9 @@
 """The portal in Chromium: a visitor's public pages, the member's home and entry code
-(offline, still rotating), dark mode; and our QR encoder against segno's."""
+(offline, still rotating), dark mode, and a gym's colours set in the back office."""
 
 from datetime import timedelta
 
 import pytest
-import segno
 from django.utils import timezone
 
 from access import credentials as creds
@@ -100,26 +99,6 @@ def test_dark_mode_renders_the_portal_dark(journey, gym, member):
         background = journey.page.evaluate("getComputedStyle(document.body).backgroundColor")
         red, green, blue = (int(part) for part in background[4:-1].split(",")[:3])
         assert max(red, green, blue) < 60, background
-
-
-@pytest.mark.parametrize(
-    "payload",
-    ["SPQ1.7.59342710.0123456789abcdef01234567", "SPQ1.123456.59342710.ffffffffffffffffffffffff"],
-)
-def test_our_qr_encoder_draws_what_segno_draws(page, payload):
-    from gymsite.tests.browser import require_chromium
-
-    require_chromium()
-    page.set_content("<html><body></body></html>")
-    page.add_script_tag(path="static/js/qrcode.js")
-    ours = page.evaluate("(text) => window.SpotterQR.encode(text)", payload)
-    theirs = segno.make(
-        payload, version=ours["version"], error="m", mask=ours["mask"], boost_error=False
-    )
-    assert theirs.designator == f"{ours['version']}-M"
-    assert [[bool(cell) for cell in row] for row in theirs.matrix] == ours["modules"]
-    # and it chose the smallest version that holds the text, as segno does
-    assert ours["version"] == segno.make(payload, error="m", boost_error=False).version
 
 
 def test_owner_sets_the_gyms_colour_in_the_back_office_and_pages_follow(journey, gym, owner):
