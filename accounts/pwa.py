@@ -126,3 +126,15 @@ def service_worker(request):
     response["Cache-Control"] = "no-cache"
     response["Service-Worker-Allowed"] = "/"
     return response
+
+
+@require_GET
+@cache_control(max_age=86400)
+def brand_css(request):
+    """The gym's colours as CSS custom properties: a stylesheet of our origin, so pages
+    keep a style policy of 'self' only. The link carries the colours as a version."""
+    organisation = getattr(request, "organisation", None)
+    if organisation is None:
+        raise Http404
+    rules = "".join(f"{name}:{value};" for name, value in organisation.brand_palette.items())
+    return HttpResponse(f":root{{{rules}}}\n", content_type="text/css")

@@ -15,4 +15,5 @@ urlpatterns = [
     path("manifest.webmanifest", pwa.manifest, name="manifest"),
     path("app-icon-<int:size>.png", pwa.app_icon, name="app_icon"),
     path("sw.js", pwa.service_worker, name="service_worker"),
+    path("brand.css", pwa.brand_css, name="brand_css"),
 ]

@@ -41,7 +41,9 @@ def test_each_gym_gets_its_own_colours_name_and_manifest(client, gym, other_gym)
     manifest_b = client.get("/manifest.webmanifest", HTTP_HOST="gym-b.test").json()
 
     # then each carries its own brand
-    assert "--brand:#aa0000" in page_a and "Gym A" in page_a
+    assert "/brand.css?v=aa0000" in page_a and "Gym A" in page_a
+    css = client.get("/brand.css", HTTP_HOST="gym-a.test")
+    assert css["Content-Type"] == "text/css" and "--brand:#aa0000;" in css.content.decode()
     assert manifest_a["Content-Type"] == "application/manifest+json"
     data_a = manifest_a.json()
     assert data_a["name"] == "Gym A" and data_a["theme_color"] == "#aa0000"

@@ -9,8 +9,9 @@ from django.utils import timezone
 from access import credentials as creds
 from access.models import Credential
 from accounts.tenancy import tenant_scope
+from bookings.tests.factories import BookingFactory
 from classes.tests.factories import ClassSessionFactory
-from memberships.tests.factories import PlanFactory
+from memberships.tests.factories import MembershipFactory, PlanFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -23,7 +24,9 @@ def _on_loopback(journey):
 
 
 def test_visitor_browses_home_plans_and_timetable_and_reaches_sign_up(journey, gym, branch):
-    # given a gym with a plan on sale and a class this week
+    # given a gym with a plan on sale and a class this week (on the loopback origin, where
+    # the browser shares its location)
+    _on_loopback(journey)
     PlanFactory(organisation=gym, name="Unlimited", price="80.00")
     ClassSessionFactory(branch=branch, starts_at=timezone.now() + timedelta(days=1), capacity=12)
 
@@ -39,6 +42,17 @@ def test_visitor_browses_home_plans_and_timetable_and_reaches_sign_up(journey, g
     journey.go("/classes/timetable/")
     journey.shot("timetable")
 
+    # and finds the nearest branch from where they stand, without typing coordinates
+    journey.page.context.grant_permissions(["geolocation"])
+    journey.page.context.set_geolocation({"latitude": 51.5, "longitude": -0.12})
+    journey.go("/branches/")
+    journey.page.get_by_role("button", name="Use my location").click()
+    journey.page.wait_for_url("**/branches/?lat=*")
+    journey.check()
+    journey.shot("nearest branch")
+    assert journey.page.get_by_role("heading", name="Nearest to you").is_visible()
+    journey.go("/classes/timetable/", check=False)
+
     # then "Book" leads into sign-up
     journey.page.get_by_role("link", name="Book").first.click()
     journey.page.wait_for_load_state()
@@ -47,8 +61,14 @@ def test_visitor_browses_home_plans_and_timetable_and_reaches_sign_up(journey, g
     journey.shot("sign up")
 
 
-def test_member_home_and_entry_code_keep_working_offline(journey, gym, member):
-    # given a signed-in member on the loopback (secure) origin
+def test_member_home_and_entry_code_keep_working_offline(journey, gym, branch, member):
+    # given a signed-in member with a membership and a class booked, on the loopback
+    # (secure) origin
+    MembershipFactory(member=member, organisation=gym, plan=PlanFactory(organisation=gym))
+    session = ClassSessionFactory(
+        branch=branch, starts_at=timezone.now() + timedelta(days=1), capacity=12
+    )
+    BookingFactory(session=session, member=member)
     _on_loopback(journey)
     journey.sign_in(member.user)
     page = journey.page
@@ -57,6 +77,8 @@ def test_member_home_and_entry_code_keep_working_offline(journey, gym, member):
     # when they open home, then the entry code, and the service worker takes over
     journey.go("/portal/")
     journey.shot("home")
+    assert journey.page.get_by_role("heading", name=session.class_type.name).is_visible()
+    assert journey.page.get_by_role("button", name="Cancel booking").is_visible()
     journey.go("/access/my-code/")
     assert page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     page.reload()

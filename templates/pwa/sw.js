@@ -12,6 +12,8 @@ const PAGE_CACHE = "spotter-pages-" + VERSION;
 const PRECACHE = {{ precache|safe }};
 const OFFLINE_PAGES = {{ offline_pages|safe }};
 const LOGOUT_URL = {{ logout_url|safe }};
+// The gym's colours, icons and manifest: kept so an offline page still looks like the gym.
+const BRAND_FILES = ["/brand.css", "/app-icon-", "/manifest.webmanifest"];
 
 self.addEventListener("install", (event) => {
   event.waitUntil((async () => {
@@ -85,6 +87,8 @@ self.addEventListener("fetch", (event) => {
   if (request.method !== "GET") return;
   if (url.pathname.startsWith("/static/")) {
     event.respondWith(cacheFirst(request));
+  } else if (BRAND_FILES.some((prefix) => url.pathname.startsWith(prefix))) {
+    event.respondWith(networkFirst(request));
   } else if (request.mode === "navigate" && isOfflinePage(url)) {
     event.respondWith(networkFirst(request));
   }
