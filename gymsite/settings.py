@@ -175,6 +175,8 @@ AXES_VERBOSE = False
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("da", _("Danish"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# One date format per language: British English's in gymsite/formats/en/.
+FORMAT_MODULE_PATH = ["gymsite.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

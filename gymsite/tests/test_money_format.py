@@ -47,3 +47,13 @@ def test_periods_use_the_languages_plurals():
     with translation.override("da"):
         assert render("{% every 'month' 1 %}") == "hver måned"
         assert render("{% every 'week' 2 %}") == "hver 2. uge"
+
+
+def test_one_date_format_per_language():
+    from datetime import date
+
+    with translation.override("en"):
+        assert render("{{ d|date }}", d=date(2027, 1, 2)) == "2 January 2027"
+        assert render("{{ d|date:'SHORT_DATE_FORMAT' }}", d=date(2027, 1, 2)) == "02/01/2027"
+    with translation.override("da"):
+        assert render("{{ d|date }}", d=date(2027, 1, 2)) == "2. januar 2027"
