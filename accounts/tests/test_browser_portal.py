@@ -9,7 +9,7 @@ from django.utils import timezone
 from access import credentials as creds
 from access.models import Credential
 from accounts.tenancy import tenant_scope
-from bookings.tests.factories import BookingFactory
+from bookings.tests.factories import BookingFactory, TrainerAvailabilityFactory
 from classes.tests.factories import ClassSessionFactory
 from memberships.tests.factories import MembershipFactory, PlanFactory
 
@@ -143,3 +143,28 @@ def test_owner_sets_the_gyms_colour_in_the_back_office_and_pages_follow(journey,
         "getComputedStyle(document.querySelector('.site-header')).backgroundColor"
     )
     assert header == "rgb(122, 31, 162)"
+
+
+def test_trainer_pages_fit_a_phone_as_stacked_cards(journey, gym, branch, trainer):
+    # given a trainer with a class this week and a weekly availability
+    ClassSessionFactory(
+        branch=branch, trainer=trainer, starts_at=timezone.now() + timedelta(days=1)
+    )
+    TrainerAvailabilityFactory(branch=branch, trainer=trainer)
+    journey.sign_in(trainer.user)
+
+    # when they open their home, their classes and their availability
+    for path, step in (
+        ("/trainer/", "trainer home"),
+        ("/classes/trainer/", "my classes"),
+        ("/bookings/trainer/availability/", "availability"),
+    ):
+        journey.go(path)  # checked: accessible, and no sideways scrolling on a phone
+        journey.shot(step)
+
+    # then on a phone each row is a card whose cells name their column
+    if journey.size == "phone":
+        label = journey.page.evaluate(
+            "getComputedStyle(document.querySelector('tbody td[data-label]'), '::before').content"
+        )
+        assert label == '"Day"'
