@@ -32,6 +32,10 @@ def _test_settings(settings):
     from django.core.cache import cache
 
     cache.clear()
+    # A failed publish in an earlier test must not leave dispatch to the relay here.
+    from gymsite.outbox import broker_circuit_reset
+
+    broker_circuit_reset()
     # Tasks run in-process; tests that need a real or a dead broker say so.
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True

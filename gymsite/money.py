@@ -32,6 +32,20 @@ def tax_rate_field(verbose_name=None, **kwargs) -> models.DecimalField:
     return models.DecimalField(verbose_name, **kwargs)
 
 
+def tax_on(net: Decimal, rate: Decimal) -> Decimal:
+    """The tax on a net amount at a rate (a fraction of one), to the cent.
+
+    The one tax rule: invoice lines, till and shop receipts, price breakdowns and
+    refunds all take it from here, so a receipt equals its invoice.
+    """
+    return quantize(net * rate)
+
+
+def with_tax(net: Decimal, rate: Decimal) -> Decimal:
+    """A net amount (in cents) plus its tax (``tax_on``)."""
+    return net + tax_on(net, rate)
+
+
 # --- Showing money to people ------------------------------------------------------
 # One place writes an amount the way the reader's language does (£80.00, 80,00 kr.),
 # through Babel's CLDR data; templates use the ``money`` filter and ``consumer_price``
@@ -67,5 +81,5 @@ def gross_price(*, net, tax_rate) -> tuple[Decimal, Decimal]:
     (rounded per line, as billing rounds).
     """
     net = quantize(Decimal(net))
-    tax = quantize(net * Decimal(tax_rate or 0))
+    tax = tax_on(net, Decimal(tax_rate or 0))
     return net + tax, tax

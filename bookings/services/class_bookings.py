@@ -146,11 +146,7 @@ def booking_create(
             raise ServiceError(_("Booking for this class has closed."), code="booking_closed")
         try:
             membership = selectors.membership_allowing(
-                member=member,
-                session=session,
-                deciding=context.membership,
-                plan_branch_ids=context.plan_branch_ids,
-                plan_category_ids=context.plan_category_ids,
+                member=member, session=session, memberships=context.memberships
             )
         except selectors.NotEligible as exc:
             raise NotAllowed(exc.message, code=exc.code) from None
