@@ -88,3 +88,31 @@ def test_danish_is_switchable_and_translated(client, gym, member):
     # then it is in Danish
     assert 'lang="da"' in page
     assert "Adgangskode" in page and "Mine bookinger" in page and "Log ud" in page
+
+
+def test_emails_carry_the_gyms_header_in_text_and_html(gym, mailoutbox, settings):
+    from gymsite import outbox
+    from gymsite.models import OutboxMessage
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    Organisation.objects.filter(pk=gym.pk).update(brand_colour="#aa0000")
+
+    # when an email of the gym is written and delivered, rendered now or at delivery
+    for render_at_delivery in (False, True):
+        message = outbox.email_message(
+            to="member@gym-a.test",
+            template="accounts/welcome",
+            context={"first_name": "Ada", "organisation_name": "Gym A"},
+            organisation_id=gym.pk,
+            render_at_delivery=render_at_delivery,
+        )
+        message.save()
+        outbox.deliver_email(OutboxMessage.objects.get(pk=message.pk))
+
+    # then both read as the gym's: its name on top of the text, its colour in the HTML
+    assert len(mailoutbox) == 2
+    for sent in mailoutbox:
+        assert sent.body.startswith("Gym A\n=====\n")
+        html, mimetype = sent.alternatives[0]
+        assert mimetype == "text/html"
+        assert "background:#aa0000" in html and "Gym A" in html
