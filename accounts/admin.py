@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
@@ -57,6 +58,24 @@ class UserAdmin(DjangoUserAdmin, TenantAdmin):
 @admin.register(Organisation)
 class OrganisationAdmin(TenantAdmin):
     list_display = ["name", "slug", "domain", "currency"]
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "domain", "currency", "default_timezone", "email"]}),
+        (
+            _("Branding"),
+            {
+                "fields": ["logo", "favicon", "brand_colour", "accent_colour"],
+                "description": _(
+                    "Shown on every page of the member and trainer portals, in emails "
+                    "and in the installable app."
+                ),
+            },
+        ),
+    ]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name in ("brand_colour", "accent_colour"):
+            kwargs["widget"] = forms.TextInput(attrs={"type": "color"})
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_queryset(self, request):
         scope = get_scope()

@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.branding import palette, validate_colour
 from accounts.tenancy import TenantModel
 from gymsite.money import amount_field, currency_field, tax_rate_field
 
@@ -96,6 +97,33 @@ class Organisation(models.Model):
         _("time zone"), max_length=64, choices=TIMEZONE_CHOICES, default="Europe/London"
     )
     email = models.EmailField(_("contact email"), blank=True)
+    # Branding: every page, email and the installable app show the gym as its own.
+    logo = models.ImageField(
+        _("logo"),
+        upload_to="branding/logos/",
+        blank=True,
+        help_text=_("Square or wide, at least 512 pixels; shown in the header and app icon."),
+    )
+    favicon = models.ImageField(
+        _("favicon"),
+        upload_to="branding/favicons/",
+        blank=True,
+        help_text=_("A square PNG, at least 192 pixels; the browser tab and app icon."),
+    )
+    brand_colour = models.CharField(
+        _("brand colour"),
+        max_length=7,
+        default="#0b5cad",
+        validators=[validate_colour],
+        help_text=_("Header and buttons, e.g. #0b5cad. Text on it is chosen to stay readable."),
+    )
+    accent_colour = models.CharField(
+        _("accent colour"),
+        max_length=7,
+        default="#0f766e",
+        validators=[validate_colour],
+        help_text=_("Highlights and the welcome banner, e.g. #0f766e."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -104,6 +132,10 @@ class Organisation(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def brand_palette(self) -> dict[str, str]:
+        return palette(primary=self.brand_colour, accent=self.accent_colour)
 
 
 class Branch(TenantModel):

@@ -10,6 +10,7 @@ app_name = "classes"
 
 urlpatterns = [
     path("", views.schedule, name="schedule"),
+    path("timetable/", views.timetable, name="timetable"),
     path("counts/", views.session_counts, name="counts"),
     path("<int:pk>/", views.session_detail, name="session"),
     path("<int:pk>/book/", views.book, name="book"),

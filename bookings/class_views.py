@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -15,7 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.selectors import household_members
+from accounts.selectors import branch_list, household_members
 from bookings import selectors as booking_selectors
 from bookings import services as booking_services
 from bookings.appointments import selectors as appointment_selectors
@@ -302,3 +302,28 @@ def trainer_mark(request, pk, booking_id):
     else:
         messages.success(request, _("Saved for %(name)s.") % {"name": booking.member.full_name})
     return redirect("classes:trainer_roster", pk=session.pk)
+
+
+def timetable(request):
+    """The public timetable: the coming week's classes, readable without an account;
+    "Book" leads a visitor into sign-up and a member to the class page."""
+    if getattr(request, "organisation", None) is None:
+        raise Http404(_("No gym is served at this address."))
+    branches = list(branch_list())
+    branch = next((b for b in branches if str(b.pk) == request.GET.get("branch")), None)
+    now = timezone.now()
+    sessions = booking_selectors.sessions_for_schedule(
+        start=now,
+        end=now + timedelta(days=7),
+        branch_id=branch.pk if branch else None,
+        include_cancelled=False,
+    )
+    days: dict = {}
+    for session in sessions:
+        local = session.starts_at.astimezone(ZoneInfo(session.branch.timezone))
+        days.setdefault(local.date(), []).append({"session": session, "local_start": local})
+    return render(
+        request,
+        "bookings/timetable.html",
+        {"days": sorted(days.items()), "branches": branches, "branch": branch},
+    )

@@ -106,6 +106,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.tenant",
             ],
+            "builtins": ["gymsite.templatetags.spotter"],
         },
     },
 ]
@@ -181,8 +182,10 @@ AXES_VERBOSE = False
 
 # --- Internationalisation ------------------------------------------------------
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", _("English"))]
+LANGUAGES = [("en", _("English")), ("da", _("Danish"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# One date format per language: British English's in gymsite/formats/en/.
+FORMAT_MODULE_PATH = ["gymsite.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

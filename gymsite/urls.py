@@ -7,6 +7,7 @@ from gymsite.health import healthz
 urlpatterns = [
     path("", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("api/v1/", include("gymsite.api.urls")),

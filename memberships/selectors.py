@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, time
+from decimal import Decimal
 from enum import StrEnum
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import OuterRef, Q
 
-from accounts.models import Member
+from accounts.models import Branch, Member
 from accounts.selectors import household_members
 from accounts.tenancy import get_scope
 from memberships.models import Membership, Plan
@@ -277,6 +278,15 @@ def plans_on_sale(*, branch_id: int | None = None):
     if branch_id is not None:
         plans = plans.filter(Q(branches__isnull=True) | Q(branches=branch_id)).distinct()
     return plans.order_by("kind", "price", "name")
+
+
+def consumer_tax_rate(*, member: Member | None = None) -> Decimal:
+    """The tax rate a price on a public page includes: the member's home branch's, or for
+    a visitor the gym's first open branch's (a membership is invoiced at a branch)."""
+    if member is not None and member.home_branch_id:
+        return member.home_branch.tax_rate
+    branch = Branch.objects.filter(is_active=True).order_by("pk").first()
+    return branch.tax_rate if branch else Decimal(0)
 
 
 def household_member_ids(*, member: Member) -> list[int]:

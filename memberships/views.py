@@ -42,7 +42,21 @@ def _membership_for(request, pk) -> tuple[Member, Membership]:
 def plans(request):
     if getattr(request, "organisation", None) is None:
         raise Http404
-    return render(request, "memberships/plans.html", {"plans": selectors.plans_on_sale()})
+    member = _member_or_none(request)
+    return render(
+        request,
+        "memberships/plans.html",
+        {
+            "plans": selectors.plans_on_sale(),
+            "tax_rate": selectors.consumer_tax_rate(member=member),
+        },
+    )
+
+
+def _member_or_none(request) -> Member | None:
+    if not request.user.is_authenticated:
+        return None
+    return member_for_user(user=request.user)
 
 
 @login_required
