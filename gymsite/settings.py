@@ -351,6 +351,9 @@ SPECTACULAR_SETTINGS = {
         "PlanKindEnum": "memberships.models.Plan.Kind",
         "ClassSessionStatusEnum": "classes.models.ClassSession.Status",
         "OrderStatusEnum": "inventory.models.Order.Status",
+        "RoleEnum": "accounts.models.Role",
+        "ChatMessageRoleEnum": ["user", "assistant"],
+        "AskAsRoleEnum": ["member", "trainer", "staff"],
     },
 }
 
