@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "billing",
     "access",
     "inventory",
+    "training",
     "reports",
 ]
 
