@@ -6,7 +6,16 @@ so the admin's ordinary permission checks follow a person's roles in that gym.
 
 from accounts.models import Role
 
-_SPOTTER_APPS = ("accounts", "memberships", "classes", "bookings", "billing", "access", "inventory")
+_SPOTTER_APPS = (
+    "accounts",
+    "memberships",
+    "classes",
+    "bookings",
+    "billing",
+    "access",
+    "inventory",
+    "training",
+)
 
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     Role.OWNER: tuple(f"{app}.*" for app in _SPOTTER_APPS),
@@ -29,6 +38,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "billing.change_invoice",
         "access.*",
         "inventory.*",
+        # Managers see their branch's members' training; the front desk never does.
+        "training.*",
     ),
     Role.FRONT_DESK: (
         "accounts.view_branch",

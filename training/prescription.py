@@ -77,11 +77,9 @@ def prescription_errors(value) -> list[str]:
         where = ".".join(str(part) for part in error.path) or _("prescription")
         messages.append(f"{where}: {error.message}")
     reps = value.get("reps") if isinstance(value, dict) else None
-    if isinstance(reps, dict) and isinstance(reps.get("min"), int) and isinstance(
-        reps.get("max"), int
-    ):
-        if reps["min"] > reps["max"]:
-            messages.append(_("reps: the lowest count is above the highest."))
+    bounds = (reps.get("min"), reps.get("max")) if isinstance(reps, dict) else ()
+    if all(isinstance(n, int) for n in bounds) and len(bounds) == 2 and bounds[0] > bounds[1]:
+        messages.append(_("reps: the lowest count is above the highest."))
     return messages
 
 
@@ -93,7 +91,7 @@ def validate_prescription(value) -> None:
 
 
 def describe(prescription: dict, *, max_kg=None) -> str:
-    """A short human reading ("3 × 8–12 @ 60 kg, rest 90 s")."""
+    """A short human reading ("3 x 8-12 @ 60 kg, rest 90 s")."""
     parts = []
     sets, reps = prescription.get("sets"), prescription.get("reps")
     if isinstance(reps, dict):

@@ -20,7 +20,16 @@ from accounts.tenancy import TenantModel, tenant_scope
 from accounts.tests.factories import BranchFactory, RoleAssignmentFactory, UserFactory
 from conftest import LOGIN_BACKEND
 
-PROJECT_APPS = ["accounts", "memberships", "billing", "classes", "bookings", "access", "inventory"]
+PROJECT_APPS = [
+    "accounts",
+    "memberships",
+    "billing",
+    "classes",
+    "bookings",
+    "access",
+    "inventory",
+    "training",
+]
 
 
 def _factories() -> dict:

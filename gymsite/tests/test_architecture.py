@@ -24,6 +24,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("classes",),
     ("bookings",),
     ("access", "inventory"),
+    ("training",),
     ("reports",),
 ]
 

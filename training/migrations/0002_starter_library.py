@@ -38,9 +38,7 @@ def unload(apps, schema_editor):
     used = set(PlanExercise.objects.values_list("exercise_id", flat=True)) | set(
         SetLog.objects.values_list("exercise_id", flat=True)
     )
-    Exercise.objects.filter(organisation__isnull=True, name__in=names).exclude(
-        pk__in=used
-    ).delete()
+    Exercise.objects.filter(organisation__isnull=True, name__in=names).exclude(pk__in=used).delete()
 
 
 class Migration(migrations.Migration):
