@@ -338,6 +338,9 @@ SPECTACULAR_SETTINGS = {
         "PlanKindEnum": "memberships.models.Plan.Kind",
         "ClassSessionStatusEnum": "classes.models.ClassSession.Status",
         "OrderStatusEnum": "inventory.models.Order.Status",
+        "MuscleEnum": "training.models.Muscle",
+        "RecordKindEnum": "training.models.RecordKind",
+        "MetricKindEnum": "training.models.MetricKind",
     },
 }
 

@@ -105,7 +105,11 @@ def plan_create(
 
 
 def _locked_plan(plan: Plan) -> Plan:
-    return Plan.objects.select_for_update(of=("self",)).select_related("current_version").get(pk=plan.pk)
+    return (
+        Plan.objects.select_for_update(of=("self",))
+        .select_related("current_version")
+        .get(pk=plan.pk)
+    )
 
 
 def _copy_days(*, source: PlanVersion, target: PlanVersion) -> dict[int, PlanDay]:
