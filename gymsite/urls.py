@@ -16,6 +16,7 @@ urlpatterns = [
     path("billing/", include("billing.urls")),
     path("access/", include("access.urls")),
     path("shop/", include("inventory.urls")),
+    path("training/", include("training.urls")),
 ]
 
 if settings.DEBUG:
