@@ -34,6 +34,12 @@ from training.prescription import describe
 
 
 class ReadOnlyMixin:
+    """Records written by the member's app and the services only: shown, never edited."""
+
+    def get_readonly_fields(self, request, obj=None):
+        names = [f.name for f in self.model._meta.fields if f.name != "id"]
+        return list(dict.fromkeys([*names, *self.readonly_fields]))
+
     def has_add_permission(self, request, obj=None):
         return False
 
