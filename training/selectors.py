@@ -194,6 +194,21 @@ def plans_for_trainer(*, trainer: TrainerProfile) -> QuerySet[Plan]:
     )
 
 
+def editable_plan(*, user: User, plan_id: int) -> Plan | None:
+    """A plan ``user`` may change: the plan's trainer, any trainer for a template, the
+    member for a plan of their own that no trainer runs."""
+    plan = Plan.objects.select_related("member", "trainer").filter(pk=plan_id).first()
+    if plan is None or user.is_anonymous:
+        return None
+    own = plan.member is not None and plan.member.user_id == user.pk and not plan.trainer_id
+    if own:
+        return plan
+    trainer = trainer_for_user(user=user)
+    if trainer is not None and (plan.is_template or plan.trainer_id == trainer.pk):
+        return plan
+    return None
+
+
 def member_assignments(*, member: Member) -> QuerySet[PlanAssignment]:
     return (
         PlanAssignment.objects.filter(member=member)

@@ -453,12 +453,10 @@ def my_plans(request):
 
 def _editable_plan(request, pk) -> Plan:
     _gym(request)
-    plan = get_object_or_404(Plan.objects.select_related("member", "trainer"), pk=pk)
-    trainer = trainer_for_user(user=request.user)
-    own = plan.member is not None and plan.member.user_id == request.user.pk and not plan.trainer
-    if own or (trainer is not None and (plan.is_template or plan.trainer_id == trainer.pk)):
-        return plan
-    raise Http404
+    plan = selectors.editable_plan(user=request.user, plan_id=pk)
+    if plan is None:
+        raise Http404
+    return plan
 
 
 @login_required

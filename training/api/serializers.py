@@ -223,3 +223,10 @@ class RecordSerializer(serializers.ModelSerializer):
     class Meta:
         model = PersonalRecord
         fields = ["exercise_id", "exercise", "kind", "value", "at_load_kg", "achieved_at"]
+
+
+class PlanExerciseInputSerializer(serializers.Serializer):
+    day = serializers.IntegerField()
+    exercise = serializers.PrimaryKeyRelatedField(queryset=Exercise.objects.filter(is_active=True))
+    prescription = PrescriptionField()
+    superset = serializers.CharField(max_length=2, required=False, default="", allow_blank=True)

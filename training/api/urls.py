@@ -6,6 +6,11 @@ urlpatterns = [
     path("training/exercises", views.ExerciseListView.as_view(), name="api-training-exercises"),
     path("training/plans", views.PlanListView.as_view(), name="api-training-plans"),
     path("training/plans/<int:pk>", views.PlanDetailView.as_view(), name="api-training-plan"),
+    path(
+        "training/plans/<int:pk>/exercises",
+        views.PlanExerciseAddView.as_view(),
+        name="api-training-plan-exercises",
+    ),
     path("training/today", views.TodayView.as_view(), name="api-training-today"),
     path("training/workouts", views.WorkoutListView.as_view(), name="api-training-workouts"),
     path(

@@ -20,6 +20,8 @@ from training.api.serializers import (
     LogSetSerializer,
     MetricInputSerializer,
     MetricSerializer,
+    PlanExerciseInputSerializer,
+    PlanExerciseSerializer,
     RecordSerializer,
     SetSerializer,
     TodaySerializer,
@@ -29,7 +31,7 @@ from training.api.serializers import (
     WorkoutStartSerializer,
     WorkoutSyncSerializer,
 )
-from training.models import BodyMetric, MetricType, Plan, WorkoutSession
+from training.models import BodyMetric, MetricType, Plan, PlanDay, WorkoutSession
 
 MEMBER_PARAM = OpenApiParameter(
     "member",
@@ -237,3 +239,28 @@ class WorkoutListView(generics.ListAPIView):
         return WorkoutSession.objects.filter(member=subject_member(self.request)).order_by(
             "-started_at"
         )
+
+
+class PlanExerciseAddView(APIView):
+    """Add an exercise to a day of a plan (the plan's trainer, any trainer for a
+    template, or the member for a plan of their own). A bad prescription is a 400
+    naming what is wrong; after a logged workout the edit makes a new version."""
+
+    @extend_schema(request=PlanExerciseInputSerializer, responses=PlanExerciseSerializer)
+    def post(self, request, pk):
+        plan = selectors.editable_plan(user=request.user, plan_id=pk)
+        if plan is None:
+            raise Http404
+        data = validated_input(PlanExerciseInputSerializer, request.data)
+        day = PlanDay.objects.filter(pk=data["day"], version__plan=plan).first()
+        if day is None:
+            raise ServiceError(_("This day is not in the plan."), field="day")
+        item = services.plan_exercise_add(
+            plan=plan,
+            day=day,
+            exercise=data["exercise"],
+            prescription=data["prescription"],
+            superset=data["superset"],
+            actor=request.user,
+        )
+        return Response(PlanExerciseSerializer(item).data, status=status.HTTP_201_CREATED)
