@@ -294,6 +294,17 @@ class Member(TenantModel):
         """Who pays: the household payer, or the member themselves."""
         return self.payer if self.payer_id else self
 
+    # The household rule, once: a payer's household is themselves and the dependants
+    # they pay for, active ones only (an archived member is no longer a member).
+    @staticmethod
+    def household_of(payer_id: int) -> Q:
+        """The members of ``payer_id``'s household, as a filter (``in_household_of``)."""
+        return (Q(pk=payer_id) | Q(payer_id=payer_id)) & Q(status=Member.Status.ACTIVE)
+
+    def in_household_of(self, payer: "Member") -> bool:
+        """Whether this member is in ``payer``'s household (``household_of``)."""
+        return self.status == self.Status.ACTIVE and payer.pk in (self.pk, self.payer_id)
+
 
 class TrainerProfile(TenantModel):
     user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="trainer_profiles")

@@ -160,11 +160,14 @@ def trainer_for_user(*, user: User) -> TrainerProfile | None:
     return TrainerProfile.objects.filter(user=user, is_active=True).order_by().first()
 
 
-def household_members(*, member: Member) -> QuerySet[Member]:
-    """The member and the dependants they pay for."""
-    from django.db.models import Q
+def member_may_act_for(*, actor: Member | None, member: Member) -> bool:
+    """A member acts for themselves and, as household payer, for their dependants."""
+    return actor is not None and member.in_household_of(actor)
 
-    return Member.objects.filter(Q(pk=member.pk) | Q(payer=member), status=Member.Status.ACTIVE)
+
+def household_members(*, member: Member) -> QuerySet[Member]:
+    """The member and the active dependants they pay for (``Member.household_of``)."""
+    return Member.objects.filter(Member.household_of(member.pk))
 
 
 @dataclass(frozen=True)

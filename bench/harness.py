@@ -65,6 +65,9 @@ def server_env(database_url: str, **extra: str) -> dict[str, str]:
             "BENCH_ENDPOINTS": "true",
             "API_THROTTLE_USER": "100000000/minute",
             "API_THROTTLE_ANON": "100000000/minute",
+            # Every bench client shares one address and a few devices.
+            "ACCESS_THROTTLE_DEVICE": "off",
+            "ACCESS_THROTTLE_ADDRESS": "off",
             "LOG_LEVEL": "WARNING",
             "DATABASE_CONN_MAX_AGE": "600",
         }

@@ -188,8 +188,11 @@ class ScheduleException(TenantModel):
 class ClassSession(TenantModel):
     """One occurrence of a class, with its own trainer, room and capacity.
 
-    ``booked_count`` is changed only under this row's lock (``bookings.locks``);
-    the check constraint makes overbooking impossible even for a buggy caller.
+    ``booked_count``, ``waitlist_count`` and ``arrival_seq`` are the bookings app's
+    counters, kept on this row because the row's lock (``classes.locks.lock_session``)
+    is what serialises a session's places: only bookings writes them, the timetable
+    only reads them. The check constraint makes overbooking impossible even for a
+    buggy caller.
     """
 
     class Status(models.TextChoices):

@@ -30,3 +30,17 @@ def tax_rate_field(verbose_name=None, **kwargs) -> models.DecimalField:
     kwargs.setdefault("decimal_places", 4)
     kwargs.setdefault("validators", [MinValueValidator(0), MaxValueValidator(1)])
     return models.DecimalField(verbose_name, **kwargs)
+
+
+def tax_on(net: Decimal, rate: Decimal) -> Decimal:
+    """The tax on a net amount at a rate (a fraction of one), to the cent.
+
+    The one tax rule: invoice lines, till and shop receipts, price breakdowns and
+    refunds all take it from here, so a receipt equals its invoice.
+    """
+    return quantize(net * rate)
+
+
+def with_tax(net: Decimal, rate: Decimal) -> Decimal:
+    """A net amount (in cents) plus its tax (``tax_on``)."""
+    return net + tax_on(net, rate)

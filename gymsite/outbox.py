@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from email.utils import make_msgid
@@ -24,6 +25,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from kombu.exceptions import OperationalError as BrokerError
 
 from gymsite.models import OutboxMessage
 
@@ -153,19 +155,40 @@ def dispatch_on_commit(message_id: int) -> None:
     transaction.on_commit(partial(_dispatch, message_id))
 
 
+# After a failed publish, this process leaves dispatching to the relay for a few
+# seconds: a request queuing five emails pays for one failed attempt, not five.
+BROKER_RETRY_SECONDS = 5.0
+_broker_down_until = 0.0
+
+
+def broker_circuit_reset() -> None:
+    """Forget a failed publish (tests, or a caller that knows the broker is back)."""
+    global _broker_down_until
+    _broker_down_until = 0.0
+
+
 def _dispatch(message_id: int) -> None:
     from gymsite.tasks import outbox_deliver
 
+    global _broker_down_until
+    if _broker_down_until > time.monotonic():
+        logger.info("outbox dispatch deferred to the relay", extra={"message_id": message_id})
+        return
     try:
-        outbox_deliver.delay(message_id)
-    except Exception:
+        outbox_deliver.apply_async((message_id,), retry=False)
+    except (BrokerError, OSError):
         # The broker is unreachable: the row is safe in the database and the
         # relay will deliver it on its next sweep.
+        _broker_down_until = time.monotonic() + BROKER_RETRY_SECONDS
         logger.warning(
-            "outbox dispatch deferred to the relay",
+            "outbox dispatch deferred to the relay: broker unreachable",
             extra={"message_id": message_id},
             exc_info=True,
         )
+    except Exception:
+        # Anything else (a task run eagerly that failed) is no reason to stop
+        # dispatching; the row still waits for the relay.
+        logger.exception("outbox dispatch deferred to the relay", extra={"message_id": message_id})
 
 
 def _claim(filters: Q, limit: int) -> list[int]:

@@ -68,6 +68,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: /healthz answers even when the database or the cache is down.
+    "gymsite.health.HealthMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "gymsite.security.ContentSecurityPolicyMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
@@ -75,6 +77,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # NUL bytes in query strings and forms, bad JSON bodies: a 400 before any view.
+    "gymsite.input.InputGuardMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -115,12 +119,15 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# A database that does not answer fails a request (and /healthz) in seconds, not
+# after the operating system's TCP timeout (libpq's minimum is 2).
+DATABASES["default"]["OPTIONS"] = {"connect_timeout": env_int("DATABASE_CONNECT_TIMEOUT", 3)}
 if env_bool("DATABASE_PREPARED_STATEMENTS", default=True):
     # Server-side parameters, and a statement run five times on a connection is
     # prepared: PostgreSQL plans it once instead of on every request (the hot paths,
     # booking and check-in, spend more time planning than executing). Turn off behind
     # a pooler in transaction mode (PgBouncer < 1.21), which cannot keep them.
-    DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 5}
+    DATABASES["default"]["OPTIONS"] |= {"server_side_binding": True, "prepare_threshold": 5}
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     from django.core.exceptions import ImproperlyConfigured
 
@@ -295,6 +302,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON objects only (gymsite/api/parsers.py): depth, NUL and surrogates checked.
+    "DEFAULT_PARSER_CLASSES": ["gymsite.api.parsers.JSONObjectParser"],
     "DEFAULT_PAGINATION_CLASS": "gymsite.api.pagination.Pagination",
     "PAGE_SIZE": 25,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -345,21 +354,30 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Cache ---------------------------------------------------------------------
+# An accelerator only: with Redis unreachable gymsite.cache.RedisCache answers as an
+# empty cache (logged) and requests fall back to the database (docs/architecture.md).
 REDIS_URL = env_str("REDIS_URL")
-CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-    if REDIS_URL
-    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-}
+REDIS_CACHE = {"BACKEND": "gymsite.cache.RedisCache", "LOCATION": REDIS_URL}
+LOCAL_CACHE = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+CACHES = {"default": REDIS_CACHE if REDIS_URL else LOCAL_CACHE}
 
 # --- Celery: at-least-once background work --------------------------------------
 # With REDIS_URL unset the broker is kombu's filesystem transport in .celery/, so
 # the worker and beat run with no server to install. Work that must not be lost is
 # written to the outbox table first (gymsite.outbox); the broker only carries ids.
 CELERY_BROKER_DIR = BASE_DIR / ".celery"
+# A publish from a request gives up fast (one connection attempt, short socket
+# timeouts) and leaves the message to the outbox relay: with the broker down a
+# request pays a fraction of a second, not kombu's default retry loop.
+REDIS_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 60 * 60 * 2,
+    "socket_connect_timeout": 0.3,
+    "socket_timeout": 0.5,
+    "max_retries": 0,
+}
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60 * 2}
+    CELERY_BROKER_TRANSPORT_OPTIONS = REDIS_BROKER_TRANSPORT_OPTIONS
 else:
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -421,6 +439,17 @@ CELERY_BEAT_SCHEDULE = {
 }
 # How many weeks of class sessions exist ahead of today (members can book that far).
 CLASSES_MATERIALISE_WEEKS = env_int("CLASSES_MATERIALISE_WEEKS", 6)
+
+# --- Access: door devices' limits (access/ratelimit.py, docs/access.md) -----------
+# Requests per device and per source address ("off" for none); over them, 429. They
+# fail open when the cache is down: a door must open for a valid member.
+ACCESS_THROTTLE_DEVICE = env_str("ACCESS_THROTTLE_DEVICE", "120/minute")
+ACCESS_THROTTLE_ADDRESS = env_str("ACCESS_THROTTLE_ADDRESS", "1200/minute")
+# More invalid device keys (per device prefix, per address) or unknown credentials
+# (per device) than this flags the device, or the address, to staff.
+ACCESS_FLAG_FAILURES = env_str("ACCESS_FLAG_FAILURES", "20/minute")
+# The cache holding those counters.
+ACCESS_RATELIMIT_CACHE = "default"
 
 # --- Inventory -------------------------------------------------------------------
 # Flash-sale holds commit without waiting for the WAL flush (docs/inventory.md).

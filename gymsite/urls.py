@@ -11,7 +11,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/v1/", include("gymsite.api.urls")),
     path("memberships/", include("memberships.urls")),
-    path("classes/", include("classes.urls")),
+    path("classes/", include("bookings.class_urls")),
     path("bookings/", include("bookings.urls")),
     path("billing/", include("billing.urls")),
     path("access/", include("access.urls")),

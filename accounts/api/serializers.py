@@ -1,4 +1,5 @@
 from rest_framework import serializers
+from rest_framework_simplejwt.serializers import PasswordField, TokenObtainPairSerializer
 
 from accounts.models import Branch, Member, OpeningHours, User
 
@@ -79,3 +80,15 @@ class MeUpdateSerializer(serializers.Serializer):
 
 class LogoutSerializer(serializers.Serializer):
     refresh = serializers.CharField()
+
+
+class LoginSerializer(TokenObtainPairSerializer):
+    """Email and password, with lengths: django-axes records the email of a failed
+    sign-in in a 255-character column, so a longer one must be a field error first."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["email"] = serializers.CharField(
+            max_length=User._meta.get_field("email").max_length, write_only=True
+        )
+        self.fields["password"] = PasswordField(max_length=1024)

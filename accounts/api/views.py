@@ -13,6 +13,7 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 from accounts import selectors, services
 from accounts.api.serializers import (
     BranchSerializer,
+    LoginSerializer,
     LogoutSerializer,
     MeSerializer,
     MeUpdateSerializer,
@@ -31,11 +32,15 @@ class LoginView(TokenObtainPairView):
     password gets a 429 until the cool-off ends.
     """
 
+    serializer_class = LoginSerializer
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "login"
 
     def post(self, request, *args, **kwargs):
-        credentials = {"email": str(request.data.get("email", "")).strip().lower()}
+        # The fields' own checks (types, lengths) before the lockout looks the email
+        # up; signing in (and counting a failure) is the serializer's validate().
+        values = self.get_serializer().to_internal_value(request.data)
+        credentials = {"email": values["email"].strip().lower()}
         if AxesProxyHandler.is_locked(request._request, credentials):
             return lockout(request._request, credentials)
         return super().post(request, *args, **kwargs)

@@ -7,10 +7,10 @@ from rest_framework.views import APIView
 from accounts.selectors import household_members, member_for_user
 from bookings import selectors as booking_selectors
 from bookings import services as booking_services
+from bookings.api.class_serializers import ClassSessionSerializer
+from bookings.api.filters import ClassSessionFilter
 from bookings.api.serializers import BookingSerializer, BookRequestSerializer
 from bookings.api.views import household_member
-from classes.api.filters import ClassSessionFilter
-from classes.api.serializers import ClassSessionSerializer
 from classes.models import ClassSession
 from gymsite.api.serializers import validated_input
 

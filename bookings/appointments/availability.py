@@ -8,9 +8,8 @@ from zoneinfo import ZoneInfo
 from django.db.models import Q
 from django.utils import timezone
 
-from classes.models import ClassSession
-
-from .models import Appointment, AppointmentService, TrainerAvailability
+from bookings.models import AppointmentService, TrainerAvailability
+from classes.selectors import trainer_busy_times
 
 SLOT_STEP = timedelta(minutes=30)
 
@@ -50,23 +49,7 @@ def available_slots(
         return []
     day_start = min(start for start, _end in windows)
     day_end = max(end for _start, end in windows)
-    busy = [
-        (a.starts_at, a.ends_at)
-        for a in Appointment.objects.filter(
-            trainer=trainer,
-            status__in=(Appointment.Status.BOOKED, Appointment.Status.ATTENDED),
-            starts_at__lt=day_end,
-            ends_at__gt=day_start,
-        ).only("starts_at", "ends_at")
-    ] + [
-        (s.starts_at, s.ends_at)
-        for s in ClassSession.objects.filter(
-            trainer=trainer,
-            status=ClassSession.Status.SCHEDULED,
-            starts_at__lt=day_end,
-            ends_at__gt=day_start,
-        ).only("starts_at", "ends_at")
-    ]
+    busy = trainer_busy_times(trainer_id=trainer.pk, starts_at=day_start, ends_at=day_end)
     slots = []
     for start, end in windows:
         cursor = start

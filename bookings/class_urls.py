@@ -1,6 +1,10 @@
+"""The class timetable pages at /classes/: the member schedule, a class's page and its
+book button, the trainer's classes and rosters. They are booking pages, so they live
+here; they keep the ``classes:`` URL names they have always had."""
+
 from django.urls import path
 
-from classes import views
+from bookings import class_views as views
 
 app_name = "classes"
 

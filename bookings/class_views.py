@@ -1,11 +1,13 @@
-"""Member schedule and trainer class pages. Thin: parse, call a selector or service, render."""
+"""The timetable's booking pages: the member schedule, a class's page and its book button,
+the live counts, the trainer's classes, roster and attendance. Thin: parse, call a selector
+or service, render."""
 
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -13,19 +15,15 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.selectors import household_members, member_for_user, trainer_for_user
+from accounts.selectors import household_members
 from bookings import selectors as booking_selectors
 from bookings import services as booking_services
+from bookings.appointments import selectors as appointment_selectors
+from bookings.forms import BookForForm, ScheduleFilterForm
 from bookings.models import Booking
-from classes.forms import BookForForm, ScheduleFilterForm
+from bookings.pages import member_or_none, trainer_or_404
 from classes.models import ClassSession
 from gymsite.errors import ServiceError
-
-
-def _member_or_redirect(request):
-    if getattr(request, "organisation", None) is None:
-        raise Http404(_("No gym is served at this address."))
-    return member_for_user(user=request.user)
 
 
 def _in_time_of_day(local: datetime, part: str) -> bool:
@@ -54,7 +52,7 @@ def _week_query(request, day) -> str:
 @login_required
 def schedule(request):
     """A week of classes with places left, waitlist length and my status, filterable."""
-    member = _member_or_redirect(request)
+    member = member_or_none(request)
     if member is None:
         return redirect("portal:join")
     form = ScheduleFilterForm(request.GET or None)
@@ -105,7 +103,7 @@ def schedule(request):
         )
     return render(
         request,
-        "classes/schedule.html",
+        "bookings/schedule.html",
         {
             "form": form,
             "days": sorted(days.items()),
@@ -154,7 +152,7 @@ def session_counts(request):
     )
     counts = {
         str(session.pk): render_to_string(
-            "classes/includes/counts.html", {"session": session}, request=request
+            "bookings/includes/counts.html", {"session": session}, request=request
         ).strip()
         for session in sessions
     }
@@ -164,7 +162,7 @@ def session_counts(request):
 @login_required
 def session_detail(request, pk):
     """One class: details, the rules that apply, and the book / cancel buttons."""
-    member = _member_or_redirect(request)
+    member = member_or_none(request)
     if member is None:
         return redirect("portal:join")
     session = get_object_or_404(
@@ -183,7 +181,7 @@ def session_detail(request, pk):
     now = timezone.now()
     return render(
         request,
-        "classes/session_detail.html",
+        "bookings/session_detail.html",
         {
             "session": session,
             "local_start": booking_selectors.session_local_start(session),
@@ -199,7 +197,7 @@ def session_detail(request, pk):
 @login_required
 @require_POST
 def book(request, pk):
-    member = _member_or_redirect(request)
+    member = member_or_none(request)
     if member is None:
         return redirect("portal:join")
     household = list(household_members(member=member))
@@ -242,28 +240,19 @@ def book(request, pk):
 # --- trainer portal -------------------------------------------------------------------
 
 
-def _trainer_or_404(request):
-    if getattr(request, "organisation", None) is None:
-        raise Http404(_("No gym is served at this address."))
-    trainer = trainer_for_user(user=request.user)
-    if trainer is None:
-        raise Http404(_("You are not a trainer at this gym."))
-    return trainer
-
-
 @login_required
 def trainer_schedule(request):
     """My classes and appointments: the last week and the next two."""
-    trainer = _trainer_or_404(request)
+    trainer = trainer_or_404(request)
     now = timezone.now()
     start, end = now - timedelta(days=7), now + timedelta(days=14)
     return render(
         request,
-        "classes/trainer_schedule.html",
+        "bookings/trainer_schedule.html",
         {
             "trainer": trainer,
             "sessions": booking_selectors.trainer_sessions(trainer=trainer, start=start, end=end),
-            "appointments": booking_selectors.trainer_appointments(
+            "appointments": appointment_selectors.trainer_appointments(
                 trainer=trainer, start=start, end=end
             ),
             "now": now,
@@ -274,7 +263,7 @@ def trainer_schedule(request):
 @login_required
 def trainer_roster(request, pk):
     """Who is coming, with photo and notes; attendance is marked here."""
-    trainer = _trainer_or_404(request)
+    trainer = trainer_or_404(request)
     session = get_object_or_404(
         ClassSession.objects.select_related("branch", "class_type", "room"), pk=pk, trainer=trainer
     )
@@ -284,7 +273,7 @@ def trainer_roster(request, pk):
         booking.position = positions.get(booking.pk)
     return render(
         request,
-        "classes/trainer_roster.html",
+        "bookings/trainer_roster.html",
         {
             "trainer": trainer,
             "session": session,
@@ -297,7 +286,7 @@ def trainer_roster(request, pk):
 @login_required
 @require_POST
 def trainer_mark(request, pk, booking_id):
-    trainer = _trainer_or_404(request)
+    trainer = trainer_or_404(request)
     session = get_object_or_404(ClassSession, pk=pk, trainer=trainer)
     booking = get_object_or_404(Booking, pk=booking_id, session=session)
     action = request.POST.get("action")
