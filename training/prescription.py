@@ -103,13 +103,17 @@ def describe(prescription: dict, *, max_kg=None) -> str:
     elif reps:
         parts.append(_("%(reps)s reps") % {"reps": reps})
     load = prescription.get("load") or {}
+    at = ""
     if "kg" in load:
-        parts.append(f"@ {load['kg']:g} kg")
+        at = f"@ {load['kg']:g} kg"
     elif "percent_of_max" in load:
-        text = f"@ {load['percent_of_max']:g}%"
+        at = f"@ {load['percent_of_max']:g}%"
         if max_kg:
-            text += f" (≈{target_kg(load['percent_of_max'], max_kg):g} kg)"
-        parts.append(text)
+            at += f" (≈{target_kg(load['percent_of_max'], max_kg):g} kg)"
+    if at and parts:
+        parts[-1] += f" {at}"
+    elif at:
+        parts.append(at)
     if "rpe" in prescription:
         parts.append(f"RPE {prescription['rpe']:g}")
     if "tempo" in prescription:

@@ -35,6 +35,7 @@ from training.forms import (
     TrainerPlanForm,
 )
 from training.models import (
+    METRIC_UNITS,
     Exercise,
     MetricKind,
     Plan,
@@ -325,6 +326,7 @@ def progress(request):
         "records": selectors.member_records(member=member),
         "streak": selectors.attendance_streak(member=member),
         "kinds": MetricKind.choices,
+        "metric_unit": METRIC_UNITS.get(kind, ""),
         **_charts(
             member=member,
             exercise_id=_int(request.GET.get("exercise")),
