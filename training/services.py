@@ -420,7 +420,7 @@ def set_log(
     return LoggedSet(row, created=True, records=records_update(set_log=row))
 
 
-def _candidates(row: SetLog) -> list[tuple[str, Decimal, Decimal]]:
+def record_candidates(row: SetLog) -> list[tuple[str, Decimal, Decimal]]:
     """(kind, value, at_load_kg) this set may be a record for."""
     found = []
     load = row.load_kg
@@ -439,7 +439,7 @@ def records_update(*, set_log: SetLog) -> list[PersonalRecord]:
     """Raise the member's records this set beats. Each is a conditional update (the
     row count says whether this set won), or an insert when it is the first."""
     won = False
-    for kind, value, at_load in _candidates(set_log):
+    for kind, value, at_load in record_candidates(set_log):
         key = {
             "member_id": set_log.member_id,
             "exercise_id": set_log.exercise_id,
