@@ -4,6 +4,7 @@ services, so an edit after a workout was logged makes a new version."""
 
 from django import forms
 from django.contrib import admin
+from django.db import models
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -55,6 +56,7 @@ class ExerciseAdmin(TenantAdmin):
     list_display = ["name", "category", "equipment", "shared"]
     list_filter = ["category", "equipment", "is_active"]
     search_fields = ["name", "description"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     @admin.display(boolean=True, description=_("shared library"))
     def shared(self, obj):

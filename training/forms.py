@@ -34,6 +34,7 @@ class ExerciseFilterForm(forms.Form):
 
 
 class ExerciseForm(forms.ModelForm):
+    video_url = forms.URLField(label=_("Video link"), required=False, assume_scheme="https")
     primary_muscles = forms.MultipleChoiceField(
         label=_("Primary muscles"), choices=Muscle.choices, widget=forms.CheckboxSelectMultiple
     )
