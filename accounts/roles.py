@@ -15,6 +15,7 @@ _SPOTTER_APPS = (
     "access",
     "inventory",
     "training",
+    "assistant",
 )
 
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
@@ -40,6 +41,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "inventory.*",
         # Managers see their branch's members' training; the front desk never does.
         "training.*",
+        "assistant.view_assistantlog",
     ),
     Role.FRONT_DESK: (
         "accounts.view_branch",

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "inventory",
     "training",
     "reports",
+    "assistant",
 ]
 
 MIDDLEWARE = [
@@ -493,3 +494,12 @@ BILLING_DUNNING_RETRY_DAYS = tuple(
 BILLING_SANDBOX_ENABLED = env_bool("BILLING_SANDBOX_ENABLED", default=DEBUG)
 # Memberships: reminder emails this many days before a membership ends.
 MEMBERSHIP_REMINDER_DAYS = (7, 1)
+
+# --- Assistant (docs/assistant.md) -----------------------------------------------
+# Any OpenAI-compatible chat API with tool calls; unset: the built-in engine answers.
+ASSISTANT = {
+    "BASE_URL": env_str("ASSISTANT_BASE_URL"),
+    "MODEL": env_str("ASSISTANT_MODEL"),
+    "API_KEY": env_str("ASSISTANT_API_KEY"),
+    "TIMEOUT": env_int("ASSISTANT_TIMEOUT_SECONDS", 30),
+}

@@ -29,6 +29,7 @@ PROJECT_APPS = [
     "access",
     "inventory",
     "training",
+    "assistant",
 ]
 
 

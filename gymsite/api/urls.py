@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("access.api.urls")),
     path("", include("inventory.api.urls")),
     path("", include("training.api.urls")),
+    path("", include("assistant.api.urls")),
 ]
 
 if settings.BENCH_ENDPOINTS:

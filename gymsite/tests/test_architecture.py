@@ -26,6 +26,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("access", "inventory"),
     ("training",),
     ("reports",),
+    ("assistant",),
 ]
 
 ROOF = {

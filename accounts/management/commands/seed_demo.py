@@ -18,6 +18,7 @@ SEED_ORDER = [
     "access",
     "inventory",
     "training",
+    "assistant",
 ]
 
 
