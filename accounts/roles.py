@@ -14,6 +14,7 @@ _SPOTTER_APPS = (
     "billing",
     "access",
     "inventory",
+    "training",
     "assistant",
     "staff",
 )
@@ -39,6 +40,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "billing.change_invoice",
         "access.*",
         "inventory.*",
+        # Managers see their branch's members' training; the front desk never does.
+        "training.*",
         "assistant.view_assistantlog",
         "staff.*",
     ),

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "access",
     "inventory",
     "staff",
+    "training",
     "reports",
     "assistant",
 ]
@@ -354,6 +355,9 @@ SPECTACULAR_SETTINGS = {
         "RoleEnum": "accounts.models.Role",
         "ChatMessageRoleEnum": ["user", "assistant"],
         "AskAsRoleEnum": ["member", "trainer", "staff"],
+        "MuscleEnum": "training.models.Muscle",
+        "RecordKindEnum": "training.models.RecordKind",
+        "MetricKindEnum": "training.models.MetricKind",
     },
 }
 

@@ -17,6 +17,7 @@ urlpatterns = [
     path("billing/", include("billing.urls")),
     path("access/", include("access.urls")),
     path("shop/", include("inventory.urls")),
+    path("training/", include("training.urls")),
     path("assistant/", include("assistant.urls")),
     path("staff/", include("staff.urls")),
 ]

@@ -111,7 +111,10 @@ def _foreign_row(model):
 def _assert_refused(form_class, name, field, value, where):
     offered = {_key(field, row) for row in field.queryset}
     assert value not in offered, f"{where}: {name} offers a row of another gym"
-    bound = form_class(data=MultiValueDict({name: _raw(field, value)}), files=MultiValueDict())
+    raw = _raw(field, value)
+    # MultiValueDict holds lists: a bare "146" would read as its last character, "6".
+    data = MultiValueDict({name: raw if isinstance(raw, list) else [raw]})
+    bound = form_class(data=data, files=MultiValueDict())
     bound.is_valid()
     errors = bound.errors.as_data().get(name, [])
     assert [e.code for e in errors] == ["invalid_choice"], (

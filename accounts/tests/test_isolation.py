@@ -28,6 +28,7 @@ PROJECT_APPS = [
     "bookings",
     "access",
     "inventory",
+    "training",
     "assistant",
     "staff",
 ]

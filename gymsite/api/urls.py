@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("billing.stripe.urls")),
     path("", include("access.api.urls")),
     path("", include("inventory.api.urls")),
+    path("", include("training.api.urls")),
     path("", include("assistant.api.urls")),
     path("", include("staff.api.urls")),
 ]

@@ -24,7 +24,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("classes",),
     ("bookings",),
     ("access", "inventory"),
-    ("staff",),
+    ("staff", "training"),
     ("reports",),
     ("assistant",),
 ]
