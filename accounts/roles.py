@@ -6,7 +6,9 @@ so the admin's ordinary permission checks follow a person's roles in that gym.
 
 from accounts.models import Role
 
-_SPOTTER_APPS = ("accounts", "memberships", "classes", "bookings", "billing", "access", "inventory")
+_SPOTTER_APPS = (
+    "accounts", "memberships", "classes", "bookings", "billing", "access", "inventory", "reports",
+)  # fmt: skip
 
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     Role.OWNER: tuple(f"{app}.*" for app in _SPOTTER_APPS),
@@ -29,6 +31,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "billing.change_invoice",
         "access.*",
         "inventory.*",
+        "reports.*",
     ),
     Role.FRONT_DESK: (
         "accounts.view_branch",

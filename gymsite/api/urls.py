@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("billing.stripe.urls")),
     path("", include("access.api.urls")),
     path("", include("inventory.api.urls")),
+    path("", include("reports.api.urls")),
 ]
 
 if settings.BENCH_ENDPOINTS:

@@ -1,0 +1,324 @@
+"""Money: revenue net of refunds and credit notes (tax apart), MRR, ARPM, AR, dunning."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db import connections
+from django.utils.translation import gettext as _
+
+from accounts.models import Member
+from billing.models import Invoice
+from inventory.models import Category
+from memberships.models import Membership, Plan
+from reports.rollups import membership_end_sql
+from reports.selectors.base import (
+    ZERO,
+    Period,
+    Report,
+    Table,
+    _chart,
+    _money,
+    _rate,
+    _raw,
+    breakdown,
+    figure_rows,
+    totals,
+)
+from reports.selectors.members import active_members_at
+
+
+def _t(model) -> str:
+    return connections["default"].ops.quote_name(model._meta.db_table)
+
+
+def net_revenue(row: dict) -> Decimal:
+    return _money(row["invoiced_net"]) - _money(row["credited_net"])
+
+
+def net_tax(row: dict) -> Decimal:
+    return _money(row["invoiced_tax"]) - _money(row["credited_tax"])
+
+
+def net_collected(row: dict) -> Decimal:
+    return _money(row["collected"]) - _money(row["refunded"])
+
+
+def _months(start: date, end: date) -> list[date]:
+    """Month ends from the month before ``start`` (the baseline) to the month of ``end``."""
+    first = (start.replace(day=1) - timedelta(days=1)).replace(day=1)
+    months, cursor = [], first
+    while cursor <= end:
+        nxt = (cursor.replace(day=28) + timedelta(days=4)).replace(day=1)
+        months.append(nxt - timedelta(days=1))
+        cursor = nxt
+    return months
+
+
+def mrr_series(period: Period) -> list[dict]:
+    """MRR at each month end, with the month's movements by member (payer's view)."""
+    months = _months(period.start, period.end)
+    end = membership_end_sql(tz="b.timezone")
+    sql = f"""
+WITH months AS (
+    SELECT n - 1 AS n, m FROM unnest(%(months)s::date[]) WITH ORDINALITY AS t(m, n)
+),
+ms AS (
+    SELECT ms.member_id, ms.start_date, {end} AS end_day,
+           ms.price * CASE p.billing_interval WHEN 'week' THEN 52.0 / 12
+                                              WHEN 'year' THEN 1.0 / 12 ELSE 1 END
+           / GREATEST(p.interval_count, 1) AS monthly
+    FROM {_t(Membership)} ms
+    JOIN {_t(Plan)} p ON p.id = ms.plan_id
+    JOIN {_t(Member)} m ON m.id = ms.member_id
+    JOIN accounts_branch b ON b.id = COALESCE(ms.branch_id, m.home_branch_id)
+    WHERE ms.organisation_id = %(org)s AND ms.status <> 'pending' AND p.billing_interval <> ''
+      AND b.id = ANY(%(branches)s)
+),
+firsts AS (SELECT member_id, min(start_date) AS first_start FROM ms GROUP BY 1),
+per AS (
+    SELECT mo.n, ms.member_id, sum(ms.monthly) AS mrr
+    FROM months mo JOIN ms ON ms.start_date <= mo.m AND (ms.end_day IS NULL OR ms.end_day >= mo.m)
+    GROUP BY 1, 2
+),
+moves AS (
+    SELECT COALESCE(c.n, p.n + 1) AS n, COALESCE(c.member_id, p.member_id) AS member_id,
+           COALESCE(c.mrr, 0) AS now, COALESCE(p.mrr, 0) AS before
+    FROM per c FULL OUTER JOIN per p ON p.member_id = c.member_id AND p.n = c.n - 1
+)
+SELECT mo.n, mo.m,
+       COALESCE((SELECT sum(mrr) FROM per WHERE per.n = mo.n), 0),
+       COALESCE(sum(v.now) FILTER (WHERE v.before = 0 AND f.first_start > pm.m), 0),
+       COALESCE(sum(v.now) FILTER (WHERE v.before = 0 AND f.first_start <= pm.m), 0),
+       COALESCE(sum(v.now - v.before) FILTER (WHERE v.before > 0 AND v.now > v.before), 0),
+       COALESCE(sum(v.before - v.now) FILTER (WHERE v.now > 0 AND v.now < v.before), 0),
+       COALESCE(sum(v.before) FILTER (WHERE v.now = 0 AND v.before > 0), 0)
+FROM months mo
+LEFT JOIN months pm ON pm.n = mo.n - 1
+LEFT JOIN moves v ON v.n = mo.n
+LEFT JOIN firsts f ON f.member_id = v.member_id
+WHERE mo.n > 0
+GROUP BY mo.n, mo.m, pm.m
+ORDER BY mo.n
+"""
+    from accounts.tenancy import require_scope
+
+    rows = _raw(
+        sql,
+        {
+            "org": require_scope().organisation_id,
+            "months": months,
+            "branches": period.branch_ids,
+        },
+    )
+    return [
+        {
+            "month": m,
+            "mrr": _money(mrr),
+            "arr": _money(mrr * 12),
+            "new": _money(new),
+            "reactivated": _money(react),
+            "expansion": _money(exp),
+            "contraction": _money(contr),
+            "churned": _money(churn),
+        }
+        for _n, m, mrr, new, react, exp, contr, churn in rows
+    ]
+
+
+AGE_BUCKETS = ("not_due", "0-30", "31-60", "61-90", "90+")
+
+
+def receivables(period: Period, today: date) -> list[dict]:
+    """Open invoices by how far past due they are (as of ``today``)."""
+    sql = f"""
+SELECT CASE WHEN i.due_date IS NULL OR i.due_date >= %(today)s THEN 'not_due'
+            WHEN %(today)s - i.due_date <= 30 THEN '0-30'
+            WHEN %(today)s - i.due_date <= 60 THEN '31-60'
+            WHEN %(today)s - i.due_date <= 90 THEN '61-90'
+            ELSE '90+' END AS age,
+       count(*), sum(i.total - i.amount_paid - i.amount_credited)
+FROM {_t(Invoice)} i
+WHERE i.organisation_id = %(org)s AND i.status = 'open' AND i.branch_id = ANY(%(branches)s)
+GROUP BY 1
+"""
+    from accounts.tenancy import require_scope
+
+    found = {
+        age: (n, amount)
+        for age, n, amount in _raw(
+            sql,
+            {"org": require_scope().organisation_id, "today": today, "branches": period.branch_ids},
+        )
+    }
+    return [
+        {
+            "age": age,
+            "invoices": found.get(age, (0, 0))[0],
+            "amount": _money(found.get(age, (0, 0))[1]),
+        }
+        for age in AGE_BUCKETS
+    ]
+
+
+def dunning(period: Period) -> dict:
+    """Invoices that needed a retry, and how many were paid in the end."""
+    from accounts.tenancy import require_scope
+
+    sql = f"""
+SELECT count(*), count(*) FILTER (WHERE i.status = 'paid'),
+       COALESCE(sum(i.total) FILTER (WHERE i.status = 'paid'), 0)
+FROM {_t(Invoice)} i JOIN accounts_branch b ON b.id = i.branch_id
+WHERE i.organisation_id = %(org)s AND i.branch_id = ANY(%(branches)s)
+  AND i.collection_attempts > 0
+  AND (i.issued_at AT TIME ZONE b.timezone)::date BETWEEN %(start)s AND %(end)s
+"""
+    ((retried, recovered, amount),) = _raw(
+        sql,
+        {
+            "org": require_scope().organisation_id,
+            "branches": period.branch_ids,
+            "start": period.start,
+            "end": period.end,
+        },
+    )
+    return {
+        "retried": retried,
+        "recovered": recovered,
+        "recovered_amount": _money(amount),
+        "rate": _rate(recovered, retried),
+    }
+
+
+def _names(model, ids) -> dict[str, str]:
+    ids = [int(i) for i in ids if str(i).isdigit()]
+    return {
+        str(pk): name for pk, name in model.objects.filter(pk__in=ids).values_list("pk", "name")
+    }
+
+
+def money_report(period: Period) -> Report:
+    report = Report("revenue", _("Revenue"), period)
+    now, before = totals(period), totals(period.previous())
+    active_end = active_members_at(period, period.end)
+    active_start = active_members_at(period, period.start)
+    average_active = Decimal(active_start + active_end) / 2
+    revenue = net_revenue(now)
+    arpm = (revenue / average_active).quantize(Decimal("0.01")) if average_active else None
+    retries = dunning(period)
+    report.kpis = [
+        (_("Revenue (net of tax, refunds and credit notes)"), revenue, net_revenue(before)),
+        (_("Tax"), net_tax(now), net_tax(before)),
+        (_("Credit notes (net)"), _money(now["credited_net"]), _money(before["credited_net"])),
+        (_("Collected less refunds"), net_collected(now), net_collected(before)),
+        (_("Refunds"), _money(now["refunded"]), _money(before["refunded"])),
+        (_("Average revenue per member"), arpm, None),
+        (_("Failed payments"), now["failed_payments"], before["failed_payments"]),
+        (_("Dunning recovery rate (%)"), retries["rate"], None),
+    ]
+    rows = figure_rows(period)
+    labels = [key[0] for key in rows]
+    report.charts.append(
+        (
+            _("Revenue and tax"),
+            "bar",
+            _chart(
+                labels,
+                [
+                    (_("Revenue"), [net_revenue(r) for r in rows.values()]),
+                    (_("Tax"), [net_tax(r) for r in rows.values()]),
+                ],
+            ),
+        )
+    )
+    report.tables["revenue"] = Table(
+        _("Revenue by %(grouping)s") % {"grouping": period.grouping},
+        [_("Period"), _("Invoiced (net)"), _("Credit notes (net)"), _("Revenue"), _("Tax"),
+         _("Collected"), _("Refunded")],
+        [
+            [key[0], _money(r["invoiced_net"]), _money(r["credited_net"]), net_revenue(r),
+             net_tax(r), _money(r["collected"]), _money(r["refunded"])]
+            for key, r in rows.items()
+        ],
+    )  # fmt: skip
+    by_branch: dict[int, dict] = {}
+    for (_bucket, branch_id), r in figure_rows(period, by_branch=True).items():
+        into = by_branch.setdefault(branch_id, dict.fromkeys(r, 0))
+        for k, v in r.items():
+            into[k] += v
+    names = {b.pk: b.name for b in period.branches}
+    report.tables["branches"] = Table(
+        _("Revenue by branch"),
+        [_("Branch"), _("Revenue"), _("Tax"), _("Collected less refunds")],
+        [
+            [names.get(bid, bid), net_revenue(r), net_tax(r), net_collected(r)]
+            for bid, r in sorted(by_branch.items(), key=lambda kv: names.get(kv[0], ""))
+        ],
+    )
+    parts = breakdown(
+        period, ("revenue_plan", "revenue_category", "revenue_other", "collected_method")
+    )
+    plans = _names(Plan, [key for kind, key in parts if kind == "revenue_plan"])
+    categories = _names(Category, [key for kind, key in parts if kind == "revenue_category"])
+
+    def rows_of(kind, labeller):
+        found = [(labeller(key), v) for (k, key), v in parts.items() if k == kind]
+        return sorted(found, key=lambda item: -item[1]["amount"])
+
+    report.tables["plans"] = Table(
+        _("Revenue by plan"),
+        [_("Plan"), _("Revenue"), _("Tax"), _("Invoice lines")],
+        [[name, _money(v["amount"]), _money(v["tax"]), v["count"]]
+         for name, v in rows_of("revenue_plan", lambda k: plans.get(k, k))],
+    )  # fmt: skip
+    other = rows_of("revenue_other", lambda k: _("Other charges"))
+    report.tables["categories"] = Table(
+        _("Revenue by product category"),
+        [_("Category"), _("Revenue"), _("Tax"), _("Invoice lines")],
+        [[name, _money(v["amount"]), _money(v["tax"]), v["count"]]
+         for name, v in rows_of("revenue_category", lambda k: categories.get(k, _("Uncategorised")))
+         + other],
+    )  # fmt: skip
+    methods = rows_of("collected_method", lambda k: k)
+    report.tables["methods"] = Table(
+        _("Collected by payment method (less refunds)"),
+        [_("Method"), _("Amount"), _("Payments")],
+        [[name, _money(v["amount"]), v["count"]] for name, v in methods],
+    )
+    report.charts.append(
+        (
+            _("Collected by payment method"),
+            "bar",
+            _chart(
+                [name for name, _v in methods], [(_("Amount"), [v["amount"] for _n, v in methods])]
+            ),
+        )
+    )
+    mrr = mrr_series(period)
+    report.tables["mrr"] = Table(
+        _("MRR and ARR by month"),
+        [_("Month end"), _("MRR"), _("ARR"), _("New"), _("Reactivated"), _("Expansion"),
+         _("Contraction"), _("Churned")],
+        [[m["month"], m["mrr"], m["arr"], m["new"], m["reactivated"], m["expansion"],
+          m["contraction"], m["churned"]] for m in mrr],
+    )  # fmt: skip
+    report.charts.append(
+        (_("MRR"), "line", _chart([m["month"] for m in mrr], [(_("MRR"), [m["mrr"] for m in mrr])]))
+    )
+    ages = receivables(period, period.end)
+    report.tables["receivables"] = Table(
+        _("Outstanding invoices by days overdue"),
+        [_("Days overdue"), _("Invoices"), _("Outstanding")],
+        [[a["age"] if a["age"] != "not_due" else _("not yet due"), a["invoices"], a["amount"]]
+         for a in ages],
+    )  # fmt: skip
+    report.tables["dunning"] = Table(
+        _("Failed payments and dunning"),
+        [_("Invoices retried"), _("Recovered"), _("Recovered amount"), _("Recovery rate (%)")],
+        [[retries["retried"], retries["recovered"], retries["recovered_amount"], retries["rate"]]],
+    )
+    return report
+
+
+__all__ = ["ZERO", "money_report", "mrr_series", "net_revenue", "receivables"]

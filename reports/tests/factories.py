@@ -1,0 +1,59 @@
+"""Factories for the reports app's tenant models (the isolation walk needs one each)."""
+
+import factory
+from django.utils import timezone
+from factory.django import DjangoModelFactory
+
+from accounts.tests.factories import BranchFactory, MemberFactory, OrganisationFactory, UserFactory
+from reports.models import (
+    AtRiskContact,
+    DailyBreakdown,
+    DailyFigures,
+    RollupState,
+    SummarySubscription,
+)
+
+
+class DailyFiguresFactory(DjangoModelFactory):
+    class Meta:
+        model = DailyFigures
+
+    branch = factory.SubFactory(BranchFactory)
+    organisation = factory.SelfAttribute("branch.organisation")
+    day = factory.LazyFunction(timezone.localdate)
+
+
+class DailyBreakdownFactory(DjangoModelFactory):
+    class Meta:
+        model = DailyBreakdown
+
+    branch = factory.SubFactory(BranchFactory)
+    organisation = factory.SelfAttribute("branch.organisation")
+    day = factory.LazyFunction(timezone.localdate)
+    kind = DailyBreakdown.Kind.REVENUE_OTHER
+    key = ""
+
+
+class RollupStateFactory(DjangoModelFactory):
+    class Meta:
+        model = RollupState
+
+    organisation = factory.SubFactory(OrganisationFactory)
+
+
+class AtRiskContactFactory(DjangoModelFactory):
+    class Meta:
+        model = AtRiskContact
+
+    member = factory.SubFactory(MemberFactory)
+    organisation = factory.SelfAttribute("member.organisation")
+    branch = factory.SelfAttribute("member.home_branch")
+    outcome = AtRiskContact.Outcome.CALLED
+
+
+class SummarySubscriptionFactory(DjangoModelFactory):
+    class Meta:
+        model = SummarySubscription
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    user = factory.SubFactory(UserFactory)
