@@ -16,6 +16,7 @@ from django.conf import settings
 REPLICA = "replica"
 
 _reporting = contextvars.ContextVar("reports_reading", default=False)
+_memo: contextvars.ContextVar[dict | None] = contextvars.ContextVar("reports_memo", default=None)
 
 
 def replica_configured() -> bool:
@@ -27,12 +28,20 @@ def report_alias() -> str:
     return REPLICA if _reporting.get() and replica_configured() else "default"
 
 
+def read_memo() -> dict | None:
+    """A dict that lives as long as the enclosing ``report_reads()`` (one page or API
+    call), for figures a report asks for more than once; None outside."""
+    return _memo.get()
+
+
 @contextlib.contextmanager
 def report_reads():
     token = _reporting.set(True)
+    memo_token = _memo.set({})
     try:
         yield report_alias()
     finally:
+        _memo.reset(memo_token)
         _reporting.reset(token)
 
 

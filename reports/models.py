@@ -109,6 +109,7 @@ class RollupState(TenantModel):
     """The fold job's watermark: every change before ``folded_until`` is in the rollups."""
 
     folded_until = models.DateTimeField(null=True, blank=True)
+    access_log_id = models.BigIntegerField(default=0)
     runs = models.PositiveIntegerField(default=0)
     last_days = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)

@@ -238,7 +238,13 @@ line_keys AS (
     LEFT JOIN {_t(OrderLine)} ol ON l.source_type = '{ORDER_LINE_LINE}'
          AND ol.id::text = l.source_id
     LEFT JOIN {_t(Product)} pr ON pr.id = ol.product_id
-    WHERE l.organisation_id = %(org)s
+    WHERE l.invoice_id IN (
+        SELECT i.id FROM {_t(Invoice)} i
+        WHERE i.organisation_id = %(org)s AND i.issued_at >= %(lo)s AND i.issued_at < %(hi)s
+        UNION
+        SELECT c.invoice_id FROM {_t(CreditNote)} c
+        WHERE c.organisation_id = %(org)s AND c.created_at >= %(lo)s AND c.created_at < %(hi)s
+    )
 ),
 revenue AS (
     SELECT i.branch_id, (i.issued_at AT TIME ZONE b.timezone)::date AS day, lk.kind, lk.key,
@@ -410,8 +416,7 @@ SELECT DISTINCT branch_id, day FROM (
     UNION ALL
     SELECT a.branch_id, (a.occurred_at AT TIME ZONE b.timezone)::date
     FROM {_t(AccessLog)} a JOIN {_t(Branch)} b ON b.id = a.branch_id
-    WHERE a.organisation_id = %(org)s AND a.received_at > %(since)s
-      AND a.received_at <= %(until)s
+    WHERE a.organisation_id = %(org)s AND a.id > %(log_id)s
     UNION ALL
     SELECT s.branch_id, (s.starts_at AT TIME ZONE b.timezone)::date
     FROM {_t(Booking)} bk
@@ -492,10 +497,27 @@ def rollup_fold(*, organisation_id: int, now: datetime | None = None) -> int:
             return 0
         since = (state.folded_until or EPOCH) - FOLD_OVERLAP
         with connections["default"].cursor() as cursor:
-            cursor.execute(_changed_sql(), {"org": organisation_id, "since": since, "until": now})
+            # The access log is append-only and the door's hot table: it is followed by
+            # id (its primary key), not by a timestamp index it would have to maintain.
+            # The id mark stops at rows received FOLD_OVERLAP ago, so a row whose
+            # transaction commits late (a lower id, seen later) is still folded.
+            cursor.execute(
+                f"SELECT COALESCE(max(id), %(log_id)s) FROM {_t(AccessLog)} "
+                "WHERE organisation_id = %(org)s AND id > %(log_id)s AND received_at < %(mark)s",
+                {"org": organisation_id, "log_id": state.access_log_id, "mark": now - FOLD_OVERLAP},
+            )
+            (log_mark,) = cursor.fetchone()
+            cursor.execute(
+                _changed_sql(),
+                {"org": organisation_id, "since": since, "until": now, "log_id": state.access_log_id},
+            )
             pairs = [(b, d) for b, d in cursor.fetchall()]
         done = _rebuild_pairs(organisation_id=organisation_id, pairs=pairs)
         RollupState.objects.unscoped().filter(pk=state.pk).update(
-            folded_until=now, last_days=done, runs=state.runs + 1, updated_at=now
+            folded_until=now,
+            access_log_id=log_mark,
+            last_days=done,
+            runs=state.runs + 1,
+            updated_at=now,
         )
     return done

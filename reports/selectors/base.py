@@ -25,7 +25,7 @@ from accounts.models import Branch
 from accounts.tenancy import require_scope
 from gymsite.errors import ServiceError
 from reports import rollups
-from reports.db import report_alias
+from reports.db import read_memo, report_alias
 from reports.models import DailyBreakdown, DailyFigures
 
 GROUPINGS = ("day", "week", "month")
@@ -178,24 +178,32 @@ def _cursor():
     return connections[report_alias()].cursor()
 
 
-def _live_figures(period: Period) -> list[dict]:
-    pairs = _live_pairs(period)
+def _live(sql: str, columns, period: Period) -> list[dict]:
+    """Today's rows computed from the live tables, once per report build: inside
+    ``report_reads()`` a page that asks several times reads them once."""
+    pairs = tuple(_live_pairs(period))
     if not pairs:
         return []
-    params = rollups.pair_params(organisation_id=require_scope().organisation_id, pairs=pairs)
+    organisation_id = require_scope().organisation_id
+    memo = read_memo()
+    key = (sql, organisation_id, pairs)
+    if memo is not None and key in memo:
+        return memo[key]
+    params = rollups.pair_params(organisation_id=organisation_id, pairs=list(pairs))
     with _cursor() as cursor:
-        cursor.execute(rollups.figures_select_sql(), params)
-        return [dict(zip(rollups.FIGURE_COLUMNS, row, strict=True)) for row in cursor.fetchall()]
+        cursor.execute(sql, params)
+        rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    if memo is not None:
+        memo[key] = rows
+    return rows
+
+
+def _live_figures(period: Period) -> list[dict]:
+    return _live(rollups.figures_select_sql(), rollups.FIGURE_COLUMNS, period)
 
 
 def _live_breakdown(period: Period, kinds) -> list[dict]:
-    pairs = _live_pairs(period)
-    if not pairs:
-        return []
-    params = rollups.pair_params(organisation_id=require_scope().organisation_id, pairs=pairs)
-    with _cursor() as cursor:
-        cursor.execute(rollups.breakdown_select_sql(), params)
-        rows = [dict(zip(rollups.BREAKDOWN_COLUMNS, r, strict=True)) for r in cursor.fetchall()]
+    rows = _live(rollups.breakdown_select_sql(), rollups.BREAKDOWN_COLUMNS, period)
     return [r for r in rows if r["kind"] in kinds]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -9,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from accounts.tenancy import require_scope
 from memberships.models import Plan
+from reports.db import read_memo
 from reports.rollups import membership_end_sql
 from reports.selectors.base import (
     Period,
@@ -18,6 +20,7 @@ from reports.selectors.base import (
     _money,
     _rate,
     _raw,
+    branch_today,
     breakdown,
     figure_rows,
     totals,
@@ -30,20 +33,41 @@ def _since_epoch(period: Period, day: date, grouping: str = "day") -> Period:
     return Period(EPOCH, day, period.branches, grouping)
 
 
+def _active_curve(period: Period) -> tuple[list[date], list[int]]:
+    """Memberships in force at the end of each day with a change, up to today: one
+    read of the rollups (started minus ended, summed day by day), kept for the page."""
+    memo = read_memo()
+    key = ("active_curve", tuple(period.branch_ids))
+    if memo is not None and key in memo:
+        return memo[key]
+    today = max(branch_today(b) for b in period.branches)
+    rows = figure_rows(Period(EPOCH, today, period.branches, "day"))
+    days, values, running = [], [], 0
+    for (day,), row in rows.items():
+        running += row["memberships_started"] - row["memberships_ended"]
+        days.append(day)
+        values.append(running)
+    if memo is not None:
+        memo[key] = (days, values)
+    return days, values
+
+
 def active_members_at(period: Period, day: date) -> int:
     """Memberships in force at the end of ``day`` (started on or before it, not ended)."""
-    summed = totals(_since_epoch(period, day))
-    return summed["memberships_started"] - summed["memberships_ended"]
+    days, values = _active_curve(period)
+    index = bisect.bisect_right(days, day)
+    return values[index - 1] if index else 0
 
 
 def active_series(period: Period) -> list[tuple[date, int]]:
     """Active memberships at the end of each bucket of the period."""
-    base = totals(_since_epoch(period, period.start - timedelta(days=1)))
-    running = base["memberships_started"] - base["memberships_ended"]
     series = []
-    for (bucket,), row in figure_rows(period).items():
-        running += row["memberships_started"] - row["memberships_ended"]
-        series.append((bucket, running))
+    for (bucket,), _row in figure_rows(period).items():
+        last = {"day": bucket, "week": bucket + timedelta(days=6)}.get(
+            period.grouping, (bucket.replace(day=28) + timedelta(days=4)).replace(day=1)
+            - timedelta(days=1),
+        )
+        series.append((bucket, active_members_at(period, min(last, period.end))))
     return series
 
 
