@@ -175,3 +175,23 @@ class SummarySubscription(TenantModel):
 
     def __str__(self):
         return str(self.user_id)
+
+
+class MemberMonthVisits(TenantModel):
+    """A member's visits in one local month (the at-risk list compares months)."""
+
+    member = models.ForeignKey("accounts.Member", on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()
+    visits = models.IntegerField(default=0)
+    last_visit = models.DateTimeField()
+
+    tenant_branch_path = "member__home_branch"
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["member", "month"], name="reports_member_month_unique")
+        ]
+        indexes = [models.Index(fields=["organisation", "month"], name="reports_visits_org_month")]
+
+    def __str__(self):
+        return f"{self.member_id} {self.month}: {self.visits}"

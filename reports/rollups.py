@@ -25,7 +25,7 @@ from bookings.models import Appointment, Booking
 from classes.models import ClassSession
 from inventory.models import Order, OrderLine, Product
 from memberships.models import Membership
-from reports.models import DailyBreakdown, DailyFigures, RollupState
+from reports.models import DailyBreakdown, DailyFigures, MemberMonthVisits, RollupState
 
 # Source types written by memberships and inventory on invoice lines (their public names).
 MEMBERSHIP_LINE = "memberships.membership"
@@ -35,6 +35,8 @@ ORDER_LINE_LINE = "inventory.order_line"
 # Overlap with the watermark: a row committed a little after its timestamp (a long
 # transaction) is still folded on the next run.
 FOLD_OVERLAP = timedelta(minutes=10)
+# A visit: a granted entry through the door, not a re-entry on the same visit.
+VISIT = "a.result = 'granted' AND a.direction = 'in' AND a.reason <> 'reentry'"
 
 
 def _t(model) -> str:
@@ -91,7 +93,7 @@ visit_hours AS (
            extract(hour FROM a.occurred_at AT TIME ZONE b.timezone)::int AS h, count(*) AS n
     FROM {_t(AccessLog)} a JOIN {_t(Branch)} b ON b.id = a.branch_id
     WHERE a.organisation_id = %(org)s AND a.occurred_at >= %(lo)s AND a.occurred_at < %(hi)s
-      AND a.result = 'granted' AND a.direction = 'in' AND a.reason <> 'reentry'
+      AND {VISIT}
     GROUP BY 1, 2, 3
 ),
 visits AS (
@@ -327,6 +329,67 @@ GROUP BY e.branch_id, e.day, e.kind, e.key
 """
 
 
+def _visits_sql(where: str) -> str:
+    """Members' visits per local month, for the rows ``where`` picks."""
+    return f"""
+INSERT INTO {_t(MemberMonthVisits)} (organisation_id, member_id, month, visits, last_visit)
+SELECT %(org)s, a.member_id,
+       date_trunc('month', a.occurred_at AT TIME ZONE b.timezone)::date AS month,
+       count(*), max(a.occurred_at)
+FROM {_t(AccessLog)} a JOIN {_t(Branch)} b ON b.id = a.branch_id
+WHERE a.organisation_id = %(org)s AND a.member_id IS NOT NULL AND {VISIT} AND {where}
+GROUP BY 2, 3
+"""
+
+
+def _rebuild_visit_months(*, organisation_id: int, first: date, last: date) -> None:
+    """Every member's visits for the local months first..last (whole months)."""
+    first, last = first.replace(day=1), last.replace(day=1)
+    params = {"org": organisation_id, "first": first, "last": last, **_bounds([first, last])}
+    params["hi"] = params["hi"] + timedelta(days=31)
+    with connections["default"].cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {_t(MemberMonthVisits)} WHERE organisation_id = %(org)s "
+            "AND month BETWEEN %(first)s AND %(last)s",
+            params,
+        )
+        cursor.execute(
+            _visits_sql(
+                "a.occurred_at >= %(lo)s AND a.occurred_at < %(hi)s AND "
+                "date_trunc('month', a.occurred_at AT TIME ZONE b.timezone)::date "
+                "BETWEEN %(first)s AND %(last)s"
+            ),
+            params,
+        )
+
+
+def _rebuild_member_months(*, organisation_id: int, since_log_id: int) -> None:
+    """Redo the (member, month)s that access-log rows after ``since_log_id`` fall in."""
+    with connections["default"].cursor() as cursor:
+        cursor.execute(
+            f"""
+CREATE TEMPORARY TABLE reports_touched ON COMMIT DROP AS
+SELECT DISTINCT a.member_id, date_trunc('month', a.occurred_at AT TIME ZONE b.timezone)::date
+       AS month
+FROM {_t(AccessLog)} a JOIN {_t(Branch)} b ON b.id = a.branch_id
+WHERE a.organisation_id = %(org)s AND a.id > %(log_id)s AND a.member_id IS NOT NULL
+""",
+            {"org": organisation_id, "log_id": since_log_id},
+        )
+        cursor.execute(
+            f"DELETE FROM {_t(MemberMonthVisits)} v USING reports_touched t "
+            "WHERE v.member_id = t.member_id AND v.month = t.month",
+        )
+        cursor.execute(
+            _visits_sql(
+                "(a.member_id, date_trunc('month', a.occurred_at AT TIME ZONE b.timezone)::date)"
+                " IN (SELECT member_id, month FROM reports_touched)"
+            ),
+            {"org": organisation_id},
+        )
+        cursor.execute("DROP TABLE reports_touched")
+
+
 def _bounds(days: list[date]) -> dict:
     first, last = min(days), max(days)
     # Local days of any zone (UTC-12 to UTC+14) fall inside this UTC window.
@@ -387,6 +450,10 @@ def _rebuild_slice(organisation_id, branches, first, last) -> int:
 def rollup_rebuild(*, organisation_id: int, start: date, end: date, branch_ids=None) -> int:
     """Recompute the rollups of every branch (or the given ones) for start..end."""
     branches = _branch_ids(organisation_id, branch_ids)
+    if branch_ids is None:
+        # Visits per member and month are for the whole gym (a member visits any branch).
+        with transaction.atomic():
+            _rebuild_visit_months(organisation_id=organisation_id, first=start, last=end)
     done = 0
     first = start
     while first <= end:
@@ -513,6 +580,7 @@ def rollup_fold(*, organisation_id: int, now: datetime | None = None) -> int:
             )
             pairs = [(b, d) for b, d in cursor.fetchall()]
         done = _rebuild_pairs(organisation_id=organisation_id, pairs=pairs)
+        _rebuild_member_months(organisation_id=organisation_id, since_log_id=state.access_log_id)
         RollupState.objects.unscoped().filter(pk=state.pk).update(
             folded_until=now,
             access_log_id=log_mark,

@@ -36,12 +36,11 @@ WITH active AS (
     ORDER BY ms.member_id, ms.start_date
 ),
 visits AS (
-    SELECT a.member_id, max(a.occurred_at) AS last_visit,
-           count(*) FILTER (WHERE a.occurred_at >= %(month_start)s) AS this_month,
-           count(*) FILTER (WHERE a.occurred_at < %(month_start)s) AS before
-    FROM access_accesslog a JOIN active ON active.member_id = a.member_id
-    WHERE a.organisation_id = %(org)s AND a.occurred_at >= %(usual_from)s
-      AND a.result = 'granted' AND a.direction = 'in' AND a.reason <> 'reentry'
+    SELECT v.member_id, max(v.last_visit) AS last_visit,
+           COALESCE(sum(v.visits) FILTER (WHERE v.month = %(month_start)s), 0) AS this_month,
+           COALESCE(sum(v.visits) FILTER (WHERE v.month < %(month_start)s), 0) AS before
+    FROM reports_membermonthvisits v JOIN active ON active.member_id = v.member_id
+    WHERE v.organisation_id = %(org)s AND v.month >= %(usual_from)s
     GROUP BY 1
 ),
 failed AS (

@@ -9,6 +9,7 @@ from reports.models import (
     AtRiskContact,
     DailyBreakdown,
     DailyFigures,
+    MemberMonthVisits,
     RollupState,
     SummarySubscription,
 )
@@ -57,3 +58,14 @@ class SummarySubscriptionFactory(DjangoModelFactory):
 
     organisation = factory.SubFactory(OrganisationFactory)
     user = factory.SubFactory(UserFactory)
+
+
+class MemberMonthVisitsFactory(DjangoModelFactory):
+    class Meta:
+        model = MemberMonthVisits
+
+    member = factory.SubFactory(MemberFactory)
+    organisation = factory.SelfAttribute("member.organisation")
+    month = factory.LazyFunction(lambda: timezone.localdate().replace(day=1))
+    visits = 1
+    last_visit = factory.LazyFunction(timezone.now)

@@ -147,3 +147,54 @@ def test_branch_filter_and_today_from_live_rows(gym, branch, other_branch):
         assert totals(period)["checkins"] == 1
         only_south = selectors.period_for(start=None, end=None, branch_ids=[other_branch.pk])
         assert totals(only_south)["checkins"] == 0
+
+
+def test_at_risk_list_gives_each_reason_and_takes_a_contact(client_for, manager, gym, branch):
+    from datetime import timedelta
+
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from billing.models import Payment
+    from reports.models import AtRiskContact
+
+    now = timezone.now()
+    long_ago = timezone.localdate() - timedelta(days=60)
+    # given: a member who stopped coming, one whose card failed, one whose freeze ends soon
+    quiet = MemberFactory(organisation=gym, home_branch=branch, last_name="Aquiet")
+    MembershipFactory(member=quiet, start_date=long_ago)
+    AccessLogFactory(branch=branch, member=quiet, occurred_at=now - timedelta(days=40))
+    failing = MemberFactory(organisation=gym, home_branch=branch, last_name="Bfailing")
+    MembershipFactory(member=failing, start_date=timezone.localdate())
+    PaymentFactory(invoice=InvoiceFactory(branch=branch, payer=failing), status=Payment.Status.FAILED)
+    thawing = MemberFactory(organisation=gym, home_branch=branch, last_name="Cthawing")
+    frozen = MembershipFactory(
+        member=thawing, start_date=timezone.localdate(), status=Membership.Status.FROZEN
+    )
+    MembershipFreezeFactory(
+        membership=frozen, start_date=timezone.localdate() - timedelta(days=10),
+        end_date=timezone.localdate() + timedelta(days=3), status="active",
+    )  # fmt: skip
+    regular = MemberFactory(organisation=gym, home_branch=branch, last_name="Dregular")
+    MembershipFactory(member=regular, start_date=long_ago)
+    AccessLogFactory(branch=branch, member=regular, occurred_at=now - timedelta(hours=1))
+    rollups.rollup_fold(organisation_id=gym.pk)
+    # when
+    client = client_for(manager)
+    url = reverse("admin:reports_page", kwargs={"area": "at-risk"})
+    listed = {e["name"].split()[-1]: e["reasons"] for e in client.get(url).context["at_risk"]}
+    # then
+    assert listed["Aquiet"] == ["No visit in 14 days"]
+    assert listed["Bfailing"] == ["Failed payment"]
+    assert listed["Cthawing"][0].startswith("Freeze ends ")
+    assert "Dregular" not in listed
+    response = client.post(
+        reverse("admin:reports_contact", kwargs={"member_id": quiet.pk}),
+        {"outcome": "called", "note": "Back next week", "reason": listed["Aquiet"]},
+    )
+    assert response.status_code == 302
+    with tenant_scope(gym):
+        contact = AtRiskContact.objects.get()
+    assert contact.note == "Back next week" and contact.contacted_by == manager
+    again = {e["member_id"]: e for e in client.get(url).context["at_risk"]}
+    assert again[quiet.pk]["contact"].outcome == "called"

@@ -156,6 +156,20 @@ def test_rollups_equal_raw_rows_on_random_data(gym, branch, other_branch):
                 assert row.failed_payments == failed.get(day, 0)
                 assert row.invoiced_net == invoiced.get(day, 0)
             assert sum(r.checkins for r in rows.values()) == AccessLog.objects.filter(branch=b).count()
+        from zoneinfo import ZoneInfo
+
+        from reports.models import MemberMonthVisits
+
+        expected = {}
+        for log in AccessLog.objects.select_related("branch"):
+            local = log.occurred_at.astimezone(ZoneInfo(log.branch.timezone))
+            key = (log.member_id, local.date().replace(day=1))
+            count, last = expected.get(key, (0, log.occurred_at))
+            expected[key] = (count + 1, max(last, log.occurred_at))
+        stored = {
+            (v.member_id, v.month): (v.visits, v.last_visit) for v in MemberMonthVisits.objects.all()
+        }
+        assert stored == expected
 
 
 def test_fold_takes_only_what_changed_since_its_watermark(gym, branch):
