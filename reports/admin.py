@@ -6,8 +6,8 @@ staff only ever see their branches.
 """
 
 from django.contrib import admin
-from django.urls import path, reverse
 from django.http import HttpResponseRedirect
+from django.urls import path, reverse
 
 from accounts.admin_base import TenantAdmin
 from reports import views
@@ -64,7 +64,15 @@ class AtRiskContactAdmin(TenantAdmin):
     list_display = ("member", "branch", "outcome", "contacted_at", "contacted_by")
     list_filter = ("outcome", "branch")
     list_select_related = ("member", "branch", "contacted_by")
-    readonly_fields = ("member", "branch", "outcome", "note", "reasons", "contacted_at", "contacted_by")
+    readonly_fields = (
+        "member",
+        "branch",
+        "outcome",
+        "note",
+        "reasons",
+        "contacted_at",
+        "contacted_by",
+    )
 
     def has_add_permission(self, request):
         return False

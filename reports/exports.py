@@ -27,7 +27,9 @@ def table_csv(table: Table, filename: str) -> HttpResponse:
     writer = csv.writer(response)
     writer.writerow(table.columns)
     for row in table.rows:
-        writer.writerow(["" if v is None else (v.isoformat() if isinstance(v, date) else v) for v in row])
+        writer.writerow(
+            ["" if v is None else (v.isoformat() if isinstance(v, date) else v) for v in row]
+        )
     return response
 
 

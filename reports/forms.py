@@ -6,8 +6,12 @@ from reports.selectors.base import GROUPINGS
 
 
 class ReportFilterForm(forms.Form):
-    start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
     branch = forms.MultipleChoiceField(label=_("Branches"), required=False)
     group = forms.ChoiceField(
         label=_("Group by"), required=False, choices=[(g, _(g)) for g in GROUPINGS]
@@ -20,4 +24,6 @@ class ReportFilterForm(forms.Form):
 
 class ContactForm(forms.Form):
     outcome = forms.ChoiceField(label=_("Outcome"), choices=AtRiskContact.Outcome.choices)
-    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )

@@ -399,9 +399,17 @@ def _bounds(days: list[date]) -> dict:
 
 
 def _rebuild_pairs(*, organisation_id: int, pairs: list[tuple[int, date]]) -> int:
-    if not pairs:
-        return 0
-    pairs = sorted(set(pairs))
+    """Rebuild (branch, day) pairs, a window of days at a time: each statement reads
+    only its window of the source tables (scattered days would widen it)."""
+    by_window: dict[int, list[tuple[int, date]]] = {}
+    for branch_id, day in set(pairs):
+        by_window.setdefault(day.toordinal() // REBUILD_SLICE_DAYS, []).append((branch_id, day))
+    for window in sorted(by_window):
+        _rebuild_window(organisation_id=organisation_id, pairs=sorted(by_window[window]))
+    return len(set(pairs))
+
+
+def _rebuild_window(*, organisation_id: int, pairs: list[tuple[int, date]]) -> None:
     params = pair_params(organisation_id=organisation_id, pairs=pairs)
     with connections["default"].cursor() as cursor:
         for table, select in (
@@ -416,7 +424,6 @@ def _rebuild_pairs(*, organisation_id: int, pairs: list[tuple[int, date]]) -> in
             )
             columns = FIGURE_COLUMNS if table is DailyFigures else BREAKDOWN_COLUMNS
             cursor.execute(f"INSERT INTO {_t(table)} ({', '.join(columns)}) {select}", params)
-    return len(pairs)
 
 
 def pair_params(*, organisation_id: int, pairs: list[tuple[int, date]]) -> dict:
@@ -576,7 +583,12 @@ def rollup_fold(*, organisation_id: int, now: datetime | None = None) -> int:
             (log_mark,) = cursor.fetchone()
             cursor.execute(
                 _changed_sql(),
-                {"org": organisation_id, "since": since, "until": now, "log_id": state.access_log_id},
+                {
+                    "org": organisation_id,
+                    "since": since,
+                    "until": now,
+                    "log_id": state.access_log_id,
+                },
             )
             pairs = [(b, d) for b, d in cursor.fetchall()]
         done = _rebuild_pairs(organisation_id=organisation_id, pairs=pairs)

@@ -15,8 +15,8 @@ from accounts.services import audit_record
 from accounts.tenancy import tenant_scope
 from gymsite.errors import ServiceError
 from gymsite.outbox import email_enqueue
-from reports.selectors import members_report, money_report, period_for
 from reports.models import AtRiskContact, SummarySubscription
+from reports.selectors import members_report, money_report, period_for
 
 
 @transaction.atomic
@@ -36,7 +36,9 @@ def at_risk_contact_record(
         reasons=list(reasons),
         contacted_by=actor,
     )
-    audit_record(actor=actor, action="reports.at_risk_contact", target=member, data={"outcome": outcome})
+    audit_record(
+        actor=actor, action="reports.at_risk_contact", target=member, data={"outcome": outcome}
+    )
     return contact
 
 

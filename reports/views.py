@@ -72,7 +72,9 @@ def report_page(request, area: str, admin_context: dict):
         with report_reads():
             report = _build(area, period)
             if area == "at-risk":
-                at_risk = at_risk_members(period, today=max(branch_today(b) for b in period.branches))
+                at_risk = at_risk_members(
+                    period, today=max(branch_today(b) for b in period.branches)
+                )
     context = {
         **admin_context,
         "title": PAGES[area],
@@ -97,7 +99,7 @@ def report_download(request, area: str, table: str, fmt: str):
     _guard(request)
     if area not in PAGES or fmt not in ("csv", "xlsx"):
         raise Http404
-    form, period = _filtered(request, area)
+    _form, period = _filtered(request, area)
     if period is None:
         raise Http404
     with report_reads():

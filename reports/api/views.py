@@ -28,7 +28,10 @@ PARAMETERS = [
     OpenApiParameter("start", OpenApiTypes.DATE, description="First day (branch-local)."),
     OpenApiParameter("end", OpenApiTypes.DATE, description="Last day, inclusive."),
     OpenApiParameter(
-        "branch", OpenApiTypes.INT, many=True, description="Branch ids (repeat); default: all yours."
+        "branch",
+        OpenApiTypes.INT,
+        many=True,
+        description="Branch ids (repeat); default: all yours.",
     ),
     OpenApiParameter("group", OpenApiTypes.STR, enum=list(GROUPINGS)),
 ]
@@ -56,7 +59,9 @@ class ReportView(APIView):
 
     def get(self, request):
         scope = get_scope()
-        if scope is None or not is_staff_in(user=request.user, organisation_id=scope.organisation_id):
+        if scope is None or not is_staff_in(
+            user=request.user, organisation_id=scope.organisation_id
+        ):
             raise NotAllowed("Staff only.")
         if not request.user.has_perm("reports.view_dailyfigures"):
             raise NotAllowed("You cannot see reports.")
@@ -84,7 +89,9 @@ class ReportView(APIView):
 
 
 def _view(area_name: str, summary: str, builder=None):
-    @extend_schema(parameters=PARAMETERS, responses={200: ReportOut}, summary=summary, tags=["reports"])
+    @extend_schema(
+        parameters=PARAMETERS, responses={200: ReportOut}, summary=summary, tags=["reports"]
+    )
     def get(self, request):
         return ReportView.get(self, request)
 

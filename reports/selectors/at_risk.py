@@ -46,7 +46,8 @@ visits AS (
 failed AS (
     SELECT pm.payer_id AS member_id, max(pm.created_at) AS failed_at
     FROM billing_payment pm
-    WHERE pm.organisation_id = %(org)s AND pm.status = 'failed' AND pm.created_at >= %(failed_since)s
+    WHERE pm.organisation_id = %(org)s AND pm.status = 'failed'
+      AND pm.created_at >= %(failed_since)s
     GROUP BY 1
 ),
 freezes AS (
@@ -84,8 +85,22 @@ ORDER BY m.last_name, m.first_name, m.id
     # the month gone so far.
     month_share = today.day / 30
     found = []
-    for (member_id, first, last, email, phone, branch, branch_id, status, started, last_visit,
-         this_month, before, failed_at, freeze_ends) in rows:  # fmt: skip
+    for (
+        member_id,
+        first,
+        last,
+        email,
+        phone,
+        branch,
+        branch_id,
+        status,
+        started,
+        last_visit,
+        this_month,
+        before,
+        failed_at,
+        freeze_ends,
+    ) in rows:
         reasons = []
         if status != "frozen" and started <= cutoff:
             if last_visit is None or last_visit.date() < cutoff:
@@ -130,12 +145,28 @@ def at_risk_report(period: Period, *, today: date) -> Report:
     report.kpis = [(_("Members at risk"), len(members), None)]
     report.tables["members"] = Table(
         _("At-risk members"),
-        [_("Member"), _("Branch"), _("Phone"), _("Email"), _("Last visit"), _("Why"),
-         _("Last contact")],
-        [[m["name"], m["branch"], m["phone"], m["email"],
-          m["last_visit"].date() if m["last_visit"] else None, "; ".join(m["reasons"]),
-          f"{m['contact'].contacted_at:%Y-%m-%d} {m['contact'].get_outcome_display()}"
-          if m["contact"] else ""]
-         for m in members],
-    )  # fmt: skip
+        [
+            _("Member"),
+            _("Branch"),
+            _("Phone"),
+            _("Email"),
+            _("Last visit"),
+            _("Why"),
+            _("Last contact"),
+        ],
+        [
+            [
+                m["name"],
+                m["branch"],
+                m["phone"],
+                m["email"],
+                m["last_visit"].date() if m["last_visit"] else None,
+                "; ".join(m["reasons"]),
+                f"{m['contact'].contacted_at:%Y-%m-%d} {m['contact'].get_outcome_display()}"
+                if m["contact"]
+                else "",
+            ]
+            for m in members
+        ],
+    )
     return report

@@ -12,7 +12,7 @@ WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 def heatmap(period: Period, *, rollup_only: bool = False) -> list[list[int]]:
-    """Check-ins by weekday (Monday first) × local hour, from the rollups."""
+    """Check-ins by weekday (Monday first) x local hour, from the rollups."""
     rows = _raw(
         """
 SELECT extract(isodow FROM d.day)::int - 1, g.h, sum(d.checkins_by_hour[g.h + 1])
@@ -77,10 +77,18 @@ FROM per GROUP BY 1 ORDER BY sum(held) DESC, 1
         },
     )
     return [
-        [label, sessions, held, _rate(held, capacity), waitlisted,
-         _rate(late, held + late), _rate(no_shows, held), attended]
+        [
+            label,
+            sessions,
+            held,
+            _rate(held, capacity),
+            waitlisted,
+            _rate(late, held + late),
+            _rate(no_shows, held),
+            attended,
+        ]
         for label, sessions, capacity, held, attended, no_shows, late, waitlisted in rows
-    ]  # fmt: skip
+    ]
 
 
 def pt_by_trainer(period: Period) -> list[list]:
@@ -113,14 +121,20 @@ def attendance_report(period: Period) -> Report:
     report.kpis = [
         (_("Check-ins"), now["checkins"], before["checkins"]),
         (_("Class places booked"), now["booked"], before["booked"]),
-        (_("Class fill rate (%)"), _rate(now["booked"], now["capacity"]),
-         _rate(before["booked"], before["capacity"])),
+        (
+            _("Class fill rate (%)"),
+            _rate(now["booked"], now["capacity"]),
+            _rate(before["booked"], before["capacity"]),
+        ),
         (_("Waitlisted"), now["waitlisted"], before["waitlisted"]),
-        (_("No-show rate (%)"), _rate(now["no_shows"], now["booked"]),
-         _rate(before["no_shows"], before["booked"])),
+        (
+            _("No-show rate (%)"),
+            _rate(now["no_shows"], now["booked"]),
+            _rate(before["no_shows"], before["booked"]),
+        ),
         (_("Late cancellations"), now["late_cancels"], before["late_cancels"]),
         (_("Personal-training sessions"), now["pt_sessions"], before["pt_sessions"]),
-    ]  # fmt: skip
+    ]
     grid = heatmap(period)
     peaks = sorted(
         ((grid[d][h], WEEKDAYS[d], h) for d in range(7) for h in range(24)), reverse=True
@@ -132,32 +146,49 @@ def attendance_report(period: Period) -> Report:
     )
     hours = [sum(grid[d][h] for d in range(7)) for h in range(24)]
     report.charts.append(
-        (_("Check-ins by hour"), "bar", _chart([f"{h:02d}" for h in range(24)],
-                                               [(_("Check-ins"), hours)]))
-    )  # fmt: skip
+        (
+            _("Check-ins by hour"),
+            "bar",
+            _chart([f"{h:02d}" for h in range(24)], [(_("Check-ins"), hours)]),
+        )
+    )
     report.tables["peaks"] = Table(
-        _("Peak hours"), [_("Weekday"), _("Hour"), _("Check-ins")],
+        _("Peak hours"),
+        [_("Weekday"), _("Hour"), _("Check-ins")],
         [[day, f"{hour:02d}:00", n] for n, day, hour in peaks if n],
-    )  # fmt: skip
+    )
     report.tables["occupancy"] = Table(
         _("Inside now"),
         [_("Branch"), _("Members inside")],
         [[b.name, len(branch_occupancy(branch=b))] for b in period.branches],
     )
-    columns = [_("Sessions"), _("Places booked"), _("Fill rate (%)"), _("Waitlisted"),
-               _("Late-cancel rate (%)"), _("No-show rate (%)"), _("Attended")]  # fmt: skip
+    columns = [
+        _("Sessions"),
+        _("Places booked"),
+        _("Fill rate (%)"),
+        _("Waitlisted"),
+        _("Late-cancel rate (%)"),
+        _("No-show rate (%)"),
+        _("Attended"),
+    ]
     by_type = classes_by(period, "class_type")
     report.tables["class_types"] = Table(
         _("Classes by type (most popular first)"), [_("Class"), *columns], by_type
     )
     report.charts.append(
-        (_("Most popular classes"), "bar",
-         _chart([r[0] for r in by_type[:10]], [(_("Places booked"), [r[2] for r in by_type[:10]])]))
-    )  # fmt: skip
+        (
+            _("Most popular classes"),
+            "bar",
+            _chart(
+                [r[0] for r in by_type[:10]], [(_("Places booked"), [r[2] for r in by_type[:10]])]
+            ),
+        )
+    )
     report.tables["trainers"] = Table(
-        _("Trainer utilisation (class places filled)"), [_("Trainer"), *columns],
+        _("Trainer utilisation (class places filled)"),
+        [_("Trainer"), *columns],
         classes_by(period, "trainer"),
-    )  # fmt: skip
+    )
     report.tables["slots"] = Table(
         _("Classes by time slot"), [_("Slot"), *columns], classes_by(period, "slot")
     )

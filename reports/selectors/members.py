@@ -64,8 +64,8 @@ def active_series(period: Period) -> list[tuple[date, int]]:
     series = []
     for (bucket,), _row in figure_rows(period).items():
         last = {"day": bucket, "week": bucket + timedelta(days=6)}.get(
-            period.grouping, (bucket.replace(day=28) + timedelta(days=4)).replace(day=1)
-            - timedelta(days=1),
+            period.grouping,
+            (bucket.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1),
         )
         series.append((bucket, active_members_at(period, min(last, period.end))))
     return series
@@ -162,7 +162,7 @@ SELECT date_trunc('month', first_start)::date, count(*) FROM (
 
 
 def lifetime(period: Period, today: date) -> dict:
-    """Average membership length (days) and lifetime value (ARPM × months)."""
+    """Average membership length (days) and lifetime value (ARPM x months)."""
     end = membership_end_sql(tz="b.timezone")
     sql = f"""
 SELECT count(*), avg(LEAST(COALESCE({end}, %(today)s), %(today)s) - ms.start_date + 1)
@@ -257,8 +257,14 @@ def members_report(period: Period) -> Report:
     churn_rows = []
     for (month,), row in figure_rows(monthly).items():
         at_start = active_members_at(period, max(month, period.start) - timedelta(days=1))
-        churn_rows.append([month.strftime("%Y-%m"), row["cancellations"], at_start,
-                           _rate(row["cancellations"], at_start)])  # fmt: skip
+        churn_rows.append(
+            [
+                month.strftime("%Y-%m"),
+                row["cancellations"],
+                at_start,
+                _rate(row["cancellations"], at_start),
+            ]
+        )
     report.tables["churn"] = Table(
         _("Cancellations and churn by month"),
         [_("Month"), _("Cancellations"), _("Active at start"), _("Churn rate (%)")],

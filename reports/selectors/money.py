@@ -234,14 +234,28 @@ def money_report(period: Period) -> Report:
     )
     report.tables["revenue"] = Table(
         _("Revenue by %(grouping)s") % {"grouping": period.grouping},
-        [_("Period"), _("Invoiced (net)"), _("Credit notes (net)"), _("Revenue"), _("Tax"),
-         _("Collected"), _("Refunded")],
         [
-            [key[0], _money(r["invoiced_net"]), _money(r["credited_net"]), net_revenue(r),
-             net_tax(r), _money(r["collected"]), _money(r["refunded"])]
+            _("Period"),
+            _("Invoiced (net)"),
+            _("Credit notes (net)"),
+            _("Revenue"),
+            _("Tax"),
+            _("Collected"),
+            _("Refunded"),
+        ],
+        [
+            [
+                key[0],
+                _money(r["invoiced_net"]),
+                _money(r["credited_net"]),
+                net_revenue(r),
+                net_tax(r),
+                _money(r["collected"]),
+                _money(r["refunded"]),
+            ]
             for key, r in rows.items()
         ],
-    )  # fmt: skip
+    )
     by_branch: dict[int, dict] = {}
     for (_bucket, branch_id), r in figure_rows(period, by_branch=True).items():
         into = by_branch.setdefault(branch_id, dict.fromkeys(r, 0))
@@ -269,17 +283,23 @@ def money_report(period: Period) -> Report:
     report.tables["plans"] = Table(
         _("Revenue by plan"),
         [_("Plan"), _("Revenue"), _("Tax"), _("Invoice lines")],
-        [[name, _money(v["amount"]), _money(v["tax"]), v["count"]]
-         for name, v in rows_of("revenue_plan", lambda k: plans.get(k, k))],
-    )  # fmt: skip
+        [
+            [name, _money(v["amount"]), _money(v["tax"]), v["count"]]
+            for name, v in rows_of("revenue_plan", lambda k: plans.get(k, k))
+        ],
+    )
     other = rows_of("revenue_other", lambda k: _("Other charges"))
     report.tables["categories"] = Table(
         _("Revenue by product category"),
         [_("Category"), _("Revenue"), _("Tax"), _("Invoice lines")],
-        [[name, _money(v["amount"]), _money(v["tax"]), v["count"]]
-         for name, v in rows_of("revenue_category", lambda k: categories.get(k, _("Uncategorised")))
-         + other],
-    )  # fmt: skip
+        [
+            [name, _money(v["amount"]), _money(v["tax"]), v["count"]]
+            for name, v in rows_of(
+                "revenue_category", lambda k: categories.get(k, _("Uncategorised"))
+            )
+            + other
+        ],
+    )
     methods = rows_of("collected_method", lambda k: k)
     report.tables["methods"] = Table(
         _("Collected by payment method (less refunds)"),
@@ -298,11 +318,30 @@ def money_report(period: Period) -> Report:
     mrr = mrr_series(period)
     report.tables["mrr"] = Table(
         _("MRR and ARR by month"),
-        [_("Month end"), _("MRR"), _("ARR"), _("New"), _("Reactivated"), _("Expansion"),
-         _("Contraction"), _("Churned")],
-        [[m["month"], m["mrr"], m["arr"], m["new"], m["reactivated"], m["expansion"],
-          m["contraction"], m["churned"]] for m in mrr],
-    )  # fmt: skip
+        [
+            _("Month end"),
+            _("MRR"),
+            _("ARR"),
+            _("New"),
+            _("Reactivated"),
+            _("Expansion"),
+            _("Contraction"),
+            _("Churned"),
+        ],
+        [
+            [
+                m["month"],
+                m["mrr"],
+                m["arr"],
+                m["new"],
+                m["reactivated"],
+                m["expansion"],
+                m["contraction"],
+                m["churned"],
+            ]
+            for m in mrr
+        ],
+    )
     report.charts.append(
         (_("MRR"), "line", _chart([m["month"] for m in mrr], [(_("MRR"), [m["mrr"] for m in mrr])]))
     )
@@ -310,9 +349,11 @@ def money_report(period: Period) -> Report:
     report.tables["receivables"] = Table(
         _("Outstanding invoices by days overdue"),
         [_("Days overdue"), _("Invoices"), _("Outstanding")],
-        [[a["age"] if a["age"] != "not_due" else _("not yet due"), a["invoices"], a["amount"]]
-         for a in ages],
-    )  # fmt: skip
+        [
+            [a["age"] if a["age"] != "not_due" else _("not yet due"), a["invoices"], a["amount"]]
+            for a in ages
+        ],
+    )
     report.tables["dunning"] = Table(
         _("Failed payments and dunning"),
         [_("Invoices retried"), _("Recovered"), _("Recovered amount"), _("Recovery rate (%)")],

@@ -32,19 +32,24 @@ def shop_report(period: Period) -> Report:
     )
     branches = {b.pk: b.name for b in period.branches}
     rows = sorted(
-        ([names.get(int(k), k), branches.get(b, b), v["count"], _money(v["amount"])]
-         for (_kind, k, b), v in sales.items()),
+        (
+            [names.get(int(k), k), branches.get(b, b), v["count"], _money(v["amount"])]
+            for (_kind, k, b), v in sales.items()
+        ),
         key=lambda r: -r[3],
-    )  # fmt: skip
+    )
     report.tables["sales"] = Table(
         _("Sales by product and branch"),
         [_("Product"), _("Branch"), _("Units"), _("Sales (net)")],
         rows,
     )
     report.charts.append(
-        (_("Top products"), "bar", _chart([r[0] for r in rows[:10]],
-                                          [(_("Sales"), [r[3] for r in rows[:10]])]))
-    )  # fmt: skip
+        (
+            _("Top products"),
+            "bar",
+            _chart([r[0] for r in rows[:10]], [(_("Sales"), [r[3] for r in rows[:10]])]),
+        )
+    )
     params = {
         "org": require_scope().organisation_id,
         "branches": period.branch_ids,
@@ -66,12 +71,26 @@ ORDER BY p.name, b.name
     )
     report.tables["sell_through"] = Table(
         _("Sell-through and stock-outs"),
-        [_("Product"), _("Branch"), _("Sold"), _("On hand"), _("Sell-through (%)"), _("Out of stock")],
-        [[pname, bname, sold.get((pid, bid), 0), on_hand,
-          _rate(sold.get((pid, bid), 0), sold.get((pid, bid), 0) + on_hand),
-          _("yes") if on_hand - reserved <= 0 else ""]
-         for pid, bid, pname, bname, on_hand, reserved in stock],
-    )  # fmt: skip
+        [
+            _("Product"),
+            _("Branch"),
+            _("Sold"),
+            _("On hand"),
+            _("Sell-through (%)"),
+            _("Out of stock"),
+        ],
+        [
+            [
+                pname,
+                bname,
+                sold.get((pid, bid), 0),
+                on_hand,
+                _rate(sold.get((pid, bid), 0), sold.get((pid, bid), 0) + on_hand),
+                _("yes") if on_hand - reserved <= 0 else "",
+            ]
+            for pid, bid, pname, bname, on_hand, reserved in stock
+        ],
+    )
     report.kpis.append(
         (_("Products out of stock"), sum(1 for *_x, on, res in stock if on - res <= 0), None)
     )
@@ -94,9 +113,17 @@ GROUP BY f.id, f.title, b.name, f.quantity, f.remaining, f.starts_at ORDER BY f.
     )
     report.tables["flash_sales"] = Table(
         _("Flash sales"),
-        [_("Sale"), _("Branch"), _("Units offered"), _("Sold"), _("Minutes to sell out"),
-         _("Holds expired")],
-        [[t, b, q, s, None if secs is None else round(secs / 60, 1), expired]
-         for t, b, q, s, secs, expired in flash],
-    )  # fmt: skip
+        [
+            _("Sale"),
+            _("Branch"),
+            _("Units offered"),
+            _("Sold"),
+            _("Minutes to sell out"),
+            _("Holds expired"),
+        ],
+        [
+            [t, b, q, s, None if secs is None else round(secs / 60, 1), expired]
+            for t, b, q, s, secs, expired in flash
+        ],
+    )
     return report

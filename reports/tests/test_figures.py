@@ -53,38 +53,56 @@ def chain(gym, branch, other_branch):
         member=frozen, plan=plan, start_date=date(2026, 1, 5), status=Membership.Status.FROZEN
     )
     MembershipFreezeFactory(
-        membership=frozen_membership, start_date=date(2026, 3, 20), end_date=date(2026, 4, 5),
+        membership=frozen_membership,
+        start_date=date(2026, 3, 20),
+        end_date=date(2026, 4, 5),
         status="active",
-    )  # fmt: skip
+    )
     # Door: 00:30 GMT and 02:30 BST on the DST day; 23:30 UTC is already the 30th in London.
     for at in (utc(2026, 3, 29, 0, 30), utc(2026, 3, 29, 1, 30), utc(2026, 3, 29, 23, 30)):
         AccessLogFactory(branch=branch, member=payer, occurred_at=at, received_at=at)
     # 03:00 UTC on the 30th is 23:00 on the 29th in New York.
     AccessLogFactory(
-        branch=other_branch, member=frozen, occurred_at=utc(2026, 3, 30, 3, 0),
+        branch=other_branch,
+        member=frozen,
+        occurred_at=utc(2026, 3, 30, 3, 0),
         received_at=utc(2026, 3, 30, 3, 0),
-    )  # fmt: skip
+    )
     # Money: invoiced 100 + 20 tax; a credit note of 60; a payment of 120, 24 refunded.
     invoice = InvoiceFactory(
-        branch=branch, payer=payer, subtotal=Decimal("100.00"), tax_total=Decimal("20.00"),
-        total=Decimal("120.00"), issued_at=utc(2026, 3, 29, 12), status="paid",
-    )  # fmt: skip
+        branch=branch,
+        payer=payer,
+        subtotal=Decimal("100.00"),
+        tax_total=Decimal("20.00"),
+        total=Decimal("120.00"),
+        issued_at=utc(2026, 3, 29, 12),
+        status="paid",
+    )
     InvoiceLineFactory(
-        invoice=invoice, organisation=gym, description="Monthly", quantity=1,
-        unit_price=Decimal("100.00"), tax_rate=Decimal("0.2000"), subtotal=Decimal("100.00"),
-        tax_amount=Decimal("20.00"), total=Decimal("120.00"),
+        invoice=invoice,
+        organisation=gym,
+        description="Monthly",
+        quantity=1,
+        unit_price=Decimal("100.00"),
+        tax_rate=Decimal("0.2000"),
+        subtotal=Decimal("100.00"),
+        tax_amount=Decimal("20.00"),
+        total=Decimal("120.00"),
         source_type=rollups.MEMBERSHIP_LINE,
         source_id=str(Membership.objects.unscoped().get(member=payer).pk),
-    )  # fmt: skip
+    )
     CreditNoteFactory(invoice=invoice, amount=Decimal("60.00"), created_at=utc(2026, 3, 30, 10))
     payment = PaymentFactory(
         invoice=invoice, amount=Decimal("120.00"), completed_at=utc(2026, 3, 29, 12, 5)
     )
     RefundFactory(
-        payment=payment, amount=Decimal("24.00"), created_at=utc(2026, 3, 30, 11),
+        payment=payment,
+        amount=Decimal("24.00"),
+        created_at=utc(2026, 3, 30, 11),
         completed_at=utc(2026, 3, 30, 11),
-        credit_note__amount=Decimal("24.00"), credit_note__created_at=utc(2026, 3, 30, 11),
-    )  # fmt: skip
+        credit_note__amount=Decimal("24.00"),
+        credit_note__created_at=utc(2026, 3, 30, 11),
+    )
     rollups.rollup_rebuild(organisation_id=gym.pk, start=date(2026, 1, 1), end=date(2026, 4, 30))
     return {"plan": plan, "payer": payer, "child": child, "frozen": frozen}
 
@@ -166,15 +184,19 @@ def test_at_risk_list_gives_each_reason_and_takes_a_contact(client_for, manager,
     AccessLogFactory(branch=branch, member=quiet, occurred_at=now - timedelta(days=40))
     failing = MemberFactory(organisation=gym, home_branch=branch, last_name="Bfailing")
     MembershipFactory(member=failing, start_date=timezone.localdate())
-    PaymentFactory(invoice=InvoiceFactory(branch=branch, payer=failing), status=Payment.Status.FAILED)
+    PaymentFactory(
+        invoice=InvoiceFactory(branch=branch, payer=failing), status=Payment.Status.FAILED
+    )
     thawing = MemberFactory(organisation=gym, home_branch=branch, last_name="Cthawing")
     frozen = MembershipFactory(
         member=thawing, start_date=timezone.localdate(), status=Membership.Status.FROZEN
     )
     MembershipFreezeFactory(
-        membership=frozen, start_date=timezone.localdate() - timedelta(days=10),
-        end_date=timezone.localdate() + timedelta(days=3), status="active",
-    )  # fmt: skip
+        membership=frozen,
+        start_date=timezone.localdate() - timedelta(days=10),
+        end_date=timezone.localdate() + timedelta(days=3),
+        status="active",
+    )
     regular = MemberFactory(organisation=gym, home_branch=branch, last_name="Dregular")
     MembershipFactory(member=regular, start_date=long_ago)
     AccessLogFactory(branch=branch, member=regular, occurred_at=now - timedelta(hours=1))

@@ -118,14 +118,20 @@ def test_rollups_equal_raw_rows_on_random_data(gym, branch, other_branch):
         b = rng.choice(branches)
         at = start + timedelta(minutes=rng.randrange(0, 60 * 24 * 14))
         invoice = InvoiceFactory(
-            branch=b, payer=rng.choice(members), issued_at=at, status="paid",
-            subtotal=Decimal(rng.randrange(100, 9000)) / 100, tax_total=Decimal("1.00"),
+            branch=b,
+            payer=rng.choice(members),
+            issued_at=at,
+            status="paid",
+            subtotal=Decimal(rng.randrange(100, 9000)) / 100,
+            tax_total=Decimal("1.00"),
             total=Decimal("99.00"),
-        )  # fmt: skip
+        )
         PaymentFactory(
-            invoice=invoice, amount=Decimal(rng.randrange(100, 9000)) / 100, completed_at=at,
+            invoice=invoice,
+            amount=Decimal(rng.randrange(100, 9000)) / 100,
+            completed_at=at,
             status=rng.choice(["succeeded", "failed"]),
-        )  # fmt: skip
+        )
     rollups.rollup_rebuild(organisation_id=gym.pk, start=date(2026, 3, 18), end=date(2026, 4, 5))
     with tenant_scope(gym):
         for b in branches:
@@ -155,7 +161,9 @@ def test_rollups_equal_raw_rows_on_random_data(gym, branch, other_branch):
                 assert row.collected == money.get(day, 0), (b, day)
                 assert row.failed_payments == failed.get(day, 0)
                 assert row.invoiced_net == invoiced.get(day, 0)
-            assert sum(r.checkins for r in rows.values()) == AccessLog.objects.filter(branch=b).count()
+            assert (
+                sum(r.checkins for r in rows.values()) == AccessLog.objects.filter(branch=b).count()
+            )
         from zoneinfo import ZoneInfo
 
         from reports.models import MemberMonthVisits
@@ -167,7 +175,8 @@ def test_rollups_equal_raw_rows_on_random_data(gym, branch, other_branch):
             count, last = expected.get(key, (0, log.occurred_at))
             expected[key] = (count + 1, max(last, log.occurred_at))
         stored = {
-            (v.member_id, v.month): (v.visits, v.last_visit) for v in MemberMonthVisits.objects.all()
+            (v.member_id, v.month): (v.visits, v.last_visit)
+            for v in MemberMonthVisits.objects.all()
         }
         assert stored == expected
 

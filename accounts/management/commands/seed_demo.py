@@ -17,6 +17,7 @@ SEED_ORDER = [
     "bookings",
     "access",
     "inventory",
+    "reports",
 ]
 
 
