@@ -6,8 +6,7 @@ staff only ever see their branches.
 """
 
 from django.contrib import admin
-from django.http import HttpResponseRedirect
-from django.urls import path, reverse
+from django.urls import path
 
 from accounts.admin_base import TenantAdmin
 from reports import views
@@ -16,7 +15,21 @@ from reports.models import AtRiskContact, DailyFigures
 
 @admin.register(DailyFigures)
 class ReportsAdmin(TenantAdmin):
-    """Not a list of rows: the entry point of the report pages."""
+    """The sidebar's "Reports": links to each report above the daily rollup rows."""
+
+    change_list_template = "reports/daily_figures_list.html"
+    list_display = (
+        "day", "branch", "checkins", "booked", "signups", "cancellations", "invoiced_net",
+        "credited_net", "collected", "refunded",
+    )  # fmt: skip
+    list_filter = ("branch",)
+    list_select_related = ("branch",)
+    date_hierarchy = "day"
+    ordering = ("-day", "branch")
+
+    def changelist_view(self, request, extra_context=None):
+        extra = {"report_pages": views.PAGES, **(extra_context or {})}
+        return super().changelist_view(request, extra)
 
     def has_add_permission(self, request):
         return False
@@ -26,9 +39,6 @@ class ReportsAdmin(TenantAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-    def changelist_view(self, request, extra_context=None):
-        return HttpResponseRedirect(reverse("admin:reports_index"))
 
     def get_urls(self):
         site = self.admin_site

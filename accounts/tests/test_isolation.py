@@ -20,7 +20,9 @@ from accounts.tenancy import TenantModel, tenant_scope
 from accounts.tests.factories import BranchFactory, RoleAssignmentFactory, UserFactory
 from conftest import LOGIN_BACKEND
 
-PROJECT_APPS = ["accounts", "memberships", "billing", "classes", "bookings", "access", "inventory"]
+PROJECT_APPS = [
+    "accounts", "memberships", "billing", "classes", "bookings", "access", "inventory", "reports",
+]  # fmt: skip
 
 
 def _factories() -> dict:
