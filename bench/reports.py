@@ -269,9 +269,11 @@ def main():
     parser.add_argument("--branches", type=int, default=20)
     parser.add_argument("--years", type=int, default=3)
     parser.add_argument("--days", type=int, default=365, help="length of the reported period")
+    parser.add_argument("--reuse", action="store_true", help="keep the data set of the last run")
     args = parser.parse_args()
     url = _database_url()
-    _prepare(url)
+    if not args.reuse:
+        _prepare(url)
     _setup_django(url)
     from django.db import connection
     from django.utils import timezone
@@ -282,7 +284,18 @@ def main():
     from reports import rollups, selectors
     from reports.db import report_reads
 
-    gym, owner = _seed(args)
+    if args.reuse:
+        from accounts.models import Organisation, User
+
+        gym, owner = (
+            Organisation.objects.get(slug="bench"),
+            User.objects.get(email="owner@bench.test"),
+        )
+        from reports.models import RollupState
+
+        RollupState.objects.unscoped().filter(organisation=gym).delete()
+    else:
+        gym, owner = _seed(args)
     today = timezone.localdate()
     t = time.perf_counter()
     rollups.rollup_rebuild(organisation_id=gym.pk, start=today - timedelta(days=365 * args.years + 2),

@@ -195,3 +195,26 @@ class MemberMonthVisits(TenantModel):
 
     def __str__(self):
         return f"{self.member_id} {self.month}: {self.visits}"
+
+
+class MonthlyMrr(TenantModel):
+    """Monthly recurring revenue at a month's end at one branch, with the month's moves."""
+
+    branch = models.ForeignKey("accounts.Branch", on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(help_text="The month's last day.")
+    mrr = amount_field(default=0)
+    new = amount_field(default=0)
+    reactivated = amount_field(default=0)
+    expansion = amount_field(default=0)
+    contraction = amount_field(default=0)
+    churned = amount_field(default=0)
+
+    tenant_branch_path = "branch"
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["branch", "month"], name="reports_mrr_branch_month")
+        ]
+
+    def __str__(self):
+        return f"{self.branch_id} {self.month}: {self.mrr}"

@@ -24,8 +24,14 @@ from billing.models import CreditNote, Invoice, InvoiceLine, Payment, Refund
 from bookings.models import Appointment, Booking
 from classes.models import ClassSession
 from inventory.models import Order, OrderLine, Product
-from memberships.models import Membership
-from reports.models import DailyBreakdown, DailyFigures, MemberMonthVisits, RollupState
+from memberships.models import Membership, Plan
+from reports.models import (
+    DailyBreakdown,
+    DailyFigures,
+    MemberMonthVisits,
+    MonthlyMrr,
+    RollupState,
+)
 
 # Source types written by memberships and inventory on invoice lines (their public names).
 MEMBERSHIP_LINE = "memberships.membership"
@@ -365,6 +371,21 @@ def _rebuild_visit_months(*, organisation_id: int, first: date, last: date) -> N
 
 def _rebuild_member_months(*, organisation_id: int, since_log_id: int) -> None:
     """Redo the (member, month)s that access-log rows after ``since_log_id`` fall in."""
+    if since_log_id == 0:
+        # The first run: every month there is.
+        with connections["default"].cursor() as cursor:
+            cursor.execute(
+                f"SELECT min(occurred_at) FROM {_t(AccessLog)} WHERE organisation_id = %s",
+                [organisation_id],
+            )
+            (first,) = cursor.fetchone()
+        if first is not None:
+            _rebuild_visit_months(
+                organisation_id=organisation_id,
+                first=first.date() - timedelta(days=1),
+                last=timezone.now().date() + timedelta(days=1),
+            )
+        return
     with connections["default"].cursor() as cursor:
         cursor.execute(
             f"""
@@ -380,14 +401,106 @@ WHERE a.organisation_id = %(org)s AND a.id > %(log_id)s AND a.member_id IS NOT N
             f"DELETE FROM {_t(MemberMonthVisits)} v USING reports_touched t "
             "WHERE v.member_id = t.member_id AND v.month = t.month",
         )
+        # By member (the access log's member index), from the earliest month touched.
         cursor.execute(
-            _visits_sql(
-                "(a.member_id, date_trunc('month', a.occurred_at AT TIME ZONE b.timezone)::date)"
-                " IN (SELECT member_id, month FROM reports_touched)"
-            ),
+            f"""
+INSERT INTO {_t(MemberMonthVisits)} (organisation_id, member_id, month, visits, last_visit)
+SELECT %(org)s, v.member_id, v.month, v.visits, v.last_visit
+FROM (
+    SELECT a.member_id, date_trunc('month', a.occurred_at AT TIME ZONE b.timezone)::date AS month,
+           count(*) AS visits, max(a.occurred_at) AS last_visit
+    FROM {_t(AccessLog)} a JOIN {_t(Branch)} b ON b.id = a.branch_id
+    WHERE a.organisation_id = %(org)s AND {VISIT}
+      AND a.member_id IN (SELECT DISTINCT member_id FROM reports_touched)
+      AND a.occurred_at >= (SELECT min(month) FROM reports_touched) - interval '1 day'
+    GROUP BY 1, 2
+) v JOIN reports_touched t ON t.member_id = v.member_id AND t.month = v.month
+""",
             {"org": organisation_id},
         )
         cursor.execute("DROP TABLE reports_touched")
+
+
+def month_ends(first: date, last: date) -> list[date]:
+    """Last days of the months from the one before ``first`` (the baseline) to ``last``'s."""
+    cursor = (first.replace(day=1) - timedelta(days=1)).replace(day=1)
+    months = []
+    while cursor <= last:
+        following = (cursor.replace(day=28) + timedelta(days=4)).replace(day=1)
+        months.append(following - timedelta(days=1))
+        cursor = following
+    return months
+
+
+@functools.cache
+def _mrr_sql() -> str:
+    """MRR at each month end per branch, and the month's moves, member by member:
+    new (nothing before), reactivated (had a membership before), expansion,
+    contraction, churned — each member compared with the previous month end."""
+    end = membership_end_sql()
+    return f"""
+WITH months AS (
+    SELECT n - 1 AS n, m FROM unnest(%(months)s::date[]) WITH ORDINALITY AS t(m, n)
+),
+ms AS (
+    SELECT ms.member_id, b.id AS branch_id, ms.start_date, {end} AS end_day,
+           ms.price * CASE p.billing_interval WHEN 'week' THEN 52.0 / 12
+                                              WHEN 'year' THEN 1.0 / 12 ELSE 1 END
+           / GREATEST(p.interval_count, 1) AS monthly
+    FROM {_t(Membership)} ms
+    JOIN {_t(Plan)} p ON p.id = ms.plan_id
+    JOIN {_t(Member)} m ON m.id = ms.member_id
+    JOIN {_t(Branch)} b ON b.id = COALESCE(ms.branch_id, m.home_branch_id)
+    WHERE ms.organisation_id = %(org)s AND ms.status <> 'pending' AND p.billing_interval <> ''
+),
+firsts AS (SELECT member_id, min(start_date) AS first_start FROM ms GROUP BY 1),
+per AS (
+    SELECT mo.n, ms.member_id, ms.branch_id, sum(ms.monthly) AS mrr
+    FROM months mo JOIN ms ON ms.start_date <= mo.m AND (ms.end_day IS NULL OR ms.end_day >= mo.m)
+    GROUP BY 1, 2, 3
+),
+moves AS (
+    SELECT COALESCE(c.n, p.n + 1) AS n, COALESCE(c.member_id, p.member_id) AS member_id,
+           COALESCE(c.branch_id, p.branch_id) AS branch_id,
+           COALESCE(c.mrr, 0) AS now, COALESCE(p.mrr, 0) AS before
+    FROM per c FULL OUTER JOIN per p
+         ON p.member_id = c.member_id AND p.branch_id = c.branch_id AND p.n = c.n - 1
+)
+SELECT %(org)s, v.branch_id, mo.m,
+       round(sum(v.now), 2),
+       round(COALESCE(sum(v.now) FILTER (WHERE v.before = 0 AND f.first_start > pm.m), 0), 2),
+       round(COALESCE(sum(v.now) FILTER (WHERE v.before = 0 AND f.first_start <= pm.m), 0), 2),
+       round(COALESCE(sum(v.now - v.before)
+                      FILTER (WHERE v.before > 0 AND v.now > v.before), 0), 2),
+       round(COALESCE(sum(v.before - v.now)
+                      FILTER (WHERE v.now > 0 AND v.now < v.before), 0), 2),
+       round(COALESCE(sum(v.before) FILTER (WHERE v.now = 0 AND v.before > 0), 0), 2)
+FROM months mo
+JOIN months pm ON pm.n = mo.n - 1
+JOIN moves v ON v.n = mo.n
+LEFT JOIN firsts f ON f.member_id = v.member_id
+GROUP BY v.branch_id, mo.m
+"""
+
+
+MRR_COLUMNS = (
+    "organisation_id", "branch_id", "month", "mrr", "new", "reactivated", "expansion",
+    "contraction", "churned",
+)  # fmt: skip
+
+
+def _rebuild_mrr(*, organisation_id: int, first: date, last: date) -> None:
+    months = month_ends(first, last)
+    with connections["default"].cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {_t(MonthlyMrr)} WHERE organisation_id = %(org)s "
+            "AND month = ANY(%(months)s::date[])",
+            {"org": organisation_id, "months": months[1:]},
+        )
+        cursor.execute(
+            f"INSERT INTO {_t(MonthlyMrr)} ({', '.join(MRR_COLUMNS)}) {_mrr_sql()}",
+            {"org": organisation_id, "months": months},
+        )
 
 
 def _bounds(days: list[date]) -> dict:
@@ -461,6 +574,7 @@ def rollup_rebuild(*, organisation_id: int, start: date, end: date, branch_ids=N
         # Visits per member and month are for the whole gym (a member visits any branch).
         with transaction.atomic():
             _rebuild_visit_months(organisation_id=organisation_id, first=start, last=end)
+            _rebuild_mrr(organisation_id=organisation_id, first=start, last=end)
     done = 0
     first = start
     while first <= end:
@@ -593,6 +707,14 @@ def rollup_fold(*, organisation_id: int, now: datetime | None = None) -> int:
             pairs = [(b, d) for b, d in cursor.fetchall()]
         done = _rebuild_pairs(organisation_id=organisation_id, pairs=pairs)
         _rebuild_member_months(organisation_id=organisation_id, since_log_id=state.access_log_id)
+        # MRR moves from the month of the earliest membership day that changed.
+        changed = [d for _b, d in pairs if d is not None]
+        if changed:
+            _rebuild_mrr(
+                organisation_id=organisation_id,
+                first=min(changed),
+                last=max(max(changed), now.date()),
+            )
         RollupState.objects.unscoped().filter(pk=state.pk).update(
             folded_until=now,
             access_log_id=log_mark,

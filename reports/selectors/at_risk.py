@@ -47,7 +47,7 @@ failed AS (
     SELECT pm.payer_id AS member_id, max(pm.created_at) AS failed_at
     FROM billing_payment pm
     WHERE pm.organisation_id = %(org)s AND pm.status = 'failed'
-      AND pm.created_at >= %(failed_since)s
+      AND COALESCE(pm.completed_at, pm.created_at) >= %(failed_since)s
     GROUP BY 1
 ),
 freezes AS (

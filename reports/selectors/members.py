@@ -112,11 +112,11 @@ cells AS (
     FROM firsts f CROSS JOIN generate_series(1, %(months)s) AS k
     WHERE f.cohort BETWEEN %(first)s AND %(last)s
 )
-SELECT c.cohort, c.k, count(DISTINCT c.member_id),
-       count(DISTINCT c.member_id) FILTER (WHERE EXISTS (
-           SELECT 1 FROM ms WHERE ms.member_id = c.member_id AND ms.start_date <= c.at
-             AND (ms.end_day IS NULL OR ms.end_day >= c.at)))
-FROM cells c WHERE c.at <= %(today)s
+SELECT c.cohort, c.k, count(DISTINCT c.member_id), count(DISTINCT ms.member_id)
+FROM cells c
+LEFT JOIN ms ON ms.member_id = c.member_id AND ms.start_date <= c.at
+     AND (ms.end_day IS NULL OR ms.end_day >= c.at)
+WHERE c.at <= %(today)s
 GROUP BY 1, 2 ORDER BY 1, 2
 """
     first = period.start.replace(day=1)

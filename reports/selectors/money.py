@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 from django.db import connections
+from django.db.models import Sum
 from django.utils.translation import gettext as _
 
-from accounts.models import Member
+from accounts.tenancy import require_scope
 from billing.models import Invoice
 from inventory.models import Category
-from memberships.models import Membership, Plan
-from reports.rollups import membership_end_sql
+from memberships.models import Plan
+from reports.models import MonthlyMrr
+from reports.rollups import month_ends
 from reports.selectors.base import (
     ZERO,
     Period,
@@ -45,86 +47,34 @@ def net_collected(row: dict) -> Decimal:
     return _money(row["collected"]) - _money(row["refunded"])
 
 
-def _months(start: date, end: date) -> list[date]:
-    """Month ends from the month before ``start`` (the baseline) to the month of ``end``."""
-    first = (start.replace(day=1) - timedelta(days=1)).replace(day=1)
-    months, cursor = [], first
-    while cursor <= end:
-        nxt = (cursor.replace(day=28) + timedelta(days=4)).replace(day=1)
-        months.append(nxt - timedelta(days=1))
-        cursor = nxt
-    return months
-
-
 def mrr_series(period: Period) -> list[dict]:
-    """MRR at each month end, with the month's movements by member (payer's view)."""
-    months = _months(period.start, period.end)
-    end = membership_end_sql(tz="b.timezone")
-    sql = f"""
-WITH months AS (
-    SELECT n - 1 AS n, m FROM unnest(%(months)s::date[]) WITH ORDINALITY AS t(m, n)
-),
-ms AS (
-    SELECT ms.member_id, ms.start_date, {end} AS end_day,
-           ms.price * CASE p.billing_interval WHEN 'week' THEN 52.0 / 12
-                                              WHEN 'year' THEN 1.0 / 12 ELSE 1 END
-           / GREATEST(p.interval_count, 1) AS monthly
-    FROM {_t(Membership)} ms
-    JOIN {_t(Plan)} p ON p.id = ms.plan_id
-    JOIN {_t(Member)} m ON m.id = ms.member_id
-    JOIN accounts_branch b ON b.id = COALESCE(ms.branch_id, m.home_branch_id)
-    WHERE ms.organisation_id = %(org)s AND ms.status <> 'pending' AND p.billing_interval <> ''
-      AND b.id = ANY(%(branches)s)
-),
-firsts AS (SELECT member_id, min(start_date) AS first_start FROM ms GROUP BY 1),
-per AS (
-    SELECT mo.n, ms.member_id, sum(ms.monthly) AS mrr
-    FROM months mo JOIN ms ON ms.start_date <= mo.m AND (ms.end_day IS NULL OR ms.end_day >= mo.m)
-    GROUP BY 1, 2
-),
-moves AS (
-    SELECT COALESCE(c.n, p.n + 1) AS n, COALESCE(c.member_id, p.member_id) AS member_id,
-           COALESCE(c.mrr, 0) AS now, COALESCE(p.mrr, 0) AS before
-    FROM per c FULL OUTER JOIN per p ON p.member_id = c.member_id AND p.n = c.n - 1
-)
-SELECT mo.n, mo.m,
-       COALESCE((SELECT sum(mrr) FROM per WHERE per.n = mo.n), 0),
-       COALESCE(sum(v.now) FILTER (WHERE v.before = 0 AND f.first_start > pm.m), 0),
-       COALESCE(sum(v.now) FILTER (WHERE v.before = 0 AND f.first_start <= pm.m), 0),
-       COALESCE(sum(v.now - v.before) FILTER (WHERE v.before > 0 AND v.now > v.before), 0),
-       COALESCE(sum(v.before - v.now) FILTER (WHERE v.now > 0 AND v.now < v.before), 0),
-       COALESCE(sum(v.before) FILTER (WHERE v.now = 0 AND v.before > 0), 0)
-FROM months mo
-LEFT JOIN months pm ON pm.n = mo.n - 1
-LEFT JOIN moves v ON v.n = mo.n
-LEFT JOIN firsts f ON f.member_id = v.member_id
-WHERE mo.n > 0
-GROUP BY mo.n, mo.m, pm.m
-ORDER BY mo.n
-"""
-    from accounts.tenancy import require_scope
+    """MRR and ARR at each month end of the period, with the month's moves (rollups)."""
+    months = month_ends(period.start, period.end)[1:]
+    rows = (
+        MonthlyMrr.objects.filter(month__in=months, branch_id__in=period.branch_ids)
+        .values("month")
+        .annotate(
+            mrr=Sum("mrr"), new=Sum("new"), reactivated=Sum("reactivated"),
+            expansion=Sum("expansion"), contraction=Sum("contraction"), churned=Sum("churned"),
+        )
+    )  # fmt: skip
+    found = {row["month"]: row for row in rows}
+    series = []
+    for month in months:
+        row = found.get(month, {})
+        mrr = _money(row.get("mrr"))
+        series.append(
+            {
+                "month": month,
+                "mrr": mrr,
+                "arr": mrr * 12,
+                **{k: _money(row.get(k)) for k in MOVES},
+            }
+        )
+    return series
 
-    rows = _raw(
-        sql,
-        {
-            "org": require_scope().organisation_id,
-            "months": months,
-            "branches": period.branch_ids,
-        },
-    )
-    return [
-        {
-            "month": m,
-            "mrr": _money(mrr),
-            "arr": _money(mrr * 12),
-            "new": _money(new),
-            "reactivated": _money(react),
-            "expansion": _money(exp),
-            "contraction": _money(contr),
-            "churned": _money(churn),
-        }
-        for _n, m, mrr, new, react, exp, contr, churn in rows
-    ]
+
+MOVES = ("new", "reactivated", "expansion", "contraction", "churned")
 
 
 AGE_BUCKETS = ("not_due", "0-30", "31-60", "61-90", "90+")
@@ -143,8 +93,6 @@ FROM {_t(Invoice)} i
 WHERE i.organisation_id = %(org)s AND i.status = 'open' AND i.branch_id = ANY(%(branches)s)
 GROUP BY 1
 """
-    from accounts.tenancy import require_scope
-
     found = {
         age: (n, amount)
         for age, n, amount in _raw(
@@ -164,8 +112,6 @@ GROUP BY 1
 
 def dunning(period: Period) -> dict:
     """Invoices that needed a retry, and how many were paid in the end."""
-    from accounts.tenancy import require_scope
-
     sql = f"""
 SELECT count(*), count(*) FILTER (WHERE i.status = 'paid'),
        COALESCE(sum(i.total) FILTER (WHERE i.status = 'paid'), 0)

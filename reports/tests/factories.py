@@ -10,6 +10,7 @@ from reports.models import (
     DailyBreakdown,
     DailyFigures,
     MemberMonthVisits,
+    MonthlyMrr,
     RollupState,
     SummarySubscription,
 )
@@ -69,3 +70,12 @@ class MemberMonthVisitsFactory(DjangoModelFactory):
     month = factory.LazyFunction(lambda: timezone.localdate().replace(day=1))
     visits = 1
     last_visit = factory.LazyFunction(timezone.now)
+
+
+class MonthlyMrrFactory(DjangoModelFactory):
+    class Meta:
+        model = MonthlyMrr
+
+    branch = factory.SubFactory(BranchFactory)
+    organisation = factory.SelfAttribute("branch.organisation")
+    month = factory.LazyFunction(timezone.localdate)
