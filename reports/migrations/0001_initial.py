@@ -3,157 +3,383 @@
 import django.contrib.postgres.fields
 import django.db.models.deletion
 import django.utils.timezone
-import reports.models
 from django.conf import settings
 from django.db import migrations, models
 
+import reports.models
+
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AtRiskContact',
+            name="AtRiskContact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('outcome', models.CharField(choices=[('called', 'Called'), ('messaged', 'Messaged'), ('no_answer', 'No answer'), ('note', 'Note only')], max_length=12, verbose_name='outcome')),
-                ('note', models.TextField(blank=True, verbose_name='note')),
-                ('reasons', models.JSONField(blank=True, default=list, verbose_name='reasons at the time')),
-                ('contacted_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='contacted')),
-                ('branch', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.branch', verbose_name='branch')),
-                ('contacted_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('member', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.member', verbose_name='member')),
-                ('organisation', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.organisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("called", "Called"),
+                            ("messaged", "Messaged"),
+                            ("no_answer", "No answer"),
+                            ("note", "Note only"),
+                        ],
+                        max_length=12,
+                        verbose_name="outcome",
+                    ),
+                ),
+                ("note", models.TextField(blank=True, verbose_name="note")),
+                (
+                    "reasons",
+                    models.JSONField(blank=True, default=list, verbose_name="reasons at the time"),
+                ),
+                (
+                    "contacted_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="contacted"
+                    ),
+                ),
+                (
+                    "branch",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.branch",
+                        verbose_name="branch",
+                    ),
+                ),
+                (
+                    "contacted_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "member",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.member",
+                        verbose_name="member",
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.organisation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'at-risk contact',
-                'verbose_name_plural': 'at-risk contacts',
-                'indexes': [models.Index(fields=['member', '-contacted_at'], name='reports_contact_member')],
+                "verbose_name": "at-risk contact",
+                "verbose_name_plural": "at-risk contacts",
+                "indexes": [
+                    models.Index(fields=["member", "-contacted_at"], name="reports_contact_member")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='DailyBreakdown',
+            name="DailyBreakdown",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('kind', models.CharField(choices=[('revenue_plan', 'Revenue by plan'), ('revenue_category', 'Revenue by product category'), ('revenue_other', 'Other revenue'), ('collected_method', 'Collected by payment method'), ('started_plan', 'Memberships started by plan'), ('ended_plan', 'Memberships ended by plan'), ('cancel_reason', 'Cancellations by reason'), ('product_sales', 'Product sales')], max_length=20)),
-                ('key', models.CharField(max_length=255)),
-                ('amount', models.DecimalField(decimal_places=2, default=0, max_digits=12)),
-                ('tax', models.DecimalField(decimal_places=2, default=0, max_digits=12)),
-                ('count', models.IntegerField(default=0)),
-                ('branch', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.branch')),
-                ('organisation', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.organisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField()),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("revenue_plan", "Revenue by plan"),
+                            ("revenue_category", "Revenue by product category"),
+                            ("revenue_other", "Other revenue"),
+                            ("collected_method", "Collected by payment method"),
+                            ("started_plan", "Memberships started by plan"),
+                            ("ended_plan", "Memberships ended by plan"),
+                            ("cancel_reason", "Cancellations by reason"),
+                            ("product_sales", "Product sales"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("key", models.CharField(max_length=255)),
+                ("amount", models.DecimalField(decimal_places=2, default=0, max_digits=12)),
+                ("tax", models.DecimalField(decimal_places=2, default=0, max_digits=12)),
+                ("count", models.IntegerField(default=0)),
+                (
+                    "branch",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.branch",
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.organisation",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['organisation', 'kind', 'day'], name='reports_breakdown_kind_day')],
-                'constraints': [models.UniqueConstraint(fields=('branch', 'day', 'kind', 'key'), name='reports_breakdown_unique')],
+                "indexes": [
+                    models.Index(
+                        fields=["organisation", "kind", "day"], name="reports_breakdown_kind_day"
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("branch", "day", "kind", "key"), name="reports_breakdown_unique"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='DailyFigures',
+            name="DailyFigures",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('signups', models.IntegerField(default=0)),
-                ('memberships_started', models.IntegerField(default=0)),
-                ('memberships_ended', models.IntegerField(default=0)),
-                ('cancellations', models.IntegerField(default=0)),
-                ('checkins', models.IntegerField(default=0)),
-                ('checkins_by_hour', django.contrib.postgres.fields.ArrayField(base_field=models.IntegerField(), default=reports.models._zero_hours, size=24)),
-                ('sessions', models.IntegerField(default=0)),
-                ('capacity', models.IntegerField(default=0)),
-                ('booked', models.IntegerField(default=0)),
-                ('attended', models.IntegerField(default=0)),
-                ('no_shows', models.IntegerField(default=0)),
-                ('late_cancels', models.IntegerField(default=0)),
-                ('waitlisted', models.IntegerField(default=0)),
-                ('pt_sessions', models.IntegerField(default=0)),
-                ('invoiced_net', models.DecimalField(decimal_places=2, default=0, max_digits=12)),
-                ('invoiced_tax', models.DecimalField(decimal_places=2, default=0, max_digits=12)),
-                ('credited_net', models.DecimalField(decimal_places=2, default=0, max_digits=12)),
-                ('credited_tax', models.DecimalField(decimal_places=2, default=0, max_digits=12)),
-                ('collected', models.DecimalField(decimal_places=2, default=0, max_digits=12)),
-                ('refunded', models.DecimalField(decimal_places=2, default=0, max_digits=12)),
-                ('failed_payments', models.IntegerField(default=0)),
-                ('shop_units', models.IntegerField(default=0)),
-                ('shop_net', models.DecimalField(decimal_places=2, default=0, max_digits=12)),
-                ('branch', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.branch')),
-                ('organisation', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.organisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField()),
+                ("signups", models.IntegerField(default=0)),
+                ("memberships_started", models.IntegerField(default=0)),
+                ("memberships_ended", models.IntegerField(default=0)),
+                ("cancellations", models.IntegerField(default=0)),
+                ("checkins", models.IntegerField(default=0)),
+                (
+                    "checkins_by_hour",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.IntegerField(),
+                        default=reports.models._zero_hours,
+                        size=24,
+                    ),
+                ),
+                ("sessions", models.IntegerField(default=0)),
+                ("capacity", models.IntegerField(default=0)),
+                ("booked", models.IntegerField(default=0)),
+                ("attended", models.IntegerField(default=0)),
+                ("no_shows", models.IntegerField(default=0)),
+                ("late_cancels", models.IntegerField(default=0)),
+                ("waitlisted", models.IntegerField(default=0)),
+                ("pt_sessions", models.IntegerField(default=0)),
+                ("invoiced_net", models.DecimalField(decimal_places=2, default=0, max_digits=12)),
+                ("invoiced_tax", models.DecimalField(decimal_places=2, default=0, max_digits=12)),
+                ("credited_net", models.DecimalField(decimal_places=2, default=0, max_digits=12)),
+                ("credited_tax", models.DecimalField(decimal_places=2, default=0, max_digits=12)),
+                ("collected", models.DecimalField(decimal_places=2, default=0, max_digits=12)),
+                ("refunded", models.DecimalField(decimal_places=2, default=0, max_digits=12)),
+                ("failed_payments", models.IntegerField(default=0)),
+                ("shop_units", models.IntegerField(default=0)),
+                ("shop_net", models.DecimalField(decimal_places=2, default=0, max_digits=12)),
+                (
+                    "branch",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.branch",
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.organisation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'report',
-                'verbose_name_plural': 'reports',
-                'indexes': [models.Index(fields=['organisation', 'day'], name='reports_daily_org_day')],
-                'constraints': [models.UniqueConstraint(fields=('branch', 'day'), name='reports_daily_branch_day')],
+                "verbose_name": "report",
+                "verbose_name_plural": "reports",
+                "indexes": [
+                    models.Index(fields=["organisation", "day"], name="reports_daily_org_day")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("branch", "day"), name="reports_daily_branch_day"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='MemberMonthVisits',
+            name="MemberMonthVisits",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('month', models.DateField()),
-                ('visits', models.IntegerField(default=0)),
-                ('last_visit', models.DateTimeField()),
-                ('member', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.member')),
-                ('organisation', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.organisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("month", models.DateField()),
+                ("visits", models.IntegerField(default=0)),
+                ("last_visit", models.DateTimeField()),
+                (
+                    "member",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.member",
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.organisation",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['organisation', 'month'], name='reports_visits_org_month')],
-                'constraints': [models.UniqueConstraint(fields=('member', 'month'), name='reports_member_month_unique')],
+                "indexes": [
+                    models.Index(fields=["organisation", "month"], name="reports_visits_org_month")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("member", "month"), name="reports_member_month_unique"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='MonthlyMrr',
+            name="MonthlyMrr",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('month', models.DateField(help_text="The month's last day.")),
-                ('mrr', models.DecimalField(decimal_places=2, default=0, max_digits=12)),
-                ('new', models.DecimalField(decimal_places=2, default=0, max_digits=12)),
-                ('reactivated', models.DecimalField(decimal_places=2, default=0, max_digits=12)),
-                ('expansion', models.DecimalField(decimal_places=2, default=0, max_digits=12)),
-                ('contraction', models.DecimalField(decimal_places=2, default=0, max_digits=12)),
-                ('churned', models.DecimalField(decimal_places=2, default=0, max_digits=12)),
-                ('branch', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.branch')),
-                ('organisation', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.organisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("month", models.DateField(help_text="The month's last day.")),
+                ("mrr", models.DecimalField(decimal_places=2, default=0, max_digits=12)),
+                ("new", models.DecimalField(decimal_places=2, default=0, max_digits=12)),
+                ("reactivated", models.DecimalField(decimal_places=2, default=0, max_digits=12)),
+                ("expansion", models.DecimalField(decimal_places=2, default=0, max_digits=12)),
+                ("contraction", models.DecimalField(decimal_places=2, default=0, max_digits=12)),
+                ("churned", models.DecimalField(decimal_places=2, default=0, max_digits=12)),
+                (
+                    "branch",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.branch",
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.organisation",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('branch', 'month'), name='reports_mrr_branch_month')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("branch", "month"), name="reports_mrr_branch_month"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='RollupState',
+            name="RollupState",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('folded_until', models.DateTimeField(blank=True, null=True)),
-                ('access_log_id', models.BigIntegerField(default=0)),
-                ('runs', models.PositiveIntegerField(default=0)),
-                ('last_days', models.PositiveIntegerField(default=0)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('organisation', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.organisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("folded_until", models.DateTimeField(blank=True, null=True)),
+                ("access_log_id", models.BigIntegerField(default=0)),
+                ("runs", models.PositiveIntegerField(default=0)),
+                ("last_days", models.PositiveIntegerField(default=0)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.organisation",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('organisation',), name='reports_rollup_state_unique')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("organisation",), name="reports_rollup_state_unique"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='SummarySubscription',
+            name="SummarySubscription",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('weekly', models.BooleanField(default=True, verbose_name='weekly summary email')),
-                ('last_sent_week', models.DateField(blank=True, editable=False, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('organisation', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.organisation')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("weekly", models.BooleanField(default=True, verbose_name="weekly summary email")),
+                ("last_sent_week", models.DateField(blank=True, editable=False, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.organisation",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'summary subscription',
-                'constraints': [models.UniqueConstraint(fields=('organisation', 'user'), name='reports_subscription_unique')],
+                "verbose_name": "summary subscription",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("organisation", "user"), name="reports_subscription_unique"
+                    )
+                ],
             },
         ),
     ]

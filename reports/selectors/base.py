@@ -230,6 +230,22 @@ def figure_rows(period: Period, *, by_branch: bool = False) -> dict[tuple, dict]
     return dict(sorted(out.items()))
 
 
+def branch_totals(period: Period) -> dict[int, dict]:
+    """The period's figures summed per branch (one row per branch, not per day)."""
+    rows = (
+        DailyFigures.objects.filter(_rollup_filter(period))
+        .values("branch_id")
+        .annotate(**{f: Sum(f) for f in SUM_FIELDS})
+        .order_by("branch_id")
+    )
+    out = {row["branch_id"]: {f: row[f] or 0 for f in SUM_FIELDS} for row in rows}
+    for live in _live_figures(period):
+        into = out.setdefault(live["branch_id"], dict.fromkeys(SUM_FIELDS, 0))
+        for f in SUM_FIELDS:
+            into[f] += live[f] or 0
+    return out
+
+
 def totals(period: Period) -> dict:
     summed = dict.fromkeys(SUM_FIELDS, 0)
     for row in figure_rows(period).values():

@@ -24,6 +24,7 @@ from reports.selectors.base import (
     _money,
     _rate,
     _raw,
+    branch_totals,
     breakdown,
     figure_rows,
     totals,
@@ -202,11 +203,7 @@ def money_report(period: Period) -> Report:
             for key, r in rows.items()
         ],
     )
-    by_branch: dict[int, dict] = {}
-    for (_bucket, branch_id), r in figure_rows(period, by_branch=True).items():
-        into = by_branch.setdefault(branch_id, dict.fromkeys(r, 0))
-        for k, v in r.items():
-            into[k] += v
+    by_branch = branch_totals(period)
     names = {b.pk: b.name for b in period.branches}
     report.tables["branches"] = Table(
         _("Revenue by branch"),
