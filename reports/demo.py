@@ -14,10 +14,11 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import connection
+from django.db.models import Max
 from django.utils import timezone
 
 from accounts.models import Member, Role, RoleAssignment
-from billing.models import Invoice, InvoiceLine, Payment
+from billing.models import DocumentCounter, Invoice, InvoiceLine, Payment
 from memberships.models import Membership, Plan
 from reports import rollups
 from reports.models import RollupState, SummarySubscription
@@ -56,6 +57,9 @@ def _leavers(organisation, rng: random.Random) -> None:
     members = list(Member.objects.exclude(home_branch=None).order_by("pk")[:LEAVERS])
     if not plans or not members:
         return
+    # Numbered after the invoices already issued; the counter moves on past them.
+    counter, _ = DocumentCounter.objects.get_or_create(kind=DocumentCounter.Kind.INVOICE)
+    number = max(counter.last_number, Invoice.objects.aggregate(n=Max("number"))["n"] or 0)
     for member in members:
         plan = rng.choice(plans)
         start = today - timedelta(days=rng.randint(200, DAYS))
@@ -80,7 +84,9 @@ def _leavers(organisation, rng: random.Random) -> None:
                 datetime.combine(start + timedelta(days=30 * month), time(9))
             )
             tax = (plan.price / Decimal("6")).quantize(Decimal("0.01"))
+            number += 1
             invoice = Invoice.objects.create(
+                number=number,
                 branch=member.home_branch,
                 payer=member.billing_member,
                 status=Invoice.Status.PAID,
@@ -117,6 +123,8 @@ def _leavers(organisation, rng: random.Random) -> None:
                 created_at=issued,
                 completed_at=issued,
             )
+
+    DocumentCounter.objects.filter(pk=counter.pk).update(last_number=number)
 
 
 def seed(*, organisation, rng: random.Random) -> None:
