@@ -200,11 +200,16 @@ def members_report(period: Period) -> Report:
     now, before = totals(period), totals(period.previous())
     active_end = active_members_at(period, period.end)
     active_before = active_members_at(period, period.start - timedelta(days=1))
-    churn = _rate(now["cancellations"], active_before)
     life = lifetime(period, period.end)
     revenue = _money(now["invoiced_net"]) - _money(now["credited_net"])
     months = Decimal(period.days) / Decimal("30.44")
     average_active = Decimal(active_before + active_end) / 2
+    # Per month, against the average in force, so a year and a week compare.
+    churn = (
+        (Decimal(now["cancellations"]) * 100 / average_active / months).quantize(Decimal("0.1"))
+        if average_active
+        else None
+    )
     arpm_month = revenue / average_active / months if average_active and months else None
     ltv = (
         (arpm_month * life["average_days"] / Decimal("30.44")).quantize(Decimal("0.01"))
@@ -217,7 +222,7 @@ def members_report(period: Period) -> Report:
         (_("Sign-ups"), now["signups"], before["signups"]),
         (_("Memberships started"), now["memberships_started"], before["memberships_started"]),
         (_("Cancellations"), now["cancellations"], before["cancellations"]),
-        (_("Churn rate (%)"), churn, None),
+        (_("Monthly churn rate (%)"), churn, None),
         (_("Average membership length (days)"), life["average_days"], None),
         (_("Lifetime value"), ltv, None),
         (_("Freezes in force"), sum(n for _b, n in frozen), None),
