@@ -207,3 +207,20 @@ def test_router_sends_report_reads_to_the_replica(settings):
         assert router.db_for_write(DailyFigures) == "default"
     assert router.db_for_read(DailyFigures) is None
     assert not router.allow_migrate(REPLICA, "reports")
+
+
+@pytest.mark.skipif(
+    REPLICA not in __import__("django.conf").conf.settings.DATABASES,
+    reason="run with DATABASE_REPLICA_URL set to see reads reach the replica",
+)
+@pytest.mark.django_db(databases=["default", REPLICA])
+def test_report_pages_read_from_the_replica_alias(client_for, owner, two_branches):
+    from django.db import connections
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connections[REPLICA]) as on_replica:
+        response = client_for(owner).get(
+            reverse("admin:reports_page", kwargs={"area": "attendance"})
+        )
+    assert response.status_code == 200
+    assert any("reports_dailyfigures" in q["sql"] for q in on_replica.captured_queries)
