@@ -4,6 +4,8 @@ Gym A has two branches (north, south); gym B is another tenant whose people must
 never see A's data, and the reverse.
 """
 
+import os
+
 import pytest
 
 from accounts.models import Role
@@ -30,6 +32,10 @@ def _test_settings(settings):
     from django.core.cache import cache
 
     cache.clear()
+    # A failed publish in an earlier test must not leave dispatch to the relay here.
+    from gymsite.outbox import broker_circuit_reset
+
+    broker_circuit_reset()
     # Tasks run in-process; tests that need a real or a dead broker say so.
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True
@@ -126,3 +132,43 @@ def api_client():
     from rest_framework.test import APIClient
 
     return APIClient(HTTP_HOST="gym-a.test")
+
+
+# --- browser journeys (gymsite/tests/browser.py) ---------------------------------------
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser journeys last: once Playwright has run, the process is changed for good."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    from gymsite.tests.browser import CHROMIUM, CHROMIUM_FLAGS
+
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_FLAGS}
+
+
+@pytest.fixture(params=["phone", "desktop"])
+def journey(request, live_server, gym):
+    """A fresh browser page on gym A's host at a phone and at a desktop size."""
+    from gymsite.tests.browser import VIEWPORTS, Journey, require_chromium
+
+    require_chromium()
+    # Playwright's sync API leaves an event loop set in this thread for the rest of the
+    # process, and Django then refuses every ORM call (the test's own and the database
+    # teardown's), though they are all still synchronous. The journeys run after every
+    # other test (pytest_collection_modifyitems), so no other test runs with this set.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    browser = request.getfixturevalue("browser")
+    size = request.param
+    context = browser.new_context(viewport=VIEWPORTS[size], locale="en-GB")
+    page = context.new_page()
+    port = live_server.url.rsplit(":", 1)[1]
+    yield Journey(
+        page=page,
+        base_url=f"http://{gym.domain}:{port}",
+        size=size,
+        name=request.node.name,
+    )
+    context.close()

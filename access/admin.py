@@ -35,14 +35,73 @@ class CappedCountPaginator(Paginator):
         return self.object_list[: self.cap + 1].count()
 
 
+class FlaggedFilter(admin.SimpleListFilter):
+    title = _("flagged")
+    parameter_name = "flagged"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Flagged")), ("no", _("Not flagged"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(flagged_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(flagged_at__isnull=True)
+        return queryset
+
+
 @admin.register(AccessDevice)
 class AccessDeviceAdmin(TenantAdmin):
-    list_display = ["name", "branch", "kind", "direction", "status", "key_rotated_at", "last_seen"]
-    list_filter = ["status", "kind", ("branch", RelatedDropdownFilter)]
+    list_display = [
+        "name",
+        "branch",
+        "kind",
+        "direction",
+        "status",
+        "key_rotated_at",
+        "last_seen",
+        "flag",
+    ]
+    list_filter = [FlaggedFilter, "status", "kind", ("branch", RelatedDropdownFilter)]
     list_select_related = ["branch"]
     search_fields = ["name", "key_prefix"]
-    readonly_fields = ["status", "key_prefix", "key_rotated_at", "revoked_at", "last_seen_at"]
-    actions = ["rotate_keys", "revoke"]
+    readonly_fields = [
+        "status",
+        "key_prefix",
+        "key_rotated_at",
+        "revoked_at",
+        "last_seen_at",
+        "flagged_at",
+        "flag_reason",
+    ]
+    actions = ["rotate_keys", "revoke", "clear_flag"]
+
+    @admin.display(description=_("flagged"), ordering="flagged_at")
+    def flag(self, obj):
+        return f"⚠ {obj.flag_reason}" if obj.flagged_at else "—"
+
+    def changelist_view(self, request, extra_context=None):
+        flagged = self.get_queryset(request).filter(flagged_at__isnull=False)
+        for device in flagged.order_by("-flagged_at")[:5]:
+            self.message_user(
+                request,
+                _("Flagged: %(device)s, %(reason)s (%(at)s).")
+                % {"device": device, "reason": device.flag_reason, "at": device.flagged_at},
+                messages.WARNING,
+            )
+        return super().changelist_view(request, extra_context)
+
+    @admin.action(description=_("Clear the flag (after looking into it)"))
+    def clear_flag(self, request, queryset):
+        devices = list(queryset.filter(flagged_at__isnull=False).order_by("pk"))
+        for device in devices:
+            services.device_clear_flag(device=device, actor=request.user)
+        self.message_user(
+            request,
+            ngettext("%(n)d flag cleared.", "%(n)d flags cleared.", len(devices))
+            % {"n": len(devices)},
+            messages.SUCCESS,
+        )
 
     def get_fields(self, request, obj=None):
         if obj is None:

@@ -54,6 +54,8 @@ def device_key_prefix(key: str) -> str | None:
     parts = key.split("_", 2)
     if len(parts) != 3 or parts[0] != KEY_PREFIX or len(parts[1]) != 12:
         return None
+    if not (parts[1].isascii() and parts[1].isalnum()):  # never a NUL into the query
+        return None
     return parts[1]
 
 

@@ -62,6 +62,10 @@ class AccessDevice(TenantModel):
     key_rotated_at = models.DateTimeField(_("key issued"), default=timezone.now, editable=False)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True, editable=False)
     last_seen_at = models.DateTimeField(_("last seen"), null=True, blank=True, editable=False)
+    # Set when the device floods with invalid keys or unknown credentials
+    # (access.services.device_flag); staff clear it once they have looked.
+    flagged_at = models.DateTimeField(_("flagged"), null=True, blank=True, editable=False)
+    flag_reason = models.CharField(_("why flagged"), max_length=255, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     tenant_branch_path = "branch"

@@ -24,4 +24,11 @@ def qr_for_member(*, member: Member) -> dict:
         "expires_at": creds.qr_expires_at(now),
         "refresh_seconds": creds.QR_WINDOW_SECONDS,
         "svg": qr_svg(payload),
+        # For the page's own generator (static/access/my_code.js), so the code keeps
+        # rotating with no network: see docs/pwa.md for the trade-off.
+        "credential_id": credential.pk,
+        "secret": credential.secret,
+        "window_seconds": creds.QR_WINDOW_SECONDS,
+        "windows_behind": creds.QR_WINDOWS_BEHIND,
+        "server_time_ms": int(now.timestamp() * 1000),
     }

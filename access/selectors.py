@@ -21,27 +21,40 @@ from access import credentials as creds
 from access.models import AccessDevice, AccessLog, AccessPolicy, Credential, Reason, Result
 from accounts.models import Branch, Member, OpeningHours
 from accounts.tenancy import require_scope, tenant_scope
+from classes.models import ClassSession
 from gymsite.db import loaded_instance, select_list
 from memberships.models import Membership, Plan
 from memberships.selectors import (
-    membership_deciding,
-    membership_rank,
-    membership_status_on,
-    plan_allows_branch,
-    plan_allows_time,
+    Refusal,
+    Use,
+    member_memberships,
+    membership_candidates,
+    membership_refusal,
+    memberships_ranked,
+    plan_branch_ids,
+    plan_lists_attach,
 )
 
 DEFAULT_POLICY = AccessPolicy(
     anti_passback_minutes=0, reentry_minutes=240, class_arrival_minutes=30, occupancy_hours=4
 )
 
-_STATUS_REASONS = {
-    Membership.Status.PENDING: Reason.PENDING,
-    Membership.Status.FROZEN: Reason.FROZEN,
-    Membership.Status.PAST_DUE: Reason.PAST_DUE,
-    Membership.Status.SUSPENDED: Reason.SUSPENDED,
-    Membership.Status.CANCELLED: Reason.CANCELLED,
-    Membership.Status.EXPIRED: Reason.EXPIRED,
+# The plan rules' refusals (``memberships.selectors.membership_refusal``) as the
+# reasons the access log stores and staff read. A class's category and credits are
+# never asked at the door.
+REFUSAL_REASONS = {
+    Refusal.NO_MEMBERSHIP: Reason.NO_MEMBERSHIP,
+    Refusal.PENDING: Reason.PENDING,
+    Refusal.FROZEN: Reason.FROZEN,
+    Refusal.PAST_DUE: Reason.PAST_DUE,
+    Refusal.SUSPENDED: Reason.SUSPENDED,
+    Refusal.CANCELLED: Reason.CANCELLED,
+    Refusal.EXPIRED: Reason.EXPIRED,
+    Refusal.TICKET_NOT_YET_VALID: Reason.PENDING,
+    Refusal.TICKET_EXPIRED: Reason.EXPIRED,
+    Refusal.BRANCH: Reason.BRANCH_NOT_INCLUDED,
+    Refusal.TIME: Reason.OUTSIDE_PLAN_HOURS,
+    Refusal.NO_ENTRIES: Reason.NO_ENTRIES_LEFT,
 }
 
 
@@ -91,27 +104,6 @@ _DEVICE_FIELDS = (
     "branch__is_active",
     *(f"branch__access_policy__{f.name}" for f in AccessPolicy._meta.concrete_fields),
 )
-_MEMBERSHIP_FIELDS = (
-    "id",
-    "organisation_id",
-    "member_id",
-    "plan_id",
-    "status",
-    "start_date",
-    "end_date",
-    "cancels_on",
-    "entries_remaining",
-    "plan__id",
-    "plan__organisation_id",
-    "plan__name",
-    "plan__kind",
-    "plan__valid_from",
-    "plan__valid_until",
-    "plan__access_from",
-    "plan__access_until",
-)
-
-
 # --- Credentials ---------------------------------------------------------------
 
 
@@ -326,51 +318,66 @@ def branch_open_at(*, branch: Branch, local: datetime) -> bool:
     return any(day == weekday and opens <= now < closes for day, opens, closes in rows)
 
 
-def memberships_ranked(
+def member_ranked_memberships(
     *, member_id: int, on: date, rows: list[Membership] | None = None
 ) -> list[Membership]:
     """A member's memberships, best first (``memberships.selectors.membership_rank``),
-    read live with one plain query unless ``rows`` are given."""
+    read live with one query unless ``rows`` (the credential read's) are given."""
     if rows is None:
-        rows = list(
-            Membership.objects.filter(member_id=member_id)
-            .select_related("plan")
-            .only(*_MEMBERSHIP_FIELDS)
-        )
-    return sorted(rows, key=membership_rank(on))
+        rows = member_memberships(member_id=member_id)
+    return memberships_ranked(rows, on=on)
 
 
 def membership_deciding_fast(
     *, member_id: int, on: date, rows: list[Membership] | None = None
 ) -> Membership | None:
-    """The first of ``memberships_ranked``: the membership that decides."""
-    ranked = memberships_ranked(member_id=member_id, on=on, rows=rows)
+    """The first of ``member_ranked_memberships``: the membership that decides."""
+    ranked = member_ranked_memberships(member_id=member_id, on=on, rows=rows)
     return ranked[0] if ranked else None
 
 
-def plan_branch_allowed(*, plan: Plan, branch: Branch) -> bool:
-    """``plan_allows_branch`` read across the whole organisation.
+def with_plan_branches(membership: Membership) -> Membership:
+    """The membership with its plan's branch list (``plan_branch_ids``), kept for a
+    few seconds per worker (``access.cache``): organisation data, read unscoped (a
+    device is scoped to its own branch, which would hide the plan's others)."""
+    plan = membership.plan
+    if getattr(plan, "_branch_ids", None) is None:
+        plan_lists_attach(
+            plan,
+            branch_ids=config_cache.cached(
+                ("plan_branches", plan.pk), lambda: plan_branch_ids(plan)
+            ),
+        )
+    return membership
 
-    A device (or front-desk person) is scoped to its own branch, which would hide a
-    plan's *other* branches and make "South only" look like "every branch" (an
-    empty list means every branch). The plan's branch list is organisation data,
-    kept for a few seconds per worker (``access.cache``).
-    """
 
-    def load() -> bool:
-        with tenant_scope(branch.organisation_id):
-            return plan_allows_branch(plan=plan, branch_id=branch.pk)
+def membership_refusal_at(
+    membership: Membership, *, branch: Branch, on: date, local_time=None
+) -> str | None:
+    """The plan rules for entering ``branch`` (``membership_refusal``), as the stored
+    ``Reason`` (None: allowed). Entries are settled by the door itself (a re-entry on
+    the same visit needs none)."""
+    refusal = membership_refusal(
+        with_plan_branches(membership),
+        use=Use(branch_id=branch.pk, on=on, local_time=local_time),
+    )
+    return None if refusal is None else REFUSAL_REASONS[refusal]
 
-    return config_cache.cached(("plan_branch", plan.pk, branch.pk), load)
 
-
-def ticket_dates_reason(*, plan: Plan, on: date) -> str | None:
-    """Limited-entry tickets may be valid only between two dates."""
-    if plan.valid_from and on < plan.valid_from:
-        return Reason.PENDING
-    if plan.valid_until and on > plan.valid_until:
-        return Reason.EXPIRED
-    return None
+def membership_admitting(*, member_id: int, branch: Branch, at: datetime) -> Membership | None:
+    """The membership an entry at ``branch`` at ``at`` counts on: the first of
+    ``membership_candidates`` whose plan rules allow it, else the deciding one."""
+    local = branch_local(branch, at)
+    ranked = member_ranked_memberships(member_id=member_id, on=local.date())
+    for membership in membership_candidates(ranked, on=local.date()):
+        if (
+            membership_refusal_at(
+                membership, branch=branch, on=local.date(), local_time=local.time()
+            )
+            is None
+        ):
+            return membership
+    return ranked[0] if ranked else None
 
 
 def recent_grants(*, member_id: int, branch_id: int, since: datetime, until=None) -> list[dict]:
@@ -437,7 +444,7 @@ def checkin_decide(
 
     if not branch_open_at(branch=branch, local=local):
         return _deny(Reason.BRANCH_CLOSED, member=member)
-    ranked = memberships_ranked(
+    ranked = member_ranked_memberships(
         member_id=member.pk, on=today, rows=getattr(member, "_live_memberships", None)
     )
     if not ranked:
@@ -447,11 +454,7 @@ def checkin_decide(
     # and a day pass bought for another): the door tries the others in the same
     # order before saying no, so the newer pass never locks them out of home.
     first = None
-    for membership in ranked:
-        if first is not None and membership_status_on(membership=membership, on=today) != (
-            Membership.Status.ACTIVE
-        ):
-            break  # ranked by status: nothing usable follows
+    for membership in membership_candidates(ranked, on=today):
         decision = _decide_on(
             membership,
             member=member,
@@ -479,20 +482,11 @@ def _decide_on(
     check_passback: bool,
     entries_decided_later: bool,
 ) -> Decision:
-    today = local.date()
-    status = membership_status_on(membership=membership, on=today)
-    if status != Membership.Status.ACTIVE:
-        return _deny(
-            _STATUS_REASONS.get(status, Reason.NO_MEMBERSHIP), member=member, membership=membership
-        )
-    plan = membership.plan
-    ticket_reason = ticket_dates_reason(plan=plan, on=today)
-    if ticket_reason:
-        return _deny(ticket_reason, member=member, membership=membership)
-    if not plan_branch_allowed(plan=plan, branch=branch):
-        return _deny(Reason.BRANCH_NOT_INCLUDED, member=member, membership=membership)
-    if not plan_allows_time(plan=plan, local_time=local.time()):
-        return _deny(Reason.OUTSIDE_PLAN_HOURS, member=member, membership=membership)
+    reason = membership_refusal_at(
+        membership, branch=branch, on=local.date(), local_time=local.time()
+    )
+    if reason is not None:
+        return _deny(reason, member=member, membership=membership)
 
     limited = membership.entries_remaining is not None
     passback = policy.anti_passback_minutes if check_passback else 0
@@ -643,8 +637,10 @@ def allowlist_entries(*, branch: Branch, since: datetime | None, at: datetime) -
 
     The device applies the time rules itself (plan hours, validity dates, entries);
     this says what the membership allows today. Membership state is read through
-    ``membership_deciding`` one member at a time: the same rule as online, at the
-    cost of a query per member (a full list is fetched rarely; increments are small).
+    ``memberships.selectors`` one member at a time, with the door's choice among
+    them (``membership_candidates``, ``membership_refusal``): the same rules as
+    online, at the cost of a query per member (a full list is fetched rarely;
+    increments are small).
     """
     member_ids = _allowlist_member_ids(since=since)
     if not member_ids:
@@ -654,7 +650,6 @@ def allowlist_entries(*, branch: Branch, since: datetime | None, at: datetime) -
         m.pk: m
         for m in Member.objects.filter(pk__in=member_ids).prefetch_related("access_credentials")
     }
-    branches_allowed: dict[int, bool] = {}
     entries = []
     for member_id in sorted(member_ids):
         member = members.get(member_id)
@@ -680,37 +675,39 @@ def allowlist_entries(*, branch: Branch, since: datetime | None, at: datetime) -
                 for c in active_credentials
             ],
         }
-        membership = (
-            membership_deciding(member=member.pk, on=today)
+        ranked = (
+            member_ranked_memberships(member_id=member.pk, on=today)
             if member.status == Member.Status.ACTIVE and active_credentials
-            else None
+            else []
         )
-        if membership is not None:
-            plan = membership.plan
-            status = membership_status_on(membership=membership, on=today)
-            # A membership paid for and starting soon is listed with its start date.
+        # The door's choice (``checkin_decide``): the deciding membership, else the
+        # first other one usable today that opens this branch. The device applies the
+        # plan's hours, dates and entries itself, so those are listed, not decided.
+        chosen, reason = None, Reason.NO_MEMBERSHIP
+        for membership in membership_candidates(ranked, on=today):
+            # A membership paid for and starting soon is judged on its first day and
+            # listed with its start date.
             starts_later = (
                 membership.status == Membership.Status.ACTIVE and membership.start_date > today
             )
-            if plan.pk not in branches_allowed:
-                branches_allowed[plan.pk] = plan_branch_allowed(plan=plan, branch=branch)
-            reason = (
-                Reason.OK
-                if status == Membership.Status.ACTIVE or starts_later
-                else _STATUS_REASONS.get(status, Reason.NO_MEMBERSHIP)
-            )
-            if reason == Reason.OK and not branches_allowed[plan.pk]:
-                reason = Reason.BRANCH_NOT_INCLUDED
-            ends = [d for d in (membership.end_date, plan.valid_until) if d]
-            starts = [d for d in (membership.start_date, plan.valid_from) if d]
+            on = membership.start_date if starts_later else today
+            refused = membership_refusal_at(membership, branch=branch, on=on)
+            if chosen is None or refused is None:
+                chosen, reason = membership, refused or Reason.OK
+            if refused is None:
+                break
+        if chosen is not None:
+            plan = chosen.plan
+            ends = [d for d in (chosen.end_date, plan.valid_until) if d]
+            starts = [d for d in (chosen.start_date, plan.valid_from) if d]
             entry.update(
                 allowed=reason == Reason.OK,
-                reason=reason.value if hasattr(reason, "value") else reason,
+                reason=reason.value,
                 valid_from=max(starts).isoformat() if starts else None,
                 valid_until=min(ends).isoformat() if ends else None,
                 access_from=plan.access_from.strftime("%H:%M") if plan.access_from else None,
                 access_until=plan.access_until.strftime("%H:%M") if plan.access_until else None,
-                entries_remaining=membership.entries_remaining,
+                entries_remaining=chosen.entries_remaining,
             )
         entries.append(entry)
     return entries
@@ -722,10 +719,6 @@ def sessions_soon(*, branch: Branch, at: datetime) -> list[tuple[int, datetime, 
     Cached per worker for a few seconds (``access.cache``): asked on every grant,
     the same for every member, and empty for most of a day at most doors.
     """
-    try:
-        from classes.models import ClassSession
-    except ImportError:
-        return []
 
     def load():
         with tenant_scope(branch.organisation_id):

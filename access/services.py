@@ -27,7 +27,7 @@ from django.utils import timezone
 from access import credentials as creds
 from access import selectors
 from access.models import AccessDevice, AccessLog, Credential, Reason, Result
-from accounts.models import Branch, Member, User
+from accounts.models import Branch, Member, Organisation, User
 from accounts.services import audit_record
 from accounts.tenancy import tenant_scope
 from bookings.models import Booking
@@ -35,7 +35,6 @@ from bookings.services import booking_mark_attended
 from gymsite.db import single_statement
 from gymsite.errors import ServiceError
 from memberships.models import Membership
-from memberships.selectors import membership_deciding
 from memberships.services import membership_consume_entry
 
 logger = logging.getLogger(__name__)
@@ -90,6 +89,53 @@ def device_revoke(*, device: AccessDevice, actor: User | None = None) -> AccessD
     device.save(update_fields=["status", "revoked_at"])
     audit_record(actor=actor, action="access.device_revoke", target=device)
     return device
+
+
+def device_flag(*, device: AccessDevice, reason: str, data: dict | None = None) -> bool:
+    """Flag a device for staff (admin device list); True if this call flagged it.
+
+    Called from a flood counter crossing its threshold, maybe by many workers at
+    once: the conditional update lets one of them win, and only that one writes the
+    audit row, so a flood leaves one flag and one entry, not thousands.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        won = (
+            AccessDevice.objects.unscoped()
+            .filter(pk=device.pk, flagged_at__isnull=True)
+            .update(flagged_at=now, flag_reason=reason[:255])
+        )
+        if won:
+            device.flagged_at, device.flag_reason = now, reason[:255]
+            with tenant_scope(device.organisation_id):
+                audit_record(actor=None, action="access.device_flagged", target=device, data=data)
+    return bool(won)
+
+
+@transaction.atomic
+def device_clear_flag(*, device: AccessDevice, actor: User | None = None) -> AccessDevice:
+    if device.flagged_at is None:
+        return device
+    reason = device.flag_reason
+    device.flagged_at, device.flag_reason = None, ""
+    device.save(update_fields=["flagged_at", "flag_reason"])
+    audit_record(
+        actor=actor, action="access.device_flag_cleared", target=device, data={"was": reason}
+    )
+    return device
+
+
+@transaction.atomic
+def address_flag(*, organisation_id: int, address: str, failures: int) -> None:
+    """An address (no device identified) flooding a gym's host with invalid device keys:
+    one audit entry per window (the caller flags at the threshold only)."""
+    with tenant_scope(organisation_id):
+        audit_record(
+            actor=None,
+            action="access.address_flagged",
+            target=Organisation.objects.get(pk=organisation_id),
+            data={"address": address, "failures": failures},
+        )
 
 
 def device_touch(*, device: AccessDevice, at: datetime) -> None:
@@ -544,8 +590,10 @@ def offline_events_apply(
             and presented_as.member is not None
         )
         if is_entry_grant:
-            local_day = selectors.branch_local(branch, event.occurred_at).date()
-            membership = membership_deciding(member=presented_as.member.pk, on=local_day)
+            # Charged to the membership the door would have let them in on.
+            membership = selectors.membership_admitting(
+                member_id=presented_as.member.pk, branch=branch, at=event.occurred_at
+            )
             log.membership = membership
             if membership is not None and membership.entries_remaining is not None:
                 decision = selectors.Decision(

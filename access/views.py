@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from access import credentials as creds
@@ -234,6 +235,7 @@ def my_visits(request):
 
 
 @login_required
+@never_cache  # the page carries the code's secret: no shared or disk cache keeps it
 def my_code(request):
     """The member's entry QR code; the page swaps in a fresh code every window."""
     member = _member_or_join(request)

@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
@@ -7,10 +8,12 @@ from accounts.admin_base import TenantAdmin, TenantTabularInline
 from accounts.models import (
     AuditLog,
     Branch,
+    Certification,
     Member,
     OpeningHours,
     Organisation,
     RoleAssignment,
+    TrainerCertification,
     TrainerProfile,
     User,
 )
@@ -55,6 +58,24 @@ class UserAdmin(DjangoUserAdmin, TenantAdmin):
 @admin.register(Organisation)
 class OrganisationAdmin(TenantAdmin):
     list_display = ["name", "slug", "domain", "currency"]
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "domain", "currency", "default_timezone", "email"]}),
+        (
+            _("Branding"),
+            {
+                "fields": ["logo", "favicon", "brand_colour", "accent_colour"],
+                "description": _(
+                    "Shown on every page of the member and trainer portals, in emails "
+                    "and in the installable app."
+                ),
+            },
+        ),
+    ]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name in ("brand_colour", "accent_colour"):
+            kwargs["widget"] = forms.TextInput(attrs={"type": "color"})
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_queryset(self, request):
         scope = get_scope()
@@ -125,8 +146,21 @@ class MemberAdmin(TenantAdmin):
         return False
 
 
+@admin.register(Certification)
+class CertificationAdmin(TenantAdmin):
+    list_display = ["name", "issuing_body"]
+    search_fields = ["name"]
+
+
+class TrainerCertificationInline(TenantTabularInline):
+    model = TrainerCertification
+    fields = ["certification", "issuing_body", "reference", "expires_on"]
+    extra = 0
+
+
 @admin.register(TrainerProfile)
 class TrainerProfileAdmin(TenantAdmin):
+    inlines = [TrainerCertificationInline]
     list_display = ["display_name", "user", "hourly_rate", "currency", "is_active"]
     list_filter = ["is_active", "branches"]
     search_fields = ["display_name", "user__email"]

@@ -1,16 +1,24 @@
 from zoneinfo import available_timezones
 
+from django.conf.locale import LANG_INFO
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.branding import palette, validate_colour
 from accounts.tenancy import TenantModel
 from gymsite.money import amount_field, currency_field, tax_rate_field
 
 TIMEZONE_CHOICES = sorted((name, name) for name in available_timezones())
+# Languages a trainer teaches in: Django's own list of language codes and names.
+LANGUAGE_CHOICES = sorted(
+    ((code, info["name"]) for code, info in LANG_INFO.items() if "name" in info),
+    key=lambda item: item[1],
+)
 
 
 class UserManager(BaseUserManager):
@@ -40,6 +48,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Platform operators only; gym staff reach the admin through their roles.
     is_staff = models.BooleanField(_("platform staff"), default=False)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    # Raised when someone's role ends (``accounts.services.user_revoke_logins``): every
+    # session (its hash includes it) and every API token (its "ver" claim) issued
+    # before stops working at once, however long it had left.
+    auth_version = models.PositiveIntegerField(default=0, editable=False)
 
     objects = UserManager()
 
@@ -60,6 +72,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     def get_short_name(self):
         return self.first_name or self.email
 
+    def get_session_auth_hash(self):
+        # Django compares this with the hash stored at login on every request. Version 0
+        # keeps Django's own hash, so sessions from before the version existed stay valid.
+        base = super().get_session_auth_hash()
+        return f"{base}:{self.auth_version}" if self.auth_version else base
+
 
 class Organisation(models.Model):
     """The tenant: one gym business, with one or more branches."""
@@ -79,6 +97,33 @@ class Organisation(models.Model):
         _("time zone"), max_length=64, choices=TIMEZONE_CHOICES, default="Europe/London"
     )
     email = models.EmailField(_("contact email"), blank=True)
+    # Branding: every page, email and the installable app show the gym as its own.
+    logo = models.ImageField(
+        _("logo"),
+        upload_to="branding/logos/",
+        blank=True,
+        help_text=_("Square or wide, at least 512 pixels; shown in the header and app icon."),
+    )
+    favicon = models.ImageField(
+        _("favicon"),
+        upload_to="branding/favicons/",
+        blank=True,
+        help_text=_("A square PNG, at least 192 pixels; the browser tab and app icon."),
+    )
+    brand_colour = models.CharField(
+        _("brand colour"),
+        max_length=7,
+        default="#0b5cad",
+        validators=[validate_colour],
+        help_text=_("Header and buttons, e.g. #0b5cad. Text on it is chosen to stay readable."),
+    )
+    accent_colour = models.CharField(
+        _("accent colour"),
+        max_length=7,
+        default="#0f766e",
+        validators=[validate_colour],
+        help_text=_("Highlights and the welcome banner, e.g. #0f766e."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -87,6 +132,10 @@ class Organisation(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def brand_palette(self) -> dict[str, str]:
+        return palette(primary=self.brand_colour, accent=self.accent_colour)
 
 
 class Branch(TenantModel):
@@ -294,12 +343,36 @@ class Member(TenantModel):
         """Who pays: the household payer, or the member themselves."""
         return self.payer if self.payer_id else self
 
+    # The household rule, once: a payer's household is themselves and the dependants
+    # they pay for, active ones only (an archived member is no longer a member).
+    @staticmethod
+    def household_of(payer_id: int) -> Q:
+        """The members of ``payer_id``'s household, as a filter (``in_household_of``)."""
+        return (Q(pk=payer_id) | Q(payer_id=payer_id)) & Q(status=Member.Status.ACTIVE)
+
+    def in_household_of(self, payer: "Member") -> bool:
+        """Whether this member is in ``payer``'s household (``household_of``)."""
+        return self.status == self.Status.ACTIVE and payer.pk in (self.pk, self.payer_id)
+
 
 class TrainerProfile(TenantModel):
     user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="trainer_profiles")
     display_name = models.CharField(_("name"), max_length=150)
     bio = models.TextField(_("bio"), blank=True)
-    certifications = models.TextField(_("certifications"), blank=True)
+    certifications = models.TextField(
+        _("other qualifications"),
+        blank=True,
+        help_text=_("Free text; certifications a class may require are listed below."),
+    )
+    specialities = ArrayField(
+        models.CharField(max_length=60), blank=True, default=list, verbose_name=_("specialities")
+    )
+    languages = ArrayField(
+        models.CharField(max_length=8, choices=LANGUAGE_CHOICES),
+        blank=True,
+        default=list,
+        verbose_name=_("languages"),
+    )
     hourly_rate = amount_field(_("hourly rate"), default=0)
     currency = currency_field(verbose_name=_("currency"))
     photo = models.ImageField(_("photo"), upload_to=trainer_photo_path, blank=True)
@@ -318,6 +391,61 @@ class TrainerProfile(TenantModel):
 
     def __str__(self):
         return self.display_name
+
+    @property
+    def language_names(self) -> list[str]:
+        names = dict(LANGUAGE_CHOICES)
+        return [names.get(code, code) for code in self.languages]
+
+
+class Certification(TenantModel):
+    """A qualification the gym recognises (e.g. "Indoor cycling instructor"); a class
+    type may require one, and a trainer holds it with an expiry."""
+
+    name = models.CharField(_("name"), max_length=150)
+    issuing_body = models.CharField(_("issuing body"), max_length=150, blank=True)
+
+    class Meta:
+        verbose_name = _("certification")
+        verbose_name_plural = _("certifications")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "name"], name="certification_unique")
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class TrainerCertification(TenantModel):
+    trainer = models.ForeignKey(
+        TrainerProfile, on_delete=models.CASCADE, related_name="held_certifications"
+    )
+    certification = models.ForeignKey(
+        Certification, on_delete=models.PROTECT, related_name="holders"
+    )
+    issuing_body = models.CharField(
+        _("issued by"), max_length=150, blank=True, help_text=_("Empty: the usual body.")
+    )
+    reference = models.CharField(_("certificate number"), max_length=80, blank=True)
+    expires_on = models.DateField(_("expires"), null=True, blank=True)
+    reminder_sent_for = models.DateField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("trainer certification")
+        verbose_name_plural = _("trainer certifications")
+        ordering = ["expires_on"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["trainer", "certification"], name="trainer_certification_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.certification} ({self.trainer})"
+
+    def valid_on(self, day) -> bool:
+        return self.expires_on is None or self.expires_on >= day
 
 
 class AuditLog(TenantModel):

@@ -7,8 +7,17 @@ so the admin's ordinary permission checks follow a person's roles in that gym.
 from accounts.models import Role
 
 _SPOTTER_APPS = (
-    "accounts", "memberships", "classes", "bookings", "billing", "access", "inventory", "reports",
-)  # fmt: skip
+    "accounts",
+    "memberships",
+    "classes",
+    "bookings",
+    "billing",
+    "access",
+    "inventory",
+    "assistant",
+    "staff",
+    "reports",
+)
 
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     Role.OWNER: tuple(f"{app}.*" for app in _SPOTTER_APPS),
@@ -31,6 +40,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "billing.change_invoice",
         "access.*",
         "inventory.*",
+        "assistant.view_assistantlog",
+        "staff.*",
         "reports.*",
     ),
     Role.FRONT_DESK: (
@@ -53,6 +64,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "inventory.add_sale",
         "inventory.add_order",
         "inventory.change_order",
+        "staff.view_shift",
+        "staff.change_shift",
     ),
     Role.TRAINER: (),
 }

@@ -14,10 +14,12 @@ from accounts.models import (
     BRANCH_ROLES,
     STAFF_ROLES,
     Branch,
+    Certification,
     Member,
     Organisation,
     Role,
     RoleAssignment,
+    TrainerCertification,
     TrainerProfile,
     User,
 )
@@ -94,13 +96,28 @@ def forget_host_cache() -> None:
         cache.set("tenant-host-version", 1)
 
 
-def organisation_for_user(*, user: User) -> Organisation | None:
+# The session key of the gym a person in several gyms chose (``accounts.views.gym_switch``).
+GYM_SESSION_KEY = "spotter_gym"
+
+
+def organisation_for_user(*, user: User, chosen_id: int | None = None) -> Organisation | None:
+    """The person's gym: their only one, or the one they chose among theirs. A choice
+    they do not belong to (any more) is ignored, so it can never widen the scope."""
     if user.is_anonymous:
         return None
     ids = user_organisation_ids(user=user)
-    if len(ids) != 1:
-        return None
-    return Organisation.objects.get(pk=ids.pop())
+    if len(ids) == 1:
+        return Organisation.objects.get(pk=ids.pop())
+    if chosen_id is not None and chosen_id in ids:
+        return Organisation.objects.get(pk=chosen_id)
+    return None
+
+
+def user_organisations(*, user: User) -> QuerySet[Organisation]:
+    """The gyms a person belongs to (for the gym switcher): theirs only."""
+    if user.is_anonymous:
+        return Organisation.objects.none()
+    return Organisation.objects.filter(pk__in=user_organisation_ids(user=user)).order_by("name")
 
 
 def staff_scope_for(*, user: User, organisation_id: int) -> TenantScope:
@@ -160,11 +177,26 @@ def trainer_for_user(*, user: User) -> TrainerProfile | None:
     return TrainerProfile.objects.filter(user=user, is_active=True).order_by().first()
 
 
-def household_members(*, member: Member) -> QuerySet[Member]:
-    """The member and the dependants they pay for."""
-    from django.db.models import Q
+def trainer_missing_certifications(*, trainer: TrainerProfile, certification_ids, on) -> list[str]:
+    """Names of the required certifications (a queryset or ids) the trainer does not
+    hold, or holds expired, on a date; empty when nothing is missing."""
+    required = Certification.objects.filter(pk__in=certification_ids)
+    held = TrainerCertification.objects.filter(trainer=trainer, certification__in=required).filter(
+        Q(expires_on__isnull=True) | Q(expires_on__gte=on)
+    )
+    return list(
+        required.exclude(pk__in=held.values("certification_id")).values_list("name", flat=True)
+    )
 
-    return Member.objects.filter(Q(pk=member.pk) | Q(payer=member), status=Member.Status.ACTIVE)
+
+def member_may_act_for(*, actor: Member | None, member: Member) -> bool:
+    """A member acts for themselves and, as household payer, for their dependants."""
+    return actor is not None and member.in_household_of(actor)
+
+
+def household_members(*, member: Member) -> QuerySet[Member]:
+    """The member and the active dependants they pay for (``Member.household_of``)."""
+    return Member.objects.filter(Member.household_of(member.pk))
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import F
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts.models import AuditLog, Branch, Member, User
 from gymsite.errors import ServiceError
@@ -103,3 +105,19 @@ def member_archive(*, member: Member, actor: User | None) -> Member:
     member.save(update_fields=["status"])
     audit_record(actor=actor, action="member.archive", target=member)
     return member
+
+
+def user_revoke_logins(*, user: User) -> None:
+    """End every session and API token the person holds, at once.
+
+    The login version is part of the session hash and of every token's "ver" claim,
+    so raising it ends both on their next request; outstanding refresh tokens are
+    also blacklisted, so none can be exchanged again. Runs inside the caller's
+    transaction (offboarding).
+    """
+    User.objects.filter(pk=user.pk).update(auth_version=F("auth_version") + 1)
+    user.refresh_from_db(fields=["auth_version"])
+    live = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
+    BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token=token) for token in live], ignore_conflicts=True
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import views
+from accounts import pwa, views
 
 app_name = "portal"
 
@@ -12,4 +12,9 @@ urlpatterns = [
     path("portal/profile/", views.profile, name="profile"),
     path("portal/household/", views.household, name="household"),
     path("trainer/", views.trainer_home, name="trainer"),
+    path("gyms/", views.gyms, name="gyms"),
+    path("manifest.webmanifest", pwa.manifest, name="manifest"),
+    path("app-icon-<int:size>.png", pwa.app_icon, name="app_icon"),
+    path("sw.js", pwa.service_worker, name="service_worker"),
+    path("brand.css", pwa.brand_css, name="brand_css"),
 ]

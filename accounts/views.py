@@ -5,10 +5,12 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from accounts import selectors, services
 from accounts.forms import DependantForm, MemberProfileForm
+from accounts.models import Organisation
 from gymsite.errors import ServiceError
 
 
@@ -154,6 +156,25 @@ def household(request):
         "portal/household.html",
         {"member": member, "dependants": dependants, "form": form},
     )
+
+
+@login_required
+def gyms(request):
+    """The gym switcher: a person of several gyms on a shared host picks one for this
+    session. Only their own gyms are offered or accepted."""
+    choices = selectors.user_organisations(user=request.user)
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}):
+        next_url = ""
+    if request.method == "POST":
+        try:
+            chosen = choices.get(pk=int(request.POST.get("organisation", "")))
+        except (ValueError, Organisation.DoesNotExist):
+            messages.error(request, _("Choose one of your gyms."))
+        else:
+            request.session[selectors.GYM_SESSION_KEY] = chosen.pk
+            return redirect(next_url or "portal:home")
+    return render(request, "portal/gyms.html", {"choices": choices, "next": next_url})
 
 
 @login_required

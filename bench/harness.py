@@ -65,7 +65,14 @@ def server_env(database_url: str, **extra: str) -> dict[str, str]:
             "BENCH_ENDPOINTS": "true",
             "API_THROTTLE_USER": "100000000/minute",
             "API_THROTTLE_ANON": "100000000/minute",
+            # Every bench client shares one address and a few devices.
+            "ACCESS_THROTTLE_DEVICE": "off",
+            "ACCESS_THROTTLE_ADDRESS": "off",
             "LOG_LEVEL": "WARNING",
+            "GUNICORN_ACCESS_LOG": "",
+            "GUNICORN_LOG_LEVEL": "warning",
+            # A worker recycled mid-run would be measured as a slow request.
+            "GUNICORN_MAX_REQUESTS": "0",
             "DATABASE_CONN_MAX_AGE": "600",
         }
     )
@@ -203,6 +210,10 @@ class Server:
             "-m",
             "gunicorn",
             "gymsite.wsgi",
+            # Production's settings (scripts/serve), so the bench measures what runs
+            # there; what follows on the command line wins over the file.
+            "--config",
+            "gymsite/gunicorn.conf.py",
             "--bind",
             f"127.0.0.1:{PORT}",
             "--workers",

@@ -5,7 +5,12 @@ from django.contrib import admin, messages
 from django.utils import dateformat
 from django.utils.translation import gettext_lazy as _
 
-from accounts.admin_base import ServiceAdminForm, ServiceAdminMixin, TenantAdmin
+from accounts.admin_base import (
+    ServiceAdminForm,
+    ServiceAdminMixin,
+    TenantAdmin,
+    TenantTabularInline,
+)
 from bookings import services
 from bookings.models import (
     Appointment,
@@ -15,7 +20,28 @@ from bookings.models import (
     CalendarFeed,
     TrainerAvailability,
 )
+from classes import hooks as class_hooks
 from gymsite.errors import ServiceError
+
+
+@class_hooks.session_admin_inline_register
+class RosterInline(TenantTabularInline):
+    """The roster and waitlist on a class session's admin page (the session's admin is
+    the timetable's; it shows the inlines registered in ``classes.hooks``)."""
+
+    model = Booking
+    fields = ["member", "status", "arrival", "is_override", "booked_by", "created_at"]
+    readonly_fields = fields
+    ordering = ["status", "arrival"]
+    can_delete = False
+    show_change_link = True
+    verbose_name_plural = _("Roster and waitlist")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("member", "booked_by")
 
 
 @admin.register(BookingPolicy)

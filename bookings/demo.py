@@ -11,7 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Member, TrainerProfile
-from bookings import selectors, services
+from bookings import selectors
 from bookings.models import (
     Appointment,
     AppointmentService,
@@ -19,9 +19,11 @@ from bookings.models import (
     BookingPolicy,
     TrainerAvailability,
 )
+from bookings.penalties import booking_fee_charge
 from classes.models import ClassSession, ClassType
+from classes.services import local_datetime
 from memberships.models import Membership, Plan
-from memberships.selectors import membership_rank, membership_status_on, plan_allows_time
+from memberships.selectors import plan_lists_attach
 
 
 def seed(*, organisation, rng: random.Random) -> None:
@@ -53,25 +55,33 @@ def seed(*, organisation, rng: random.Random) -> None:
 class _Eligibility:
     """The booking rules of ``selectors.member_eligible_membership`` over data held in
     memory, so thousands of demo bookings follow them without a query each: the
-    deciding membership active on the class's date, the plan's branches, categories and
-    hours, its weekly limit, and credits (used up as places are given out)."""
+    plan rules (``memberships.selectors.membership_refusal``) on the member's
+    memberships in the booking's order, its weekly limit, and credits (used up as
+    places are given out)."""
 
     def __init__(self, member_ids: list[int]):
         self.memberships: dict[int, list[Membership]] = {}
         rows = Membership.objects.filter(member_id__in=member_ids).select_related("plan")
         for membership in rows:
             self.memberships.setdefault(membership.member_id, []).append(membership)
-        plan_ids = {m.plan_id for ms in self.memberships.values() for m in ms}
-        self.branches: dict[int, set[int]] = {}
+        plans = {m.plan_id: m.plan for ms in self.memberships.values() for m in ms}
+        branches: dict[int, list[int]] = {}
         for plan_id, branch_id in Plan.branches.through.objects.filter(
-            plan_id__in=plan_ids
+            plan_id__in=plans
         ).values_list("plan_id", "branch_id"):
-            self.branches.setdefault(plan_id, set()).add(branch_id)
-        self.categories: dict[int, set[int]] = {}
+            branches.setdefault(plan_id, []).append(branch_id)
+        categories: dict[int, list[int]] = {}
         for plan_id, category_id in Plan.class_categories.through.objects.filter(
-            plan_id__in=plan_ids
+            plan_id__in=plans
         ).values_list("plan_id", "classcategory_id"):
-            self.categories.setdefault(plan_id, set()).add(category_id)
+            categories.setdefault(plan_id, []).append(category_id)
+        for ms in self.memberships.values():
+            for m in ms:
+                plan_lists_attach(
+                    m.plan,
+                    branch_ids=branches.get(m.plan_id, ()),
+                    category_ids=categories.get(m.plan_id, ()),
+                )
         self.credits = {
             m.pk: m.credits_remaining
             for ms in self.memberships.values()
@@ -81,30 +91,16 @@ class _Eligibility:
         self.credits_at_start = dict(self.credits)
         self.week_counts: dict[tuple[int, date], int] = {}
 
-    def _deciding(self, member_id: int, on: date) -> Membership | None:
-        return min(self.memberships.get(member_id, ()), key=membership_rank(on), default=None)
-
     def membership_for(self, member_id: int, session: ClassSession, local) -> Membership | None:
         """The membership the member may book this session on, or None."""
-        membership = self._deciding(member_id, local.date())
-        if membership is None:
+        member = Member(pk=member_id, status=Member.Status.ACTIVE)
+        try:
+            membership = selectors.membership_allowing(
+                member=member, session=session, memberships=self.memberships.get(member_id, [])
+            )
+        except selectors.NotEligible:
             return None
-        if membership_status_on(membership=membership, on=local.date()) != Membership.Status.ACTIVE:
-            return None
-        plan = membership.plan
-        branches = self.branches.get(plan.pk)
-        categories = self.categories.get(plan.pk)
-        if branches and session.branch_id not in branches:
-            return None
-        if categories and session.class_type.category_id not in categories:
-            return None
-        if not plan_allows_time(plan=plan, local_time=local.time()):
-            return None
-        if self.credits.get(membership.pk, 1) <= 0:
-            return None
-        if membership.entries_remaining is not None and membership.entries_remaining <= 0:
-            return None
-        limit = plan.weekly_attendance_limit
+        limit = membership.plan.weekly_attendance_limit
         week = local.date() - timedelta(days=local.weekday())
         if limit is not None and self.week_counts.get((member_id, week), 0) >= limit:
             return None
@@ -117,6 +113,7 @@ class _Eligibility:
             self.week_counts[(member_id, week)] = self.week_counts.get((member_id, week), 0) + 1
         if credit and membership.pk in self.credits:
             self.credits[membership.pk] -= 1
+            membership.credits_remaining = self.credits[membership.pk]
             return True
         return False
 
@@ -252,7 +249,7 @@ def _seed_bookings(rng: random.Random) -> None:
         )
     for booking, session, fee in no_shows_charged:
         # The same charge (source, description) the settle job makes.
-        booking.fee_charged = services._charge_fee(
+        booking.fee_charged = booking_fee_charge(
             booking=booking, session=session, amount=fee, kind="no_show", actor=None
         )
     Booking.objects.bulk_update([b for b, _s, _f in no_shows_charged], ["fee_charged"])
@@ -295,7 +292,6 @@ def _seed_personal_training(organisation, rng: random.Random) -> None:
                 )
     TrainerAvailability.objects.bulk_create(windows)
     members = list(Member.objects.filter(status=Member.Status.ACTIVE)[:40])
-    from classes.services import local_datetime
 
     today = timezone.localdate()
     made = 0

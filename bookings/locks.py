@@ -9,19 +9,20 @@ bookings, cancellations, promotions and session cancellations):
 2. the class session (the row whose lock serialises everything about its places);
 3. the session's bookings, ordered by pk.
 
-Must be called inside ``transaction.atomic``.
+Must be called inside ``transaction.atomic``. Only locks: the writes made under
+them are in ``bookings.services`` (the hot path's one-statement write is
+``bookings.services.class_bookings.take_place``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import cache
 
-from django.db import connection
+from django.utils.translation import gettext as _
 
+from classes.locks import lock_session
 from classes.models import ClassSession
-from gymsite.models import OutboxMessage
-from gymsite.outbox import message_insert_params, message_insert_sql
+from gymsite.errors import ServiceError
 from memberships.models import Membership
 
 from .models import Booking
@@ -35,15 +36,6 @@ def lock_memberships(membership_ids: Iterable[int | None]) -> dict[int, Membersh
     return {row.pk: row for row in rows}
 
 
-def lock_session(session_id: int) -> ClassSession:
-    """The session row, locked: whoever holds it decides who gets its places."""
-    return (
-        ClassSession.objects.select_for_update(of=("self",))
-        .select_related("branch", "class_type", "trainer")
-        .get(pk=session_id)
-    )
-
-
 def lock_bookings(booking_ids: Iterable[int]) -> dict[int, Booking]:
     """Bookings, locked in pk order (call only while holding their session's lock)."""
     ids = sorted(set(booking_ids))
@@ -53,65 +45,12 @@ def lock_bookings(booking_ids: Iterable[int]) -> dict[int, Booking]:
     return {row.pk: row for row in rows}
 
 
-# The booking row's columns as take_place writes them: the id first (read before,
-# with the booking's context), every column but the arrival, which the UPDATE hands out.
-_BOOKING_FIELDS = [Booking._meta.pk] + [
-    f for f in Booking._meta.concrete_fields if f.attname not in ("id", "arrival")
-]
-
-
-@cache
-def _take_place_sql(*, waitlisted: bool, with_message: bool) -> str:
-    columns = ", ".join(f'"{f.column}"' for f in _BOOKING_FIELDS)
-    placeholders = ", ".join(["%s"] * len(_BOOKING_FIELDS))
-    counter = "waitlist_count" if waitlisted else "booked_count"
-    room = "booked_count >= capacity" if waitlisted else "booked_count < capacity"
-    # PostgreSQL runs every data-modifying CTE whether or not it is referenced.
-    message = ""
-    if with_message:
-        message = f", message AS ({message_insert_sql(source='FROM booking')})"
-    return f"""
-        WITH claimed AS (
-            UPDATE {ClassSession._meta.db_table}
-               SET {counter} = {counter} + 1, arrival_seq = arrival_seq + 1
-             WHERE id = %s AND organisation_id = %s AND status = %s AND starts_at > %s
-               AND {room}
-         RETURNING arrival_seq
-        ), booking AS (
-            INSERT INTO {Booking._meta.db_table} ({columns}, "arrival")
-            SELECT {placeholders}, arrival_seq FROM claimed
-            RETURNING arrival
-        ){message}
-        SELECT arrival FROM booking
-    """  # noqa: S608 (names from the models, values are parameters)
-
-
-def take_place(
-    *, booking: Booking, waitlisted: bool, now, message: OutboxMessage | None
-) -> int | None:
-    """Take a place (or, with ``waitlisted``, a waitlist place) and write the booking
-    and its email, all in one statement.
-
-    The UPDATE of the session row succeeds only while ``booked_count < capacity``
-    (``>=`` for a waitlist place) on the row's latest version: PostgreSQL re-checks
-    the WHERE clause after waiting for the row lock, so two bookers can never both
-    take the last place, and the lock serialises arrivals. The booking row takes the
-    arrival number the UPDATE returned; the partial unique index on (session, member)
-    rejects a second active booking, which undoes the whole statement. One statement
-    keeps the session lock, which every booker of the class queues on, as short as
-    a statement: the lock is released by the commit that immediately follows it.
-
-    Returns the arrival number, or None when the session was not open for it
-    (cancelled, started, full/not full): then nothing was changed.
-    """
-    sql = _take_place_sql(waitlisted=waitlisted, with_message=message is not None)
-    params = [booking.session_id, booking.organisation_id, ClassSession.Status.SCHEDULED, now]
-    params += [
-        f.get_db_prep_save(f.pre_save(booking, add=True), connection) for f in _BOOKING_FIELDS
-    ]
-    if message is not None:
-        params += message_insert_params(message)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    return row[0] if row else None
+def lock_booking_chain(booking_id: int) -> tuple[Booking, ClassSession, dict[int, Membership]]:
+    """Lock a booking with its membership and session, in the architecture's order."""
+    current = Booking.objects.filter(pk=booking_id).values("membership_id", "session_id").first()
+    if current is None:
+        raise ServiceError(_("No such booking."), code="not_found")
+    memberships = lock_memberships([current["membership_id"]])
+    session = lock_session(current["session_id"])
+    booking = lock_bookings([booking_id])[booking_id]
+    return booking, session, memberships

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import cache
 from zoneinfo import ZoneInfo
 
-from django.contrib.postgres.aggregates import ArrayAgg
 from django.db import connection, models
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Branch, Member, TrainerProfile
 from accounts.tenancy import require_scope
@@ -20,13 +20,18 @@ from classes.models import ClassSession, ClassType
 from gymsite.db import attach_related, loaded_instance, select_list
 from memberships.models import Membership, Plan
 from memberships.selectors import (
-    STATUS_RANK,
-    membership_deciding,
-    membership_status_on,
-    plan_allows_time,
+    Refusal,
+    Use,
+    member_memberships,
+    membership_candidates,
+    membership_refusal,
+    memberships_ranked,
+    plan_branch_ids,
+    plan_category_ids,
+    plan_lists_attach,
 )
 
-from .models import Appointment, AppointmentService, Booking, BookingPolicy
+from .models import Booking, BookingPolicy
 
 # A policy that is never saved: the defaults when a gym has not set its own rules.
 _DEFAULT_POLICY_FIELDS = {
@@ -123,27 +128,13 @@ def _local_week_bounds(session: ClassSession) -> tuple[datetime, datetime]:
     return start, end
 
 
-def _plan_branches_and_categories(plan) -> tuple[list[int], list[int]]:
-    if "branches" in getattr(plan, "_prefetched_objects_cache", {}):
-        return (
-            [b.pk for b in plan.branches.all()],
-            [c.pk for c in plan.class_categories.all()],
-        )
-    row = Plan.objects.filter(pk=plan.pk).aggregate(
-        branch_ids=ArrayAgg("branches__id", distinct=True, filter=Q(branches__isnull=False)),
-        category_ids=ArrayAgg(
-            "class_categories__id", distinct=True, filter=Q(class_categories__isnull=False)
-        ),
-    )
-    return row["branch_ids"] or [], row["category_ids"] or []
-
-
 @dataclass
 class BookingContext:
     """Everything a booking request decides on, read in one statement.
 
-    ``membership`` is the member's deciding membership on the class's local date
-    (``memberships.selectors.membership_deciding``'s choice) with its plan, or None.
+    ``memberships`` are all the member's memberships with their plans (and the plans'
+    branch and category lists), ranked for the class's local date by
+    ``memberships.selectors.membership_rank``: the first, ``membership``, decides.
     ``booking_id`` is a fresh primary key from the bookings sequence, so the booking
     and its confirmation email can be written together in one statement.
     """
@@ -151,10 +142,20 @@ class BookingContext:
     session: ClassSession
     policy: BookingPolicy
     member: Member | None
-    membership: Membership | None
-    plan_branch_ids: list[int]
-    plan_category_ids: list[int]
+    memberships: list[Membership]
     booking_id: int
+
+    @property
+    def membership(self) -> Membership | None:
+        return self.memberships[0] if self.memberships else None
+
+    @property
+    def plan_branch_ids(self) -> list[int]:
+        return plan_branch_ids(self.membership.plan) if self.membership else []
+
+    @property
+    def plan_category_ids(self) -> list[int]:
+        return plan_category_ids(self.membership.plan) if self.membership else []
 
 
 # The columns a booking reads: what the rules, the booking row, its email and the
@@ -196,36 +197,88 @@ _CONTEXT_FIELDS = {
             "status",
         ),
     ),
-    "ms": (
-        Membership,
-        (
-            "id",
-            "organisation_id",
-            "member_id",
-            "payer_id",
-            "plan_id",
-            "branch_id",
-            "status",
-            "start_date",
-            "end_date",
-            "credits_remaining",
-            "entries_remaining",
-        ),
-    ),
-    "p": (
-        Plan,
-        (
-            "id",
-            "organisation_id",
-            "name",
-            "kind",
-            "status",
-            "access_from",
-            "access_until",
-            "weekly_attendance_limit",
-        ),
-    ),
 }
+
+
+# A member's memberships and their plans, as a JSON array of rows (one per
+# membership) in the same statement: a member holds a few (a renewal extends its
+# row), and Python ranks them (``memberships.selectors.membership_rank``).
+_MEMBERSHIP_ATTNAMES = select_list(
+    Membership,
+    "m",
+    (
+        "id",
+        "organisation_id",
+        "member_id",
+        "payer_id",
+        "plan_id",
+        "branch_id",
+        "status",
+        "start_date",
+        "end_date",
+        "credits_remaining",
+        "entries_remaining",
+    ),
+)
+_PLAN_ATTNAMES = select_list(
+    Plan,
+    "p",
+    (
+        "id",
+        "organisation_id",
+        "name",
+        "kind",
+        "status",
+        "valid_from",
+        "valid_until",
+        "access_from",
+        "access_until",
+        "weekly_attendance_limit",
+    ),
+)
+
+
+# JSON has no dates, times or decimals: what turns each back into the field's value
+# (numbers and text come back as they are).
+_JSON_TYPES = (
+    (models.DateTimeField, datetime.fromisoformat),
+    (models.DateField, date.fromisoformat),
+    (models.TimeField, time.fromisoformat),
+    (models.DecimalField, Decimal),
+)
+
+
+@cache
+def _from_json(model, attnames: tuple[str, ...]) -> tuple:
+    """Per column of ``model`` read from JSON, its converter (or None)."""
+    fields = [model._meta.get_field(name) for name in attnames]
+    return tuple(
+        next((convert for kind, convert in _JSON_TYPES if isinstance(field, kind)), None)
+        for field in fields
+    )
+
+
+def _json_instance(model, attnames: tuple[str, ...], values) -> models.Model:
+    values = [
+        convert(value) if convert is not None and value is not None else value
+        for convert, value in zip(_from_json(model, attnames), values, strict=True)
+    ]
+    return loaded_instance(model, attnames, values, connection.alias)
+
+
+def _memberships_from_json(rows) -> list[Membership]:
+    membership_names, plan_names = _MEMBERSHIP_ATTNAMES[0], _PLAN_ATTNAMES[0]
+    split = len(membership_names)
+    end = split + len(plan_names)
+    memberships = []
+    for row in rows or ():
+        membership = _json_instance(Membership, membership_names, row[:split])
+        plan = _json_instance(Plan, plan_names, row[split:end])
+        # array_agg over no rows is NULL: a plan open to every branch / category.
+        plan_lists_attach(plan, branch_ids=row[end] or (), category_ids=row[end + 1] or ())
+        attach_related(membership, plan=plan)
+        memberships.append(membership)
+    return memberships
 
 
 @cache
@@ -243,12 +296,7 @@ def _context_query(*, by_member: bool, branch_scoped: bool) -> tuple[str, list]:
         whose = "mem.user_id = %(user)s AND mem.status = %(active)s"
     branch_filter = "AND s.branch_id = ANY(%(branches)s)" if branch_scoped else ""
     query = f"""
-        SELECT {", ".join(select)},
-               (SELECT array_agg(pb.branch_id) FROM {Plan.branches.through._meta.db_table} pb
-                 WHERE pb.plan_id = p.id),
-               (SELECT array_agg(pc.classcategory_id)
-                  FROM {Plan.class_categories.through._meta.db_table} pc
-                 WHERE pc.plan_id = p.id),
+        SELECT {", ".join(select)}, ms.rows,
                nextval(pg_get_serial_sequence('{Booking._meta.db_table}', 'id'))
           FROM {ClassSession._meta.db_table} s
           JOIN {Branch._meta.db_table} b ON b.id = s.branch_id
@@ -264,22 +312,21 @@ def _context_query(*, by_member: bool, branch_scoped: bool) -> tuple[str, list]:
           LEFT JOIN {Member._meta.db_table} mem
                  ON mem.organisation_id = s.organisation_id AND {whose}
           LEFT JOIN LATERAL (
-                SELECT * FROM {Membership._meta.db_table} m,
-                       LATERAL (SELECT (s.starts_at AT TIME ZONE b.timezone)::date AS day) local
+                SELECT json_agg(json_build_array(
+                           {_MEMBERSHIP_ATTNAMES[1]}, {_PLAN_ATTNAMES[1]},
+                           (SELECT array_agg(pb.branch_id)
+                              FROM {Plan.branches.through._meta.db_table} pb
+                             WHERE pb.plan_id = p.id),
+                           (SELECT array_agg(pc.classcategory_id)
+                              FROM {Plan.class_categories.through._meta.db_table} pc
+                             WHERE pc.plan_id = p.id))) AS rows
+                  FROM {Membership._meta.db_table} m
+                  JOIN {Plan._meta.db_table} p ON p.id = m.plan_id
                  WHERE m.organisation_id = s.organisation_id AND m.member_id = mem.id
-                 ORDER BY (m.start_date <= local.day
-                           AND (m.end_date IS NULL OR m.end_date >= local.day)) DESC,
-                          array_position(%(ranks)s::text[], m.status::text),
-                          m.start_date DESC, m.id DESC
-                 LIMIT 1
           ) ms ON true
-          LEFT JOIN {Plan._meta.db_table} p ON p.id = ms.plan_id
          WHERE s.id = %(session)s AND s.organisation_id = %(organisation)s {branch_filter}
     """  # noqa: S608 (table and column names come from the models; values are parameters)
     return query, loads
-
-
-_STATUS_RANKS = [str(status) for status in STATUS_RANK]
 
 
 @cache
@@ -292,20 +339,19 @@ def booking_context(
     *, session_id: int, member: Member | None = None, user=None
 ) -> BookingContext | None:
     """The session (with branch, class type, trainer), the rules in force, the member
-    (``member``, or the signed-in ``user``'s active member record), their deciding
-    membership and its plan's branches and categories: one round trip.
+    (``member``, or the signed-in ``user``'s active member record) and their
+    memberships, ranked, with their plans' branches and categories: one round trip.
 
     Booking is the hottest write of the platform (hundreds of members at once when a
     popular class opens), so this is hand-written SQL rather than five ORM queries,
     reading only the columns a booking uses. It runs outside the ORM's tenant hook,
-    so the scope is applied here explicitly, on every table it reads. The membership
-    is chosen by the same ranking as ``membership_deciding`` (tests compare the two).
+    so the scope is applied here explicitly, on every table it reads. The memberships
+    are ranked in Python by the one rule (``memberships.selectors.membership_rank``).
     """
     scope = require_scope()
     params: dict = {
         "session": session_id,
         "organisation": scope.organisation_id,
-        "ranks": _STATUS_RANKS,
     }
     if member is not None:
         params["member"] = member.pk
@@ -326,18 +372,16 @@ def booking_context(
         end = start + len(attnames)
         instances.append(_load(model, attnames, row[start:end]))
         start = end
-    session, branch, class_type, trainer, policy, loaded_member, membership, plan = instances
-    plan_branch_ids, plan_category_ids, booking_id = row[start:]
+    session, branch, class_type, trainer, policy, loaded_member = instances
+    membership_rows, booking_id = row[start:]
     attach_related(session, branch=branch, class_type=class_type, trainer=trainer)
-    if membership is not None:
-        attach_related(membership, plan=plan)
     return BookingContext(
         session=session,
         policy=policy or _default_policy(),
         member=loaded_member,
-        membership=membership,
-        plan_branch_ids=plan_branch_ids or [],
-        plan_category_ids=plan_category_ids or [],
+        memberships=memberships_ranked(
+            _memberships_from_json(membership_rows), on=session_local_start(session).date()
+        ),
         booking_id=booking_id,
     )
 
@@ -362,19 +406,11 @@ def member_eligible_membership(
     Checks status (active: not frozen, past due, suspended...), branch, class
     category, off-peak hours, the plan's weekly class limit and credits/entries left.
     """
-    membership = None
-    branch_ids = category_ids = ()
+    memberships = []
     if member.status == Member.Status.ACTIVE:
-        membership = membership_deciding(member=member, on=session_local_start(session).date())
-        if membership is not None:
-            branch_ids, category_ids = _plan_branches_and_categories(membership.plan)
+        memberships = member_memberships(member_id=member.pk)
     membership = membership_allowing(
-        member=member,
-        session=session,
-        deciding=membership,
-        plan_branch_ids=branch_ids,
-        plan_category_ids=category_ids,
-        require_credit=require_credit,
+        member=member, session=session, memberships=memberships, require_credit=require_credit
     )
     plan = membership.plan
     if include_weekly_limit and plan.weekly_attendance_limit is not None:
@@ -391,106 +427,55 @@ def membership_allowing(
     *,
     member: Member,
     session: ClassSession,
-    deciding: Membership | None,
-    plan_branch_ids,
-    plan_category_ids,
+    memberships: list[Membership],
     require_credit: bool = True,
 ) -> Membership:
-    """The membership this class is booked on: the deciding one if its rules allow
-    the class, else another active membership covering the class's date that does
-    (a day pass bought for another branch must not stop a member booking at home),
-    else ``NotEligible`` with the deciding membership's reason.
-
-    The others are read only when the deciding membership says no.
-    """
-    try:
-        check_membership_allows(
-            member=member,
-            session=session,
-            membership=deciding,
-            plan_branch_ids=plan_branch_ids,
-            plan_category_ids=plan_category_ids,
-            require_credit=require_credit,
-        )
-        return deciding
-    except NotEligible as refusal:
-        if deciding is None or member.status != Member.Status.ACTIVE:
-            raise
-        on = session_local_start(session).date()
-        others = (
-            Membership.objects.filter(
-                member_id=member.pk, status=Membership.Status.ACTIVE, start_date__lte=on
-            )
-            .filter(Q(end_date__isnull=True) | Q(end_date__gte=on))
-            .exclude(pk=deciding.pk)
-            .select_related("plan")
-            .order_by("-start_date", "-pk")  # membership_deciding's order among these
-        )
-        for other in others:
-            branch_ids, category_ids = _plan_branches_and_categories(other.plan)
-            try:
-                check_membership_allows(
-                    member=member,
-                    session=session,
-                    membership=other,
-                    plan_branch_ids=branch_ids,
-                    plan_category_ids=category_ids,
-                    require_credit=require_credit,
-                )
-            except NotEligible:
-                continue
-            return other
-        raise refusal from None
-
-
-def check_membership_allows(
-    *,
-    member: Member,
-    session: ClassSession,
-    membership: Membership | None,
-    plan_branch_ids,
-    plan_category_ids,
-    require_credit: bool = True,
-) -> None:
-    """The booking rules of a member's deciding membership, on data already read.
-
-    Raises ``NotEligible`` saying why not. Everything but the weekly limit (which
-    needs a count under the membership's lock).
+    """The membership this class is booked on, on data already read: the deciding one
+    if the plan rules (``memberships.selectors.membership_refusal``) allow the class,
+    else the next of ``membership_candidates`` that they allow (a day pass bought for
+    another branch must not stop a member booking at home), else ``NotEligible`` with
+    the deciding membership's reason. Everything but the weekly limit (which needs a
+    count under the membership's lock).
     """
     if member.status != Member.Status.ACTIVE:
         raise NotEligible(_("This member is archived."), "member_archived")
-    if membership is None:
-        raise NotEligible(_("You need a membership to book classes."), "no_membership")
     local_start = session_local_start(session)
-    status = membership_status_on(membership=membership, on=local_start.date())
-    if status != Membership.Status.ACTIVE:
-        messages = {
-            Membership.Status.FROZEN: _("Your membership is frozen on that date."),
-            Membership.Status.PAST_DUE: _(
-                "Your membership has an overdue payment: please settle it to book."
-            ),
-        }
-        raise NotEligible(
-            messages.get(status, _("Your membership is not active on that date.")),
-            f"membership_{status}",
-        )
-    plan = membership.plan
-    # The rule of memberships.selectors.plan_allows_branch / plan_allows_category (an
-    # empty list opens every branch / category).
-    if plan_branch_ids and session.branch_id not in plan_branch_ids:
-        raise NotEligible(_("Your plan does not include this branch."), "plan_branch")
-    if plan_category_ids and session.class_type.category_id not in plan_category_ids:
-        raise NotEligible(_("Your plan does not include this kind of class."), "plan_category")
-    if not plan_allows_time(plan=plan, local_time=local_start.time()):
-        raise NotEligible(_("Your plan does not include classes at this time."), "plan_time")
-    if (
-        require_credit
-        and membership.credits_remaining is not None
-        and membership.credits_remaining <= 0
-    ):
-        raise NotEligible(_("You have no class credits left."), "no_credits")
-    if membership.entries_remaining is not None and membership.entries_remaining <= 0:
-        raise NotEligible(_("You have no entries left on your ticket."), "no_entries_left")
+    on = local_start.date()
+    use = Use(
+        branch_id=session.branch_id,
+        on=on,
+        local_time=local_start.time(),
+        for_class=True,
+        category_id=session.class_type.category_id,
+        needs_credit=require_credit,
+        needs_entry=True,
+    )
+    first = None
+    for membership in membership_candidates(memberships_ranked(memberships, on=on), on=on):
+        refusal = membership_refusal(membership, use=use)
+        if refusal is None:
+            return membership
+        first = first or refusal
+    refusal = first or Refusal.NO_MEMBERSHIP
+    raise NotEligible(str(_REFUSAL_MESSAGES.get(refusal, _NOT_ACTIVE)), refusal.value)
+
+
+_NOT_ACTIVE = gettext_lazy("Your membership is not active on that date.")
+# What a member is told for each refusal of the plan rules (the code is the refusal's).
+_REFUSAL_MESSAGES = {
+    Refusal.NO_MEMBERSHIP: gettext_lazy("You need a membership to book classes."),
+    Refusal.FROZEN: gettext_lazy("Your membership is frozen on that date."),
+    Refusal.PAST_DUE: gettext_lazy(
+        "Your membership has an overdue payment: please settle it to book."
+    ),
+    Refusal.TICKET_NOT_YET_VALID: _NOT_ACTIVE,
+    Refusal.TICKET_EXPIRED: _NOT_ACTIVE,
+    Refusal.BRANCH: gettext_lazy("Your plan does not include this branch."),
+    Refusal.CATEGORY: gettext_lazy("Your plan does not include this kind of class."),
+    Refusal.TIME: gettext_lazy("Your plan does not include classes at this time."),
+    Refusal.NO_CREDITS: gettext_lazy("You have no class credits left."),
+    Refusal.NO_ENTRIES: gettext_lazy("You have no entries left on your ticket."),
+}
 
 
 def check_weekly_limit(
@@ -634,22 +619,6 @@ def trainer_sessions(*, trainer, start: datetime, end: datetime) -> QuerySet[Cla
     )
 
 
-def trainer_appointments(*, trainer, start: datetime, end: datetime) -> QuerySet[Appointment]:
-    return (
-        Appointment.objects.filter(trainer=trainer, starts_at__gte=start, starts_at__lt=end)
-        .select_related("member", "service", "branch")
-        .order_by("starts_at")
-    )
-
-
-def member_appointments(*, members) -> QuerySet[Appointment]:
-    return (
-        Appointment.objects.filter(member__in=members)
-        .select_related("member", "service", "trainer", "branch")
-        .order_by("-starts_at")
-    )
-
-
 def prefetch_active_bookings() -> Prefetch:
     return Prefetch(
         "bookings",
@@ -694,90 +663,8 @@ def rules_summary(*, session: ClassSession, policy: BookingPolicy) -> list[str]:
     return rules
 
 
-# --- personal training ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AppointmentRules:
-    """The rules in force for a service: its own, else the gym's default booking rules."""
-
-    cancellation_cutoff_minutes: int
-    late_cancel_fee: Decimal
-    no_show_fee: Decimal
-    reminder_hours: int
-
-    def cancel_free_until(self, appointment: Appointment) -> datetime:
-        return appointment.starts_at - timedelta(minutes=self.cancellation_cutoff_minutes)
-
-
 def default_policy() -> BookingPolicy:
     """The organisation's rules without a class type (or the model defaults)."""
     return BookingPolicy.objects.filter(class_type__isnull=True).first() or BookingPolicy(
         **_DEFAULT_POLICY_FIELDS
     )
-
-
-def appointment_rules(
-    *, service: AppointmentService, default: BookingPolicy | None = None
-) -> AppointmentRules:
-    """A service's cut-off, fees and reminder; an empty field follows the gym's default
-    booking rules, whose fees count only when their penalty is "fee" (an appointment
-    holds no class credit to forfeit). Pass ``default`` when reading many services."""
-    own_fields = ("cancellation_cutoff_minutes", "late_cancel_fee", "no_show_fee", "reminder_hours")
-    if all(getattr(service, name) is not None for name in own_fields):
-        return AppointmentRules(**{name: getattr(service, name) for name in own_fields})
-    gym = default or default_policy()
-
-    def own_or(name: str, fallback):
-        value = getattr(service, name)
-        return value if value is not None else fallback
-
-    def gym_fee(penalty: str, amount: Decimal) -> Decimal:
-        return amount if penalty == BookingPolicy.Penalty.FEE else Decimal("0")
-
-    return AppointmentRules(
-        cancellation_cutoff_minutes=own_or(
-            "cancellation_cutoff_minutes", gym.cancellation_cutoff_minutes
-        ),
-        late_cancel_fee=own_or(
-            "late_cancel_fee", gym_fee(gym.late_cancel_penalty, gym.late_cancel_fee)
-        ),
-        no_show_fee=own_or("no_show_fee", gym_fee(gym.no_show_penalty, gym.no_show_fee)),
-        reminder_hours=own_or("reminder_hours", gym.reminder_hours),
-    )
-
-
-def appointment_rules_summary(*, service: AppointmentService, branch) -> list[str]:
-    """The service's cancellation and no-show rules in words, for the booking page."""
-    rules = appointment_rules(service=service)
-    hours, minutes = divmod(rules.cancellation_cutoff_minutes, 60)
-    notice = (
-        _("%(h)s h %(m)s min") % {"h": hours, "m": minutes}
-        if minutes
-        else _("%(h)s hours") % {"h": hours}
-    )
-    currency = branch.organisation.currency
-    lines = []
-    if service.price > 0:
-        lines.append(
-            _(
-                "%(price)s %(cur)s, on your account once the session is over (or if you "
-                "cancel too late), billed with your next invoice."
-            )
-            % {"price": service.price, "cur": currency}
-        )
-    if rules.late_cancel_fee > 0:
-        lines.append(
-            _("Free cancellation until %(notice)s before; after that a fee of %(fee)s %(cur)s.")
-            % {"notice": notice, "fee": rules.late_cancel_fee, "cur": currency}
-        )
-    else:
-        lines.append(
-            _("Please cancel at least %(notice)s before if you cannot come.") % {"notice": notice}
-        )
-    if rules.no_show_fee > 0:
-        lines.append(
-            _("Not turning up costs a fee of %(fee)s %(cur)s.")
-            % {"fee": rules.no_show_fee, "cur": currency}
-        )
-    return lines

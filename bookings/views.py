@@ -13,20 +13,16 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.selectors import household_members, member_for_user, trainer_for_user
+from accounts.selectors import household_members
 from bookings import selectors, services
-from bookings.availability import available_slots
+from bookings.appointments import selectors as appointment_selectors
+from bookings.appointments.availability import available_slots
 from bookings.calendar import member_calendar
 from bookings.forms import AppointmentBookForm, AvailabilityForm, SlotSearchForm
 from bookings.models import Appointment, Booking, CalendarFeed, TrainerAvailability
+from bookings.pages import member_or_none, trainer_or_404
 from classes.models import ClassSession
 from gymsite.errors import ServiceError
-
-
-def _member(request):
-    if getattr(request, "organisation", None) is None:
-        raise Http404(_("No gym is served at this address."))
-    return member_for_user(user=request.user)
 
 
 def _back(request, default: str):
@@ -39,7 +35,7 @@ def _back(request, default: str):
 @login_required
 def my_bookings(request):
     """Upcoming and past bookings for me and my household."""
-    member = _member(request)
+    member = member_or_none(request)
     if member is None:
         return redirect("portal:join")
     household = household_members(member=member)
@@ -78,7 +74,7 @@ def my_bookings(request):
 @login_required
 @require_POST
 def cancel(request, pk):
-    member = _member(request)
+    member = member_or_none(request)
     if member is None:
         return redirect("portal:join")
     booking = get_object_or_404(
@@ -102,7 +98,7 @@ def cancel(request, pk):
 @login_required
 @require_POST
 def calendar_reset(request):
-    member = _member(request)
+    member = member_or_none(request)
     if member is None:
         return redirect("portal:join")
     services.calendar_feed_for(member=member, reset=True)
@@ -128,7 +124,7 @@ def calendar(request, token):
 def appointments(request):
     """Find a free slot with a trainer and book it, for me or my household; my
     household's appointments."""
-    member = _member(request)
+    member = member_or_none(request)
     if member is None:
         return redirect("portal:join")
     household = [member, *(m for m in household_members(member=member) if m.pk != member.pk)]
@@ -170,10 +166,10 @@ def appointments(request):
             branch=search["branch"],
             day=search["date"],
         )
-        rules = selectors.appointment_rules_summary(
+        rules = appointment_selectors.appointment_rules_summary(
             service=search["service"], branch=search["branch"]
         )
-    mine = selectors.member_appointments(members=household).filter(
+    mine = appointment_selectors.member_appointments(members=household).filter(
         starts_at__gte=timezone.now() - timedelta(days=30)
     )[:50]
     return render(
@@ -195,7 +191,7 @@ def appointments(request):
 @login_required
 @require_POST
 def appointment_cancel(request, pk):
-    member = _member(request)
+    member = member_or_none(request)
     if member is None:
         return redirect("portal:join")
     appointment = get_object_or_404(
@@ -223,18 +219,9 @@ def appointment_cancel(request, pk):
 # --- trainer portal ---------------------------------------------------------------------
 
 
-def _trainer(request):
-    if getattr(request, "organisation", None) is None:
-        raise Http404(_("No gym is served at this address."))
-    trainer = trainer_for_user(user=request.user)
-    if trainer is None:
-        raise Http404(_("You are not a trainer at this gym."))
-    return trainer
-
-
 @login_required
 def trainer_availability(request):
-    trainer = _trainer(request)
+    trainer = trainer_or_404(request)
     form = AvailabilityForm(request.POST or None, trainer=trainer)
     if request.method == "POST" and form.is_valid():
         window = form.save(commit=False)
@@ -253,7 +240,7 @@ def trainer_availability(request):
 @login_required
 @require_POST
 def trainer_availability_delete(request, pk):
-    trainer = _trainer(request)
+    trainer = trainer_or_404(request)
     get_object_or_404(TrainerAvailability, pk=pk, trainer=trainer).delete()
     messages.success(request, _("Availability removed."))
     return redirect("bookings:trainer_availability")
@@ -262,7 +249,7 @@ def trainer_availability_delete(request, pk):
 @login_required
 def trainer_appointment(request, pk):
     """One of my appointments: who is coming, with photo, goals and notes; marked here."""
-    trainer = _trainer(request)
+    trainer = trainer_or_404(request)
     appointment = get_object_or_404(
         Appointment.objects.select_related("member", "service", "branch"), pk=pk, trainer=trainer
     )
@@ -276,7 +263,7 @@ def trainer_appointment(request, pk):
 @login_required
 @require_POST
 def trainer_appointment_mark(request, pk):
-    trainer = _trainer(request)
+    trainer = trainer_or_404(request)
     appointment = get_object_or_404(
         Appointment.objects.select_related("member"), pk=pk, trainer=trainer
     )

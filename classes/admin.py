@@ -18,8 +18,7 @@ from accounts.admin_base import (
     TenantTabularInline,
 )
 from accounts.models import TrainerProfile
-from bookings.models import Booking
-from classes import services
+from classes import hooks, services
 from classes.models import (
     ClassCategory,
     ClassSchedule,
@@ -52,6 +51,7 @@ class ClassTypeAdmin(TenantAdmin):
     list_select_related = ["category"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
+    filter_horizontal = ["required_certifications"]
 
     def has_delete_permission(self, request, obj=None):
         return False  # sessions refer to it: retire it instead
@@ -240,22 +240,6 @@ class ClassScheduleAdmin(TenantAdmin):
         return TemplateResponse(request, "classes/admin/edit_series.html", context)
 
 
-class RosterInline(TenantTabularInline):
-    model = Booking
-    fields = ["member", "status", "arrival", "is_override", "booked_by", "created_at"]
-    readonly_fields = fields
-    ordering = ["status", "arrival"]
-    can_delete = False
-    show_change_link = True
-    verbose_name_plural = _("Roster and waitlist")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("member", "booked_by")
-
-
 class UpcomingFilter(admin.SimpleListFilter):
     title = _("when")
     parameter_name = "when"
@@ -344,9 +328,12 @@ class ClassSessionAdmin(ServiceAdminMixin, TenantAdmin):
     list_select_related = ["class_type", "branch", "trainer", "room"]
     autocomplete_fields = ["trainer"]
     search_fields = ["class_type__name", "trainer__display_name"]
-    inlines = [RosterInline]
     actions = ["cancel_sessions"]
     ordering = ["starts_at"]
+
+    def get_inlines(self, request, obj):
+        # The apps on the timetable add their rows (bookings: the roster and waitlist).
+        return [*super().get_inlines(request, obj), *hooks.session_admin_inlines]
 
     @admin.display(description=_("Starts (local)"), ordering="starts_at")
     def local_start(self, obj):

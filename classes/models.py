@@ -59,6 +59,13 @@ class ClassType(TenantModel):
         _("default capacity"), default=20, validators=[MinValueValidator(1)]
     )
     image = models.ImageField(_("image"), upload_to=class_type_image_path, blank=True)
+    required_certifications = models.ManyToManyField(
+        "accounts.Certification",
+        blank=True,
+        related_name="+",
+        verbose_name=_("required certifications"),
+        help_text=_("A trainer must hold each, unexpired, to be scheduled for this class."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -188,8 +195,11 @@ class ScheduleException(TenantModel):
 class ClassSession(TenantModel):
     """One occurrence of a class, with its own trainer, room and capacity.
 
-    ``booked_count`` is changed only under this row's lock (``bookings.locks``);
-    the check constraint makes overbooking impossible even for a buggy caller.
+    ``booked_count``, ``waitlist_count`` and ``arrival_seq`` are the bookings app's
+    counters, kept on this row because the row's lock (``classes.locks.lock_session``)
+    is what serialises a session's places: only bookings writes them, the timetable
+    only reads them. The check constraint makes overbooking impossible even for a
+    buggy caller.
     """
 
     class Status(models.TextChoices):

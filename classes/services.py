@@ -1,4 +1,8 @@
-"""Class schedules and sessions: materialising, editing one session or a series."""
+"""Class schedules and sessions: materialising, editing one session or a series.
+
+The timetable's writes. What a change means for the apps standing on it (bookings:
+places, credits, emails) is theirs: it is announced through ``classes.hooks`` in the
+change's transaction, and nothing of theirs is imported here."""
 
 from __future__ import annotations
 
@@ -13,10 +17,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.selectors import trainer_missing_certifications
 from accounts.services import audit_record
 from gymsite.errors import Conflict, ServiceError
 
+from . import hooks
+from .locks import lock_room, lock_session, lock_trainer
 from .models import ClassSchedule, ClassSession, Room
+from .selectors import trainer_busy, trainer_busy_message
 
 
 def local_datetime(day: date, at, tz_name: str) -> datetime:
@@ -140,6 +148,22 @@ def _validate_room(room: Room | None, capacity: int, branch_id: int) -> None:
         )
 
 
+def _check_certified(trainer, class_type, day: date) -> None:
+    """A class type's required certifications, held and unexpired on the day taught."""
+    if trainer is None:
+        return
+    missing = trainer_missing_certifications(
+        trainer=trainer, certification_ids=class_type.required_certifications.all(), on=day
+    )
+    if missing:
+        raise ServiceError(
+            _("%(trainer)s has no valid %(names)s certification for this class.")
+            % {"trainer": trainer, "names": ", ".join(missing)},
+            code="trainer_not_certified",
+            field="trainer",
+        )
+
+
 @transaction.atomic
 def schedule_create(*, actor: User | None, materialise: bool = True, **fields) -> ClassSchedule:
     class_type = fields["class_type"]
@@ -148,6 +172,7 @@ def schedule_create(*, actor: User | None, materialise: bool = True, **fields) -
     if not fields.get("weekdays"):
         raise ServiceError(_("Pick at least one weekday."), code="invalid", field="weekdays")
     _validate_room(fields.get("room"), fields["capacity"], fields["branch"].pk)
+    _check_certified(fields.get("trainer"), class_type, fields.get("starts_on") or date.today())
     schedule = ClassSchedule.objects.create(**fields)
     audit_record(actor=actor, action="schedule.create", target=schedule)
     if materialise:
@@ -165,15 +190,13 @@ def session_update(
     capacity: int | None = None,
 ) -> ClassSession:
     """Edit one session: substitute trainer, another room, a new capacity."""
-    from bookings.locks import lock_session
-    from bookings.services import session_set_capacity
-
     session_id = session if isinstance(session, int) else session.pk
     session = lock_session(session_id)
     if session.status == ClassSession.Status.CANCELLED:
         raise ServiceError(_("This class is cancelled."), code="session_cancelled")
     changed = []
     if trainer is not ...:
+        _check_certified(trainer, session.class_type, session.occurrence_date)
         session.trainer = trainer
         changed.append("trainer")
     if room is not ...:
@@ -198,43 +221,33 @@ def session_update(
 def _check_free_for(session: ClassSession, starts_at: datetime, ends_at: datetime) -> None:
     """The session's trainer and room must be free at the new time.
 
-    The trainer's row is locked first (``appointment_book`` takes the same lock to
-    check a trainer's classes), then the room's, so two moves, or a move and a PT
+    The trainer's row is locked first (booking their personal training takes the same
+    lock to check their classes), then the room's, so two moves, or a move and a PT
     booking, cannot both take the same free time. Both come after the session lock
     (the architecture's order: session, then the rows it needs).
     """
-    from accounts.models import TrainerProfile
-    from bookings.models import Appointment
-
-    overlapping = {"starts_at__lt": ends_at, "ends_at__gt": starts_at}
-    other_classes = ClassSession.objects.filter(
-        status=ClassSession.Status.SCHEDULED, **overlapping
-    ).exclude(pk=session.pk)
     if session.trainer_id:
-        TrainerProfile.objects.select_for_update().get(pk=session.trainer_id)
-        if other_classes.filter(trainer_id=session.trainer_id).exists():
-            raise Conflict(
-                _("The trainer teaches another class then."),
-                code="trainer_busy",
-                field="start_time",
-            )
-        if Appointment.objects.filter(
+        lock_trainer(session.trainer_id)
+        busy = trainer_busy(
             trainer_id=session.trainer_id,
-            status__in=(
-                Appointment.Status.BOOKED,
-                Appointment.Status.ATTENDED,
-                Appointment.Status.NO_SHOW,
-            ),
-            **overlapping,
-        ).exists():
-            raise Conflict(
-                _("The trainer has a personal training appointment then."),
-                code="trainer_busy",
-                field="start_time",
-            )
+            starts_at=starts_at,
+            ends_at=ends_at,
+            exclude_session_id=session.pk,
+        )
+        if busy is not None:
+            raise Conflict(trainer_busy_message(busy), code="trainer_busy", field="start_time")
     if session.room_id:
-        Room.objects.select_for_update().get(pk=session.room_id)
-        if other_classes.filter(room_id=session.room_id).exists():
+        lock_room(session.room_id)
+        if (
+            ClassSession.objects.filter(
+                room_id=session.room_id,
+                status=ClassSession.Status.SCHEDULED,
+                starts_at__lt=ends_at,
+                ends_at__gt=starts_at,
+            )
+            .exclude(pk=session.pk)
+            .exists()
+        ):
             raise Conflict(
                 _("Another class uses the room then."), code="room_busy", field="start_time"
             )
@@ -260,9 +273,6 @@ def session_move(
     time that does not exist that day (the spring-forward gap) is refused; an
     ambiguous one (autumn) is its first occurrence.
     """
-    from bookings.locks import lock_session
-    from bookings.services import session_moved_notify
-
     now = now or timezone.now()
     session_id = session if isinstance(session, int) else session.pk
     session = lock_session(session_id)
@@ -303,15 +313,61 @@ def session_move(
         target=session,
         data={"from": moved_from.isoformat(), "to": starts_at.isoformat()},
     )
-    session_moved_notify(session=session, moved_from=moved_from, move_id=audit.pk)
+    hooks.session_moved.announce(session=session, moved_from=moved_from, move_id=audit.pk)
     return session
 
 
-def session_cancel(*, session: ClassSession | int, actor: User | None, reason: str = ""):
-    """Cancel one session: its bookings are cancelled, credits returned, people told."""
-    from bookings.services import session_cancel_bookings
+@transaction.atomic
+def session_cancel(
+    *, session: ClassSession | int, actor: User | None, reason: str = ""
+) -> ClassSession:
+    """Cancel one session. Those on it hear of it through ``hooks.session_cancelled``
+    (bookings cancels their places, returns credits and tells them)."""
+    now = timezone.now()
+    session_id = session if isinstance(session, int) else session.pk
+    # Rows before the session in the lock order (memberships) are locked first.
+    hooks.session_cancelling.announce(session_id=session_id)
+    session = lock_session(session_id)
+    if session.status == ClassSession.Status.CANCELLED:
+        raise Conflict(_("This class is already cancelled."), code="already_cancelled")
+    session.status = ClassSession.Status.CANCELLED
+    session.cancellation_reason = reason
+    session.save(update_fields=["status", "cancellation_reason"])
+    hooks.session_cancelled.announce(session=session, actor=actor, now=now)
+    audit_record(actor=actor, action="session.cancel", target=session, data={"reason": reason})
+    return session
 
-    return session_cancel_bookings(session=session, actor=actor, reason=reason)
+
+@transaction.atomic
+def session_set_capacity(
+    *, session: ClassSession | int, capacity: int, actor: User | None
+) -> ClassSession:
+    """Change the number of places; the apps on the timetable hear of it through
+    ``hooks.session_resized`` (bookings moves people in from the waitlist at once)."""
+    session_id = session if isinstance(session, int) else session.pk
+    session = lock_session(session_id)
+    if capacity < 1:
+        raise ServiceError(_("A class needs at least one place."), code="invalid", field="capacity")
+    # booked_count is bookings' to write; it is read here to refuse, beside the
+    # field, what the class_session_not_overbooked constraint would reject anyway.
+    if capacity < session.booked_count:
+        raise ServiceError(
+            _("%(n)s people are booked: capacity cannot go below that.")
+            % {"n": session.booked_count},
+            code="capacity_below_booked",
+            field="capacity",
+        )
+    if session.room_id and capacity > session.room.capacity:
+        raise ServiceError(
+            _("The room holds at most %(n)s people.") % {"n": session.room.capacity},
+            code="room_too_small",
+            field="capacity",
+        )
+    session.capacity = capacity
+    session.save(update_fields=["capacity"])
+    audit_record(actor=actor, action="session.capacity", target=session, data={"to": capacity})
+    hooks.session_resized.announce(session=session, actor=actor)
+    return session
 
 
 def _follow_series(
@@ -320,9 +376,6 @@ def _follow_series(
     """Give a created session its series' trainer, room and time. The trainer and
     room must be free then; a class that moves tells its members, who may cancel it
     free of charge (as for a one-off move)."""
-    from bookings.locks import lock_session
-    from bookings.services import session_moved_notify
-
     starts_at = local_datetime(session.occurrence_date, series.start_time, series.branch.timezone)
     ends_at = starts_at + timedelta(minutes=series.duration_minutes)
     session = lock_session(session.pk)
@@ -348,7 +401,7 @@ def _follow_series(
             target=session,
             data={"from": moved_from.isoformat(), "to": starts_at.isoformat(), "series": True},
         )
-        session_moved_notify(session=session, moved_from=moved_from, move_id=audit.pk)
+        hooks.session_moved.announce(session=session, moved_from=moved_from, move_id=audit.pk)
 
 
 @transaction.atomic
@@ -367,8 +420,6 @@ def schedule_update_from(
     stay); those on weekdays the new pattern no longer has are cancelled (credits
     returned, members told).
     """
-    from bookings.services import session_set_capacity
-
     allowed = {"trainer", "room", "start_time", "duration_minutes", "capacity", "weekdays"}
     unknown = set(changes) - allowed
     if unknown:
@@ -378,6 +429,8 @@ def schedule_update_from(
         raise ServiceError(_("The series has ended by then."), code="invalid", field="from_date")
     capacity = changes.get("capacity", schedule.capacity)
     _validate_room(changes.get("room", schedule.room), capacity, schedule.branch_id)
+    if changes.get("trainer") is not None:
+        _check_certified(changes["trainer"], schedule.class_type, from_date)
     if "weekdays" in changes and not changes["weekdays"]:
         raise ServiceError(_("Pick at least one weekday."), code="invalid", field="weekdays")
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from email.utils import make_msgid
@@ -24,6 +25,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from kombu.exceptions import OperationalError as BrokerError
 
 from gymsite.models import OutboxMessage
 
@@ -153,19 +155,40 @@ def dispatch_on_commit(message_id: int) -> None:
     transaction.on_commit(partial(_dispatch, message_id))
 
 
+# After a failed publish, this process leaves dispatching to the relay for a few
+# seconds: a request queuing five emails pays for one failed attempt, not five.
+BROKER_RETRY_SECONDS = 5.0
+_broker_down_until = 0.0
+
+
+def broker_circuit_reset() -> None:
+    """Forget a failed publish (tests, or a caller that knows the broker is back)."""
+    global _broker_down_until
+    _broker_down_until = 0.0
+
+
 def _dispatch(message_id: int) -> None:
     from gymsite.tasks import outbox_deliver
 
+    global _broker_down_until
+    if _broker_down_until > time.monotonic():
+        logger.info("outbox dispatch deferred to the relay", extra={"message_id": message_id})
+        return
     try:
-        outbox_deliver.delay(message_id)
-    except Exception:
+        outbox_deliver.apply_async((message_id,), retry=False)
+    except (BrokerError, OSError):
         # The broker is unreachable: the row is safe in the database and the
         # relay will deliver it on its next sweep.
+        _broker_down_until = time.monotonic() + BROKER_RETRY_SECONDS
         logger.warning(
-            "outbox dispatch deferred to the relay",
+            "outbox dispatch deferred to the relay: broker unreachable",
             extra={"message_id": message_id},
             exc_info=True,
         )
+    except Exception:
+        # Anything else (a task run eagerly that failed) is no reason to stop
+        # dispatching; the row still waits for the relay.
+        logger.exception("outbox dispatch deferred to the relay", extra={"message_id": message_id})
 
 
 def _claim(filters: Q, limit: int) -> list[int]:
@@ -267,37 +290,64 @@ def email_message(
             "template": template,
             "context": context,
             "language": translation.get_language(),
+            "organisation_id": organisation_id,
         }
     else:
-        payload = {"to": recipients, **_render_email(template, context)}
+        payload = {"to": recipients, **_render_email(template, context, organisation_id)}
     return outbox_message(
         kind="email", payload=payload, organisation_id=organisation_id, dedupe_key=dedupe_key
     )
 
 
-def _render_email(template: str, context: dict) -> dict[str, str]:
-    context = {"site_url": settings.SITE_URL, **context}
+# The gym an email comes from (name, colours, logo) for its header: accounts provides
+# it in its AppConfig.ready(), so this module needs no knowledge of organisations.
+_email_branding: Callable[[int], dict] | None = None
+
+
+def email_branding(provider: Callable[[int], dict]) -> Callable[[int], dict]:
+    global _email_branding
+    _email_branding = provider
+    return provider
+
+
+def _render_email(template: str, context: dict, organisation_id: int | None = None) -> dict:
+    brand = _email_branding(organisation_id) if _email_branding and organisation_id else {}
+    context = {"site_url": settings.SITE_URL, "brand": brand, **context}
     subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
-    return {"subject": subject, "body": render_to_string(f"emails/{template}.txt", context)}
+    content = render_to_string(f"emails/{template}.txt", context)
+    rendered = {
+        "subject": subject,
+        "body": render_to_string("emails/_layout.txt", {**context, "content": content}),
+    }
+    if brand:
+        rendered["html"] = render_to_string("emails/_layout.html", {**context, "content": content})
+    return rendered
 
 
 def rendered_email(payload: dict) -> dict[str, str]:
-    """The subject and body of an email message's payload, rendering it if needed."""
+    """The subject, body (and HTML, when branded) of an email message's payload,
+    rendering it if needed."""
     if "template" not in payload:
-        return {"subject": payload["subject"], "body": payload["body"]}
+        return {
+            key: payload[key] for key in ("subject", "body", "html") if payload.get(key) is not None
+        }
     with translation.override(payload.get("language")):
-        return _render_email(payload["template"], payload["context"])
+        return _render_email(
+            payload["template"], payload["context"], payload.get("organisation_id")
+        )
 
 
 @outbox_handler("email")
 def deliver_email(message: OutboxMessage) -> None:
     payload = message.payload
+    rendered = rendered_email(payload)
+    html = rendered.pop("html", None)
     email = EmailMultiAlternatives(
-        **rendered_email(payload),
+        **rendered,
         to=payload["to"],
         # A stable Message-ID lets a mail server drop a copy sent again after a crash.
         headers={"Message-ID": make_msgid(idstring=f"outbox-{message.pk}", domain="spotter")},
     )
-    if payload.get("html"):
-        email.attach_alternative(payload["html"], "text/html")
+    if html:
+        email.attach_alternative(html, "text/html")
     email.send()

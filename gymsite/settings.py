@@ -63,10 +63,14 @@ INSTALLED_APPS = [
     "billing",
     "access",
     "inventory",
+    "staff",
     "reports",
+    "assistant",
 ]
 
 MIDDLEWARE = [
+    # First: /healthz answers even when the database or the cache is down.
+    "gymsite.health.HealthMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "gymsite.security.ContentSecurityPolicyMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
@@ -74,6 +78,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # NUL bytes in query strings and forms, bad JSON bodies: a 400 before any view.
+    "gymsite.input.InputGuardMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -100,6 +106,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.tenant",
             ],
+            "builtins": ["gymsite.templatetags.spotter"],
         },
     },
 ]
@@ -114,12 +121,15 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# A database that does not answer fails a request (and /healthz) in seconds, not
+# after the operating system's TCP timeout (libpq's minimum is 2).
+DATABASES["default"]["OPTIONS"] = {"connect_timeout": env_int("DATABASE_CONNECT_TIMEOUT", 3)}
 if env_bool("DATABASE_PREPARED_STATEMENTS", default=True):
     # Server-side parameters, and a statement run five times on a connection is
     # prepared: PostgreSQL plans it once instead of on every request (the hot paths,
     # booking and check-in, spend more time planning than executing). Turn off behind
     # a pooler in transaction mode (PgBouncer < 1.21), which cannot keep them.
-    DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 5}
+    DATABASES["default"]["OPTIONS"] |= {"server_side_binding": True, "prepare_threshold": 5}
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     from django.core.exceptions import ImproperlyConfigured
 
@@ -181,8 +191,10 @@ AXES_VERBOSE = False
 
 # --- Internationalisation ------------------------------------------------------
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", _("English"))]
+LANGUAGES = [("en", _("English")), ("da", _("Danish"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# One date format per language: British English's in gymsite/formats/en/.
+FORMAT_MODULE_PATH = ["gymsite.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -303,6 +315,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON objects only (gymsite/api/parsers.py): depth, NUL and surrogates checked.
+    "DEFAULT_PARSER_CLASSES": ["gymsite.api.parsers.JSONObjectParser"],
     "DEFAULT_PAGINATION_CLASS": "gymsite.api.pagination.Pagination",
     "PAGE_SIZE": 25,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -346,25 +360,37 @@ SPECTACULAR_SETTINGS = {
         "PlanKindEnum": "memberships.models.Plan.Kind",
         "ClassSessionStatusEnum": "classes.models.ClassSession.Status",
         "OrderStatusEnum": "inventory.models.Order.Status",
+        "RoleEnum": "accounts.models.Role",
+        "ChatMessageRoleEnum": ["user", "assistant"],
+        "AskAsRoleEnum": ["member", "trainer", "staff"],
     },
 }
 
 # --- Cache ---------------------------------------------------------------------
+# An accelerator only: with Redis unreachable gymsite.cache.RedisCache answers as an
+# empty cache (logged) and requests fall back to the database (docs/architecture.md).
 REDIS_URL = env_str("REDIS_URL")
-CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-    if REDIS_URL
-    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-}
+REDIS_CACHE = {"BACKEND": "gymsite.cache.RedisCache", "LOCATION": REDIS_URL}
+LOCAL_CACHE = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+CACHES = {"default": REDIS_CACHE if REDIS_URL else LOCAL_CACHE}
 
 # --- Celery: at-least-once background work --------------------------------------
 # With REDIS_URL unset the broker is kombu's filesystem transport in .celery/, so
 # the worker and beat run with no server to install. Work that must not be lost is
 # written to the outbox table first (gymsite.outbox); the broker only carries ids.
 CELERY_BROKER_DIR = BASE_DIR / ".celery"
+# A publish from a request gives up fast (one connection attempt, short socket
+# timeouts) and leaves the message to the outbox relay: with the broker down a
+# request pays a fraction of a second, not kombu's default retry loop.
+REDIS_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 60 * 60 * 2,
+    "socket_connect_timeout": 0.3,
+    "socket_timeout": 0.5,
+    "max_retries": 0,
+}
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60 * 2}
+    CELERY_BROKER_TRANSPORT_OPTIONS = REDIS_BROKER_TRANSPORT_OPTIONS
 else:
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -423,6 +449,15 @@ CELERY_BEAT_SCHEDULE = {
     "bookings-reminders": {"task": "bookings.tasks.bookings_send_reminders", "schedule": 60.0 * 5},
     # No-shows and closing waitlists after classes end.
     "bookings-settle": {"task": "bookings.tasks.bookings_settle_finished", "schedule": 60.0 * 5},
+    # Staff: flag shifts still clocked in long after their end; certification reminders.
+    "staff-missed-clock-outs": {
+        "task": "staff.tasks.shifts_flag_missed_clock_out",
+        "schedule": 60.0 * 15,
+    },
+    "staff-certification-reminders": {
+        "task": "staff.tasks.certifications_remind",
+        "schedule": crontab(hour=7, minute=30),
+    },
     # Reports: fold what changed into the daily rollups; the weekly summary on Mondays.
     "reports-fold": {"task": "reports.tasks.reports_fold", "schedule": 60.0 * 5},
     "reports-weekly-summary": {
@@ -432,6 +467,17 @@ CELERY_BEAT_SCHEDULE = {
 }
 # How many weeks of class sessions exist ahead of today (members can book that far).
 CLASSES_MATERIALISE_WEEKS = env_int("CLASSES_MATERIALISE_WEEKS", 6)
+
+# --- Access: door devices' limits (access/ratelimit.py, docs/access.md) -----------
+# Requests per device and per source address ("off" for none); over them, 429. They
+# fail open when the cache is down: a door must open for a valid member.
+ACCESS_THROTTLE_DEVICE = env_str("ACCESS_THROTTLE_DEVICE", "120/minute")
+ACCESS_THROTTLE_ADDRESS = env_str("ACCESS_THROTTLE_ADDRESS", "1200/minute")
+# More invalid device keys (per device prefix, per address) or unknown credentials
+# (per device) than this flags the device, or the address, to staff.
+ACCESS_FLAG_FAILURES = env_str("ACCESS_FLAG_FAILURES", "20/minute")
+# The cache holding those counters.
+ACCESS_RATELIMIT_CACHE = "default"
 
 # --- Inventory -------------------------------------------------------------------
 # Flash-sale holds commit without waiting for the WAL flush (docs/inventory.md).
@@ -475,3 +521,12 @@ BILLING_DUNNING_RETRY_DAYS = tuple(
 BILLING_SANDBOX_ENABLED = env_bool("BILLING_SANDBOX_ENABLED", default=DEBUG)
 # Memberships: reminder emails this many days before a membership ends.
 MEMBERSHIP_REMINDER_DAYS = (7, 1)
+
+# --- Assistant (docs/assistant.md) -----------------------------------------------
+# Any OpenAI-compatible chat API with tool calls; unset: the built-in engine answers.
+ASSISTANT = {
+    "BASE_URL": env_str("ASSISTANT_BASE_URL"),
+    "MODEL": env_str("ASSISTANT_MODEL"),
+    "API_KEY": env_str("ASSISTANT_API_KEY"),
+    "TIMEOUT": env_int("ASSISTANT_TIMEOUT_SECONDS", 30),
+}

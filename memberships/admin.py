@@ -402,7 +402,7 @@ class MembershipAdmin(TenantAdmin):
                     )
                     return redirect("admin:memberships_member_overview", member.pk)
         household = list(
-            Member.objects.filter(Q(pk=member.payer_id) | Q(payer_id=member.payer_id or member.pk))
+            Member.objects.filter(Member.household_of(member.payer_id or member.pk))
             .exclude(pk=member.pk)
             .order_by("first_name")
         )

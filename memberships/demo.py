@@ -20,7 +20,7 @@ from accounts.models import Branch, Member
 from billing import services as billing
 from billing.models import DocumentCounter, Invoice, InvoiceLine, Payment
 from gymsite.errors import ServiceError
-from gymsite.money import quantize
+from gymsite.money import tax_on
 from memberships import services
 from memberships.models import Membership, MembershipStatusChange, Plan
 
@@ -184,7 +184,7 @@ def _bulk(organisation, book: _Book, tax_rates: dict[int, Decimal]) -> None:
         rate = tax_rates[membership.branch_id]
         for start, end, price, status in history:
             book.number += 1
-            tax = quantize(price * rate)
+            tax = tax_on(price, rate)
             issued = timezone.make_aware(timezone.datetime.combine(start, time(6, 0)))
             invoices.append(
                 Invoice(

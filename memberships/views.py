@@ -6,14 +6,13 @@ their household), call a service and render.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import Member
-from accounts.selectors import member_for_user
+from accounts.selectors import household_members, member_for_user, member_may_act_for
 from billing.models import Invoice
 from gymsite.errors import ServiceError
 from memberships import selectors, services
@@ -30,16 +29,12 @@ def _member_or_404(request) -> Member:
     return member
 
 
-def _household(member):
-    return Member.objects.filter(Q(pk=member.pk) | Q(payer=member), status=Member.Status.ACTIVE)
-
-
 def _membership_for(request, pk) -> tuple[Member, Membership]:
     member = _member_or_404(request)
     membership = get_object_or_404(
         Membership.objects.select_related("plan", "member", "payer"), pk=pk
     )
-    if not selectors.member_may_act_for(actor=member, member=membership.member):
+    if not member_may_act_for(actor=member, member=membership.member):
         raise Http404
     return member, membership
 
@@ -47,7 +42,21 @@ def _membership_for(request, pk) -> tuple[Member, Membership]:
 def plans(request):
     if getattr(request, "organisation", None) is None:
         raise Http404
-    return render(request, "memberships/plans.html", {"plans": selectors.plans_on_sale()})
+    member = _member_or_none(request)
+    return render(
+        request,
+        "memberships/plans.html",
+        {
+            "plans": selectors.plans_on_sale(),
+            "tax_rate": selectors.consumer_tax_rate(member=member),
+        },
+    )
+
+
+def _member_or_none(request) -> Member | None:
+    if not request.user.is_authenticated:
+        return None
+    return member_for_user(user=request.user)
 
 
 @login_required
@@ -57,7 +66,7 @@ def join(request, plan_id):
     data = request.POST if request.method == "POST" else (request.GET or None)
     form = JoinForm(
         data,
-        household=_household(member),
+        household=household_members(member=member),
         plan=plan,
         initial={"member": member.pk, "branch": member.home_branch_id},
     )

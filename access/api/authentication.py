@@ -14,7 +14,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
 from access import credentials as creds
-from access import selectors, services
+from access import ratelimit, selectors, services
 from access.models import AccessDevice
 from accounts.tenancy import TenantScope, get_scope, set_scope
 
@@ -44,12 +44,34 @@ class DevicePrincipal:
 
 class DeviceKeyAuthentication(BaseAuthentication):
     """Missing header: not this scheme (401 from the permission). Wrong key: 401.
-    Revoked device: 403. A device of another gym than the host's: 401."""
+    Revoked device: 403. A device of another gym than the host's: 401. Over the
+    per-address or per-device rate: 429 (``access.ratelimit``, fail open)."""
 
     def authenticate(self, request):
         header = get_authorization_header(request).split()
         if not header or header[0].lower() != KEYWORD:
             return None
+        address = request.META.get("REMOTE_ADDR", "")
+        try:
+            device = self._device(header)
+        except exceptions.AuthenticationFailed:
+            ratelimit.device_key_refused(
+                address=address, device=self._prefix_owner, organisation_id=self._host_gym
+            )
+            raise
+        ratelimit.device_admit(address=address, device=device)
+        set_scope(
+            TenantScope(
+                organisation_id=device.organisation_id, branch_ids=frozenset({device.branch_id})
+            )
+        )
+        services.device_touch(device=device, at=timezone.now())
+        return DevicePrincipal(device), device
+
+    def _device(self, header) -> AccessDevice:
+        scope = get_scope()
+        self._host_gym = scope.organisation_id if scope is not None else None
+        self._prefix_owner = None
         if len(header) != 2:
             raise exceptions.AuthenticationFailed(_("Invalid device key header."))
         try:
@@ -59,19 +81,14 @@ class DeviceKeyAuthentication(BaseAuthentication):
         prefix = creds.device_key_prefix(key)
         device = selectors.device_for_key_prefix(prefix=prefix) if prefix else None
         if device is None or not creds.device_key_matches(key, device.key_hash):
+            # Someone holds this device's prefix with a wrong secret: counted for it.
+            self._prefix_owner = device
             raise exceptions.AuthenticationFailed(_("Invalid device key."))
         if device.status != AccessDevice.Status.ACTIVE:
             raise exceptions.PermissionDenied(_("This device has been revoked."))
-        scope = get_scope()
-        if scope is not None and scope.organisation_id != device.organisation_id:
+        if self._host_gym is not None and self._host_gym != device.organisation_id:
             raise exceptions.AuthenticationFailed(_("Invalid device key."))
-        set_scope(
-            TenantScope(
-                organisation_id=device.organisation_id, branch_ids=frozenset({device.branch_id})
-            )
-        )
-        services.device_touch(device=device, at=timezone.now())
-        return DevicePrincipal(device), device
+        return device
 
     def authenticate_header(self, request):
         return 'Device realm="api"'

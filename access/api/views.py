@@ -8,7 +8,7 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from access import selectors, services
+from access import ratelimit, selectors, services
 from access.api.authentication import DeviceKeyAuthentication
 from access.api.permissions import IsDevice
 from access.api.serializers import (
@@ -29,8 +29,9 @@ from gymsite.errors import NotAllowed
 
 
 class DeviceView(APIView):
-    """Base for device endpoints: device key only, no per-user throttle (a device is
-    registered hardware; one misbehaving is revoked, not rate-limited)."""
+    """Base for device endpoints: device key only. No per-user throttle: devices have
+    their own per-device and per-address limits in their authentication
+    (``access.ratelimit``), which fail open when the cache is down."""
 
     authentication_classes = [DeviceKeyAuthentication]
     permission_classes = [IsDevice]
@@ -91,6 +92,10 @@ class CheckinView(DeviceView):
             direction=direction,
             request_id=data.get("request_id"),
         )
+        if outcome.log.reason == Reason.UNKNOWN_CREDENTIAL and not outcome.replayed:
+            ratelimit.device_credential_refused(
+                device=device, address=request.META.get("REMOTE_ADDR", "")
+            )
         return Response(checkin_body(outcome))
 
 

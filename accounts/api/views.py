@@ -18,6 +18,7 @@ from accounts.api.serializers import (
     MeUpdateSerializer,
     NearestBranchSerializer,
     NearestQuerySerializer,
+    TokenForGymSerializer,
 )
 from accounts.tenancy import get_scope
 from accounts.views import lockout
@@ -31,11 +32,15 @@ class LoginView(TokenObtainPairView):
     password gets a 429 until the cool-off ends.
     """
 
+    serializer_class = TokenForGymSerializer
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "login"
 
     def post(self, request, *args, **kwargs):
-        credentials = {"email": str(request.data.get("email", "")).strip().lower()}
+        # The fields' own checks (types, lengths) before the lockout looks the email
+        # up; signing in (and counting a failure) is the serializer's validate().
+        values = self.get_serializer().to_internal_value(request.data)
+        credentials = {"email": values["email"].strip().lower()}
         if AxesProxyHandler.is_locked(request._request, credentials):
             return lockout(request._request, credentials)
         return super().post(request, *args, **kwargs)

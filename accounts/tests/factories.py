@@ -12,11 +12,13 @@ from factory.django import DjangoModelFactory
 from accounts.models import (
     AuditLog,
     Branch,
+    Certification,
     Member,
     OpeningHours,
     Organisation,
     Role,
     RoleAssignment,
+    TrainerCertification,
     TrainerProfile,
     User,
 )
@@ -115,3 +117,23 @@ class AuditLogFactory(DjangoModelFactory):
     action = "member.edit"
     target_type = "accounts.member"
     target_id = "1"
+
+
+class CertificationFactory(DjangoModelFactory):
+    class Meta:
+        model = Certification
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    name = factory.Sequence(lambda n: f"Certificate {n}")
+    issuing_body = "Fitness Standards Board"
+
+
+class TrainerCertificationFactory(DjangoModelFactory):
+    class Meta:
+        model = TrainerCertification
+
+    trainer = factory.SubFactory(TrainerProfileFactory)
+    organisation = factory.SelfAttribute("trainer.organisation")
+    certification = factory.SubFactory(
+        CertificationFactory, organisation=factory.SelfAttribute("..organisation")
+    )

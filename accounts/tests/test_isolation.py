@@ -21,8 +21,17 @@ from accounts.tests.factories import BranchFactory, RoleAssignmentFactory, UserF
 from conftest import LOGIN_BACKEND
 
 PROJECT_APPS = [
-    "accounts", "memberships", "billing", "classes", "bookings", "access", "inventory", "reports",
-]  # fmt: skip
+    "accounts",
+    "memberships",
+    "billing",
+    "classes",
+    "bookings",
+    "access",
+    "inventory",
+    "assistant",
+    "staff",
+    "reports",
+]
 
 
 def _factories() -> dict:

@@ -6,11 +6,11 @@ from rest_framework import generics
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.api.caller import CallerMixin
 from billing import selectors, services
 from billing.api.serializers import InvoiceSerializer, PaymentSerializer, PaySerializer
 from billing.models import Invoice, Payment
 from gymsite.errors import Conflict, ServiceError
-from memberships.api.access import CallerMixin
 
 
 class InvoiceListView(CallerMixin, generics.ListAPIView):

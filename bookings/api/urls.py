@@ -1,8 +1,15 @@
 from django.urls import path
 
-from bookings.api import views
+from bookings.api import class_views, views
 
 urlpatterns = [
+    path("classes", class_views.ClassSessionListView.as_view(), name="api-classes"),
+    path("classes/<int:pk>", class_views.ClassSessionDetailView.as_view(), name="api-class"),
+    path(
+        "classes/<int:pk>/book",
+        class_views.ClassSessionBookView.as_view(),
+        name="api-class-book",
+    ),
     path("bookings", views.BookingListView.as_view(), name="api-bookings"),
     path("bookings/<int:pk>", views.BookingDetailView.as_view(), name="api-booking"),
     path(

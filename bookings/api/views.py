@@ -20,7 +20,8 @@ from bookings.api.serializers import (
     SlotSerializer,
     WaitlistPositionSerializer,
 )
-from bookings.availability import available_slots
+from bookings.appointments import selectors as appointment_selectors
+from bookings.appointments.availability import available_slots
 from bookings.models import Appointment, AppointmentService, Booking
 from gymsite.errors import NotAllowed
 
@@ -135,7 +136,7 @@ class AppointmentListView(generics.ListCreateAPIView):
         if getattr(self, "swagger_fake_view", False):
             return Appointment.objects.none()
         member = requesting_member(self.request)
-        return selectors.member_appointments(members=household_members(member=member))
+        return appointment_selectors.member_appointments(members=household_members(member=member))
 
     @extend_schema(request=AppointmentBookSerializer, responses={201: AppointmentSerializer})
     def post(self, request, *args, **kwargs):

@@ -6,8 +6,8 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.tenancy import tenant_scope
-from accounts.tests.factories import MemberFactory, UserFactory
-from classes.tests.factories import ClassSessionFactory
+from accounts.tests.factories import MemberFactory
+from classes.tests.conftest import session_factory, staff_user  # noqa: F401 (shared fixtures)
 from memberships.tests.factories import MembershipFactory, PlanFactory
 
 MAX_THREADS = 30
@@ -35,16 +35,6 @@ def make_member(gym, branch):
 @pytest.fixture
 def class_pack(gym):
     return PlanFactory(organisation=gym, class_pack=True)
-
-
-@pytest.fixture
-def session_factory(gym, branch):
-    def make(**fields):
-        fields.setdefault("branch", branch)
-        fields.setdefault("organisation", gym)
-        return ClassSessionFactory(**fields)
-
-    return make
 
 
 def run_concurrently(gym, jobs, threads=MAX_THREADS):
@@ -81,8 +71,3 @@ def concurrently(gym):
         return run_concurrently(gym, jobs, threads)
 
     return run
-
-
-@pytest.fixture
-def staff_user():
-    return UserFactory(email="staff-actor@gym-a.test")

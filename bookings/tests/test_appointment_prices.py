@@ -12,9 +12,10 @@ from django.utils import timezone
 from accounts.tenancy import tenant_scope
 from accounts.tests.factories import MemberFactory, TrainerProfileFactory
 from billing.models import PendingCharge
-from bookings import selectors, services
+from bookings import services
 from bookings import tasks as booking_tasks
-from bookings.availability import available_slots
+from bookings.appointments import selectors as appointment_selectors
+from bookings.appointments.availability import available_slots
 from bookings.models import Appointment
 from bookings.tests.conftest import run_concurrently
 from bookings.tests.factories import (
@@ -175,7 +176,7 @@ def test_the_periodic_settle_task_bills_every_gym(gym, other_gym, branch, foreig
 
 
 def test_the_booking_page_states_the_price(in_gym, gym, branch, pt):
-    lines = selectors.appointment_rules_summary(service=pt, branch=branch)
+    lines = appointment_selectors.appointment_rules_summary(service=pt, branch=branch)
     assert any("45.00" in line for line in lines)
 
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.tests.factories import MemberFactory, TrainerProfileFactory
 from bookings import services
-from bookings.availability import available_slots
+from bookings.appointments.availability import available_slots
 from bookings.models import Appointment
 from bookings.tests.factories import (
     AppointmentFactory,

@@ -11,6 +11,7 @@ from bookings import services
 from bookings.models import Appointment, Booking
 from bookings.tests.factories import AppointmentServiceFactory, TrainerAvailabilityFactory
 from classes.models import ClassSession
+from classes.services import session_set_capacity
 from gymsite.errors import Conflict
 from memberships.models import Membership
 from memberships.tests.factories import MembershipFactory, PlanFactory
@@ -137,7 +138,7 @@ def test_cancellations_bookings_and_capacity_changes_together_never_overbook(
         lambda m=m: services.booking_create(session=session.pk, member=m, actor=None)
         for m in members[14:]
     ]
-    jobs.append(lambda: services.session_set_capacity(session=session.pk, capacity=10, actor=None))
+    jobs.append(lambda: session_set_capacity(session=session.pk, capacity=10, actor=None))
     results = concurrently(jobs)
 
     # then nothing failed, and the counters agree with the rows and the capacity

@@ -191,6 +191,23 @@ def test_my_bookings_and_calendar_feed(gym, client_for, me, session_factory):
     assert client.get("/bookings/calendar/not-a-token.ics").status_code == 404
 
 
+def test_changing_the_calendar_address_stops_the_old_one(gym, client_for, me, session_factory):
+    # given my calendar address, in use
+    with tenant_scope(gym):
+        services.booking_create(session=session_factory(), member=me, actor=None)
+        old = services.calendar_feed_for(member=me).token
+    client = client_for(me.user)
+    # when I change it
+    assert client.post("/bookings/calendar/reset/").status_code == 302
+    # then the old address is gone and the new one works
+    with tenant_scope(gym):
+        new = CalendarFeed.objects.get(member=me).token
+    assert new != old
+    client.logout()
+    assert client.get(f"/bookings/calendar/{old}.ics").status_code == 404
+    assert client.get(f"/bookings/calendar/{new}.ics").status_code == 200
+
+
 def test_a_class_the_gym_cancelled_stays_on_my_bookings_and_in_the_feed(
     gym, client_for, me, session_factory, staff_user
 ):

@@ -9,6 +9,7 @@ from django.utils import timezone
 from bookings import selectors, services
 from bookings.models import Booking
 from bookings.tests.factories import BookingPolicyFactory
+from classes import services as class_services
 from classes.models import ClassSession
 from gymsite.errors import Conflict
 from gymsite.models import OutboxMessage
@@ -91,7 +92,7 @@ def test_raising_capacity_promotes(in_gym, make_member, session_factory):
     session = session_factory(capacity=1)
     bookings = _fill(session, make_member, 4)
     # when staff raise the capacity to 3
-    services.session_set_capacity(session=session, capacity=3, actor=None)
+    class_services.session_set_capacity(session=session, capacity=3, actor=None)
     # then the first two waiting are in
     assert [Booking.objects.get(pk=b.pk).status for b in bookings] == [
         "booked",
@@ -105,7 +106,7 @@ def test_capacity_cannot_drop_below_booked(in_gym, make_member, session_factory)
     session = session_factory(capacity=3)
     _fill(session, make_member, 3)
     with pytest.raises(Exception) as exc:
-        services.session_set_capacity(session=session, capacity=2, actor=None)
+        class_services.session_set_capacity(session=session, capacity=2, actor=None)
     assert exc.value.code == "capacity_below_booked"
 
 

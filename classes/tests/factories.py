@@ -92,3 +92,21 @@ class ClassSessionFactory(DjangoModelFactory):
     ends_at = factory.LazyAttribute(lambda o: o.starts_at + timedelta(minutes=60))
     occurrence_date = factory.LazyAttribute(lambda o: o.starts_at.date())
     capacity = 20
+
+
+def weekly_series(gym, branch, **fields):
+    """A weekly series on today's weekday from today, materialised 4 weeks ahead; returns
+    it and its sessions after today."""
+    from classes import services
+
+    today = timezone.localdate()
+    schedule = ClassScheduleFactory(
+        organisation=gym, branch=branch, weekdays=[today.weekday()], starts_on=today, **fields
+    )
+    services.schedule_materialise(schedule=schedule, weeks=4, today=today)
+    sessions = list(
+        ClassSession.objects.filter(schedule=schedule, occurrence_date__gt=today).order_by(
+            "starts_at"
+        )
+    )
+    return schedule, sessions

@@ -1,19 +1,20 @@
 from django.conf import settings
 from django.urls import include, path
 
-from gymsite.api.docs import DocsView, SchemaView
+from accounts.api.docs import DocsView, SchemaView
 
 urlpatterns = [
     path("schema", SchemaView.as_view(), name="api-schema"),
     path("docs", DocsView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("accounts.api.urls")),
     path("", include("memberships.api.urls")),
-    path("", include("classes.api.urls")),
     path("", include("bookings.api.urls")),
     path("", include("billing.api.urls")),
     path("", include("billing.stripe.urls")),
     path("", include("access.api.urls")),
     path("", include("inventory.api.urls")),
+    path("", include("assistant.api.urls")),
+    path("", include("staff.api.urls")),
     path("", include("reports.api.urls")),
 ]
 

@@ -24,7 +24,9 @@ LAYERS: list[tuple[str, ...]] = [
     ("classes",),
     ("bookings",),
     ("access", "inventory"),
+    ("staff",),
     ("reports",),
+    ("assistant",),
 ]
 
 ROOF = {

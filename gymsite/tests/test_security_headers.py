@@ -97,9 +97,12 @@ def test_the_admin_policy_allows_alpine_but_still_no_inline_script(client_for, o
 
 def test_no_template_of_ours_has_inline_code_without_a_nonce():
     """Inline handlers and javascript: links cannot carry a nonce: they must not exist;
-    an inline <script> or <style> must carry the request's nonce."""
+    an inline <script> or <style> must carry the request's nonce. (Emails are not pages:
+    mail clients read only inline styles, and no policy of ours applies there.)"""
     offenders = []
     for path in sorted((ROOT / "templates").rglob("*.html")):
+        if path.is_relative_to(ROOT / "templates" / "emails"):
+            continue
         text = path.read_text()
         name = path.relative_to(ROOT)
         for match in re.finditer(r"<(script|style)\b([^>]*)>", text):

@@ -17,7 +17,7 @@ from accounts.models import Branch, User
 from accounts.services import audit_record
 from billing.services import InvoiceLineSpec, invoice_collect, invoice_issue, payment_record
 from gymsite.errors import Conflict, ServiceError
-from gymsite.money import quantize
+from gymsite.money import quantize, tax_on
 from inventory.models import Order, OrderLine, Product, Stock
 from inventory.services.checks import _active_product, _check_branch_allowed, _positive_quantity
 
@@ -45,7 +45,7 @@ class PricedLine:
 def _price_line(*, unit_price: Decimal, quantity: int, tax_rate: Decimal) -> PricedLine:
     """Price a line exactly as billing does, so a receipt equals its invoice."""
     subtotal = quantize(quantize(unit_price) * quantity)
-    tax_amount = quantize(subtotal * tax_rate)
+    tax_amount = tax_on(subtotal, tax_rate)
     return PricedLine(subtotal=subtotal, tax_amount=tax_amount, total=subtotal + tax_amount)
 
 

@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from gymsite.errors import ServiceError
 from memberships import selectors, services
-from memberships.api.access import CallerMixin
+from memberships.api.access import MembershipCallerMixin
 from memberships.api.serializers import (
     CancellationPreviewSerializer,
     CancelSerializer,
@@ -40,7 +40,7 @@ class PlanListView(generics.ListAPIView):
         return selectors.plans_on_sale(branch_id=int(branch) if branch.isdigit() else None)
 
 
-class MemberDetailView(CallerMixin, APIView):
+class MemberDetailView(MembershipCallerMixin, APIView):
     """A member with the membership that decides today and all their memberships."""
 
     @extend_schema(responses=MemberDetailSerializer)
@@ -53,7 +53,7 @@ class MemberDetailView(CallerMixin, APIView):
         return Response(MemberDetailSerializer(member).data)
 
 
-class MemberMembershipsView(CallerMixin, APIView):
+class MemberMembershipsView(MembershipCallerMixin, APIView):
     """Buy a plan (or buy an ended membership's plan again) for a member.
 
     Members may do it for themselves and their household; staff for members of their
@@ -91,7 +91,7 @@ class MemberMembershipsView(CallerMixin, APIView):
         )
 
 
-class MembershipFreezeView(CallerMixin, APIView):
+class MembershipFreezeView(MembershipCallerMixin, APIView):
     @extend_schema(request=FreezeSerializer, responses=MembershipSerializer)
     def post(self, request, pk):
         membership = self.membership_or_404(pk)
@@ -102,7 +102,7 @@ class MembershipFreezeView(CallerMixin, APIView):
         return Response(MembershipSerializer(membership).data)
 
 
-class MembershipCancelView(CallerMixin, APIView):
+class MembershipCancelView(MembershipCallerMixin, APIView):
     """GET: what cancelling would do. POST: cancel (staff may end it immediately)."""
 
     @extend_schema(

@@ -17,6 +17,8 @@ SEED_ORDER = [
     "bookings",
     "access",
     "inventory",
+    "assistant",
+    "staff",
     "reports",
 ]
 
