@@ -17,6 +17,7 @@ _SPOTTER_APPS = (
     "training",
     "assistant",
     "staff",
+    "reports",
 )
 
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
@@ -44,6 +45,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "training.*",
         "assistant.view_assistantlog",
         "staff.*",
+        "reports.*",
     ),
     Role.FRONT_DESK: (
         "accounts.view_branch",

@@ -135,6 +135,15 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     from django.core.exceptions import ImproperlyConfigured
 
     raise ImproperlyConfigured("Spotter runs on PostgreSQL only: DATABASE_URL must be postgres://")
+# Reports read from a streaming replica when there is one (reports/db.py, docs/reports.md);
+# tests mirror it onto default.
+if env_str("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = {
+        **dj_database_url.parse(env_str("DATABASE_REPLICA_URL"), conn_max_age=60),
+        "OPTIONS": DATABASES["default"].get("OPTIONS", {}),
+        "TEST": {"MIRROR": "default"},
+    }
+DATABASE_ROUTERS = ["reports.db.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts ------------------------------------------------------------------
@@ -452,6 +461,12 @@ CELERY_BEAT_SCHEDULE = {
     "staff-certification-reminders": {
         "task": "staff.tasks.certifications_remind",
         "schedule": crontab(hour=7, minute=30),
+    },
+    # Reports: fold what changed into the daily rollups; the weekly summary on Mondays.
+    "reports-fold": {"task": "reports.tasks.reports_fold", "schedule": 60.0 * 5},
+    "reports-weekly-summary": {
+        "task": "reports.tasks.reports_weekly_summary",
+        "schedule": crontab(day_of_week=1, hour=6, minute=30),
     },
 }
 # How many weeks of class sessions exist ahead of today (members can book that far).

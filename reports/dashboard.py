@@ -20,6 +20,9 @@ from access.models import AccessLog, Result
 from billing.models import Payment
 from bookings.models import Booking
 from memberships.models import Membership
+from reports.db import report_reads
+from reports.selectors import today_figures
+from reports.views import PAGES
 
 CHECKIN_DAYS = 14
 REVENUE_DAYS = 30
@@ -96,4 +99,8 @@ def dashboard_figures(*, currency: str) -> dict:
 def dashboard_callback(request, context):
     organisation = getattr(request, "organisation", None)
     context.update(dashboard_figures(currency=organisation.currency if organisation else ""))
+    if request.user.has_perm("reports.view_dailyfigures"):
+        with report_reads():
+            context["today_figures"] = today_figures()
+        context["report_pages"] = PAGES
     return context

@@ -31,6 +31,7 @@ PROJECT_APPS = [
     "training",
     "assistant",
     "staff",
+    "reports",
 ]
 
 

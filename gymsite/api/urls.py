@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("training.api.urls")),
     path("", include("assistant.api.urls")),
     path("", include("staff.api.urls")),
+    path("", include("reports.api.urls")),
 ]
 
 if settings.BENCH_ENDPOINTS:

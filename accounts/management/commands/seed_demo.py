@@ -20,6 +20,7 @@ SEED_ORDER = [
     "training",
     "assistant",
     "staff",
+    "reports",
 ]
 
 
