@@ -279,6 +279,7 @@ def trainer_roster(request, pk):
             "session": session,
             "local_start": booking_selectors.session_local_start(session),
             "roster": roster,
+            "attendance_open": booking_selectors.attendance_open(session),
         },
     )
 

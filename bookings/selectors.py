@@ -76,6 +76,16 @@ def policies_by_class_type(class_type_ids) -> dict[int | None, BookingPolicy]:
     return result
 
 
+# Attendance is taken from half an hour before a class (the door checks people in early).
+ATTENDANCE_OPENS_BEFORE = timedelta(minutes=30)
+
+
+def attendance_open(session: ClassSession, *, now: datetime | None = None) -> bool:
+    """Whether attended / no-show can be marked yet: the one rule, for the service that
+    refuses and the pages that hide the buttons."""
+    return session.starts_at - ATTENDANCE_OPENS_BEFORE <= (now or timezone.now())
+
+
 def session_local_start(session: ClassSession) -> datetime:
     return session.starts_at.astimezone(ZoneInfo(session.branch.timezone))
 

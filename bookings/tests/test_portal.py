@@ -447,3 +447,22 @@ def test_the_schedule_shows_each_household_place_and_still_lets_me_book(
     )
     assert "Robin: Booked" in html and f"{me.first_name}: Booked" in html
     assert f"/classes/{session.pk}/book/" not in html and "Book for my household" in html
+
+
+def test_future_class_roster_hides_attendance_buttons(
+    gym, client_for, trainer, session_factory, make_member
+):
+    # given: a class tomorrow with one booking
+    session = session_factory(trainer=trainer, starts_at=timezone.now() + timedelta(days=1))
+    with tenant_scope(gym):
+        services.booking_create(
+            session=session, member=make_member(first_name="Ada", last_name="L"), actor=None
+        )
+
+    # when: the trainer opens its roster
+    roster = client_for(trainer.user).get(f"/classes/trainer/{session.pk}/").content.decode()
+
+    # then: no button that could only fail, and a word on when they come
+    assert "Ada L" in roster
+    assert 'value="attended"' not in roster and 'value="no_show"' not in roster
+    assert "half an hour before the class starts" in roster
