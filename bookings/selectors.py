@@ -40,10 +40,12 @@ _DEFAULT_POLICY_FIELDS = {
     if field.name not in ("id", "organisation", "class_type")
 }
 
-# Bookings that use up a place in the member's weekly allowance.
+# Bookings that use up a place in the member's weekly allowance. A waitlist place does
+# not: it is only a hope of a place, and counting it stopped a waitlisted member booking
+# an open class. Promotion checks the limit instead (``member_eligible_membership`` in
+# ``promote_waiting``), so a member over it by then is passed over.
 WEEKLY_LIMIT_STATUSES = (
     Booking.Status.BOOKED,
-    Booking.Status.WAITLISTED,
     Booking.Status.ATTENDED,
     Booking.Status.NO_SHOW,
     Booking.Status.LATE_CANCELLED,
