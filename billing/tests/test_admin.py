@@ -122,3 +122,22 @@ def test_a_refused_refund_keeps_what_was_typed_beside_the_field(client_for, mana
     assert 'value="500"' in html and 'value="Customer asked twice"' in html
     assert response.context["form"].errors
     assert not Refund.objects.exists()
+
+
+def test_admin_lists_show_amounts_with_currency_sign_and_separators(
+    client_for, owner, payer, branch, in_gym
+):
+    big = invoice_issue(
+        payer=payer,
+        branch=branch,
+        lines=[InvoiceLineSpec(description="Year", quantity=1, unit_price=Decimal("1234.5"))],
+    )
+    payment_record(invoice=big, amount=Decimal("1000"))
+    client = client_for(owner)
+    invoices = client.get(reverse("admin:billing_invoice_changelist")).content.decode()
+    # the total (with the branch's tax) and what is left, each as £1,234.50
+    total = f"£{big.total:,.2f}"
+    due = f"£{big.total - Decimal('1000'):,.2f}"
+    assert big.total > 1000 and total in invoices and due in invoices
+    payments = client.get(reverse("admin:billing_payment_changelist")).content.decode()
+    assert "£1,000.00" in payments
