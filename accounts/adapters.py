@@ -6,7 +6,8 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 
-from accounts.models import Organisation
+from accounts.models import Organisation, Role
+from accounts.selectors import user_roles_in
 from accounts.tenancy import get_scope
 from gymsite.outbox import outbox_enqueue
 
@@ -20,6 +21,16 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def get_signup_redirect_url(self, request):
         return reverse("portal:join")
+
+    def get_login_redirect_url(self, request):
+        """The front desk's work is the desk: a login whose only staff role there is
+        front desk lands on it, everyone else where they always did."""
+        organisation = getattr(request, "organisation", None)
+        if organisation is not None:
+            roles = user_roles_in(user=request.user, organisation_id=organisation.pk)
+            if Role.FRONT_DESK in roles and not roles & {Role.OWNER, Role.BRANCH_MANAGER}:
+                return reverse("access:desk")
+        return super().get_login_redirect_url(request)
 
     def _site(self):
         """The gym in scope stands for the site: its name in the greeting and subject.

@@ -211,3 +211,21 @@ def test_password_reset_email_goes_through_the_outbox(
     assert message.status == OutboxMessage.Status.SENT
     assert len(mail.outbox) == 1
     assert "/accounts/password/reset/key/" in mail.outbox[0].body
+
+
+def test_sidebar_offers_the_desk_and_the_till(client_for, front_desk):
+    html = client_for(front_desk).get(reverse("admin:index")).content.decode()
+    assert 'href="/access/desk/"' in html and "Front desk" in html
+    assert 'href="/shop/pos/"' in html and "Till" in html
+
+
+def test_front_desk_login_lands_on_the_desk(client, front_desk, manager):
+    client.defaults["HTTP_HOST"] = "gym-a.test"
+    for user, landing in ((front_desk, "/access/desk/"), (manager, reverse("portal:home"))):
+        user.set_password("a-Long-pass-phrase-1")
+        user.save()
+        response = client.post(
+            reverse("account_login"), {"login": user.email, "password": "a-Long-pass-phrase-1"}
+        )
+        assert response.status_code == 302 and response.url == landing
+        client.logout()
