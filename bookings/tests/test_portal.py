@@ -466,3 +466,16 @@ def test_future_class_roster_hides_attendance_buttons(
     assert "Ada L" in roster
     assert 'value="attended"' not in roster and 'value="no_show"' not in roster
     assert "half an hour before the class starts" in roster
+
+
+def test_calendar_feed_offers_apple_google_and_copy(gym, client_for, me):
+    from urllib.parse import quote
+
+    page = client_for(me.user).get("/bookings/").content.decode()
+    with tenant_scope(gym):
+        token = CalendarFeed.objects.get(member=me).token
+    webcal = f"webcal://gym-a.test/bookings/calendar/{token}.ics"
+    assert f'href="{webcal}"' in page and "Add to Apple calendar" in page
+    assert "https://calendar.google.com/calendar/render?cid=" + quote(webcal, safe="") in page
+    assert "Add to Google calendar" in page
+    assert 'data-copy-target="feed-url"' in page and "bookings/copy" in page
