@@ -504,3 +504,8 @@ class CartItem(TenantModel):
 
     def __str__(self):
         return f"{self.quantity} × {self.product_id}"
+
+    @property
+    def line_total(self):
+        """Before tax, as the cart shows it (``inventory.selectors.cart_total`` adds them)."""
+        return self.product.price * self.quantity

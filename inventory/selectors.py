@@ -261,6 +261,11 @@ def cart_items(*, member: Member) -> list[CartItem]:
     )
 
 
+def cart_total(items: list[CartItem]) -> Decimal:
+    """What the cart's lines come to before tax (tax depends on the pickup branch)."""
+    return sum((item.line_total for item in items), Decimal("0.00"))
+
+
 # --- ledger and reports ------------------------------------------------------------------
 
 

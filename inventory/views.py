@@ -132,7 +132,14 @@ def cart(request, member):
     return render(
         request,
         "inventory/cart.html",
-        {"items": items, "branch_form": branch_form, "member": member},
+        {
+            "items": items,
+            "total": selectors.cart_total(items),
+            "currency": items[0].product.currency if items else "",
+            "line_limit": services.CART_LINE_LIMIT,
+            "branch_form": branch_form,
+            "member": member,
+        },
     )
 
 

@@ -34,6 +34,35 @@ def test_add_to_cart_and_order_for_pickup(client_for, member, stocked, branch, i
     assert client.get(response.url).status_code == 200
 
 
+def test_cart_shows_a_total_removes_lines_and_limits_quantity_at_add_time(
+    client_for, member, stocked, branch, in_gym
+):
+    from inventory.models import CartItem
+    from inventory.services import CART_LINE_LIMIT
+
+    client = client_for(member.user)
+    other = ProductFactory(category=stocked.category, organisation=stocked.organisation)
+    client.post("/shop/", {"product": stocked.pk, "quantity": 2})
+    client.post("/shop/", {"product": other.pk, "quantity": 1})
+    # the page adds the lines up
+    page = client.get("/shop/cart/")
+    stocked.refresh_from_db()
+    other.refresh_from_db()
+    expected = stocked.price * 2 + other.price
+    assert page.context["total"] == expected
+    assert f"{expected} {stocked.currency}" in page.content.decode()
+    assert "Remove" in page.content.decode()
+    # 999 of one product is refused when it goes in, not at checkout
+    refused = client.post("/shop/", {"product": stocked.pk, "quantity": 999}, follow=True)
+    assert f"up to {CART_LINE_LIMIT} of one product" in refused.content.decode()
+    assert CartItem.objects.get(member=member, product=stocked).quantity == 2
+    # remove takes the line out
+    client.post("/shop/cart/", {"action": "update", "product": other.pk, "quantity": 0})
+    assert list(CartItem.objects.filter(member=member).values_list("product_id", flat=True)) == [
+        stocked.pk
+    ]
+
+
 def test_flash_sale_page_buys_and_shows_errors_beside_the_field(client_for, member, sale, in_gym):
     client = client_for(member.user)
     page = client.get(f"/shop/sales/{sale.pk}/")
