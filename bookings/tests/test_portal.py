@@ -53,6 +53,33 @@ def test_schedule_filters(gym, client_for, me, session_factory, trainer):
     assert ">Power Spin</a>" not in html
 
 
+def test_schedule_opens_at_now_and_at_my_home_branch(
+    gym, branch, other_branch, client_for, me, session_factory
+):
+    # given: a class that ended an hour ago, one soon at home, one soon at South
+    now = timezone.now()
+    yoga = ClassTypeFactory(organisation=gym, name="Finished Yoga")
+    spin = ClassTypeFactory(organisation=gym, name="Home Spin")
+    south = ClassTypeFactory(organisation=gym, name="South Pilates")
+    session_factory(class_type=yoga, starts_at=now - timedelta(hours=2))
+    session_factory(class_type=spin, starts_at=now + timedelta(hours=3))
+    session_factory(class_type=south, branch=other_branch, starts_at=now + timedelta(hours=3))
+    client = client_for(me.user)
+
+    # when: I open the schedule
+    page = client.get("/classes/")
+    html = page.content.decode()
+
+    # then: what is still to come at my branch, with the branch picked in the filter
+    assert ">Home Spin</a>" in html
+    assert ">Finished Yoga</a>" not in html and ">South Pilates</a>" not in html
+    assert page.context["form"]["branch"].value() == branch.pk
+    assert f"branch={branch.pk}" in page.context["next_week_query"]
+    # and "All branches" is one choice away
+    html = client.get("/classes/", {"branch": ""}).content.decode()
+    assert ">South Pilates</a>" in html
+
+
 def test_schedule_query_count_is_bounded(
     gym, branch, client_for, me, session_factory, make_member, django_assert_max_num_queries
 ):
