@@ -1,5 +1,7 @@
 """Portal shop pages and the front-desk till."""
 
+from decimal import Decimal
+
 import pytest
 
 from inventory.models import Order, Stock
@@ -101,3 +103,32 @@ def test_till_is_for_staff_and_records_a_walk_in_sale(
         {"branch": branch.pk, "payment": "paid_now", "product_0": stocked.pk, "quantity_0": 99},
     )
     assert refused.status_code == 200 and b"Not enough" in refused.content
+
+
+def test_flash_sales_show_the_usual_price_discount_and_a_countdown(
+    client_for, member, stocked, branch, in_gym
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    # given: an open sale at 12.00 on a 30.00 product, and one opening tomorrow
+    open_sale = FlashSaleFactory(product=stocked, branch=branch, sale_price=Decimal("12.00"))
+    later = FlashSaleFactory(
+        product=stocked,
+        branch=branch,
+        starts_at=timezone.now() + timedelta(days=1),
+        ends_at=timezone.now() + timedelta(days=2),
+    )
+    client = client_for(member.user)
+    # when
+    shop = client.get("/shop/").content.decode()
+    page = client.get(f"/shop/sales/{open_sale.pk}/").content.decode()
+    # then: both pages say what it usually costs, by how much less, and when it closes
+    for html in (shop, page):
+        assert "<del>" in html and "30.00" in html and "−60%" in html
+        assert "Closes in" in html and "data-countdown" in html
+        assert "inventory/countdown" in html
+    # and the open sale is never described by its opening time
+    assert f'datetime="{open_sale.starts_at.isoformat()}"' not in shop
+    assert "Opens" in shop and f'datetime="{later.starts_at.isoformat()}"' in shop
