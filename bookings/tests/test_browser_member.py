@@ -56,9 +56,7 @@ def test_member_freezes_with_a_preview(journey, gym, make_member):
     assert (freeze.start_date, freeze.end_date) == (start, end)
 
 
-def test_member_joins_the_waitlist_of_a_full_class(
-    journey, gym, make_member, session_factory
-):
+def test_member_joins_the_waitlist_of_a_full_class(journey, gym, make_member, session_factory):
     # given: a full class
     session = session_factory(capacity=1)
     with tenant_scope(gym):

@@ -132,3 +132,36 @@ def test_flash_sales_show_the_usual_price_discount_and_a_countdown(
     # and the open sale is never described by its opening time
     assert f'datetime="{open_sale.starts_at.isoformat()}"' not in shop
     assert "Opens" in shop and f'datetime="{later.starts_at.isoformat()}"' in shop
+
+
+def test_till_finds_the_member_by_typing_and_takes_scanned_codes(
+    client_for, front_desk, member, stocked, branch, in_gym
+):
+    from inventory.models import Order
+
+    client = client_for(front_desk)
+    page = client.get("/shop/pos/").content.decode()
+    # no dropdown of every member: a search box with suggestions, and a running total
+    assert '<select name="member"' not in page and 'list="member-suggestions"' in page
+    assert 'id="till-total"' in page and "inventory/pos" in page
+    found = client.get("/shop/pos/members/", {"q": member.last_name[:4]}).json()["results"]
+    assert [r["id"] for r in found] == [member.pk]
+    # when: the member is typed (no JavaScript) and the product scanned twice
+    response = client.post(
+        "/shop/pos/",
+        {
+            "branch": branch.pk,
+            "payment": "paid_now",
+            "provider": "manual",
+            "member_search": member.email,
+            "scan": f"{stocked.sku} {stocked.sku.lower()}",
+        },
+    )
+    # then: one sale of two, for that member
+    assert response.status_code == 302, response.content.decode()[:3000]
+    order = Order.objects.get(channel="pos")
+    assert order.member_id == member.pk
+    assert Stock.objects.get(product=stocked, branch=branch).on_hand == 18
+    # and an unknown code is refused beside the field
+    bad = client.post("/shop/pos/", {"branch": branch.pk, "payment": "paid_now", "scan": "NOPE-1"})
+    assert bad.status_code == 200 and "Unknown code: NOPE-1" in bad.content.decode()
