@@ -89,6 +89,10 @@ class PosSaleForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        branches = list(self.fields["branch"].queryset[:2])
+        if len(branches) == 1:
+            # A one-branch login sells at that branch: nothing to pick.
+            self.fields["branch"].initial = branches[0].pk
         products = Product.objects.filter(status=Product.Status.ACTIVE).order_by("name")
         for index in range(POS_LINES):
             self.fields[f"product_{index}"] = forms.ModelChoiceField(

@@ -267,8 +267,10 @@ def member_matches(text: str):
     text = text.strip()
     words = text.split()
     query = Member.objects.filter(status=Member.Status.ACTIVE)
-    if "@" in text:
-        return query.filter(email__iexact=text)
+    email = next((word for word in words if "@" in word), None)
+    if email:
+        # An email anywhere (a suggestion reads "Name · email") decides alone.
+        return query.filter(email__iexact=email)
     if text.lstrip("+").replace(" ", "").isdigit():
         return query.filter(phone__contains=text.replace(" ", "").lstrip("0"))
     for word in words:
