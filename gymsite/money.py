@@ -5,13 +5,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 
 from babel import Locale
-from babel.numbers import format_currency, get_currency_name, get_territory_currencies
+from babel.numbers import get_currency_name, get_territory_currencies
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.text import capfirst
-from django.utils.translation import get_language, to_locale
 from django.utils.translation import gettext_lazy as _
 
 CENT = Decimal("0.01")
@@ -39,7 +38,7 @@ def currency_codes() -> frozenset[str]:
 
 def currency_choices() -> list[tuple[str, str]]:
     """("GBP", "GBP - British Pound") for each code, named in the active language."""
-    locale = _babel_locale()
+    locale = babel_locale()
     return [
         (code, f"{code} - {get_currency_name(code, locale=locale)}")
         for code in sorted(currency_codes())
@@ -91,20 +90,29 @@ def currency_field(**kwargs) -> models.CharField:
     return CurrencyField(**kwargs)
 
 
-def _babel_locale(locale: str | None = None) -> str:
-    return to_locale(locale or get_language() or "en-gb")
+# One place writes an amount the way the reader's language does (£80.00, 80,00 kr.),
+# through Babel's CLDR data (the same definitions as the portal's ``money`` filter).
+
+# A Django language code → the CLDR locale whose conventions it reads in. Our English
+# is British English (the first gyms are in the UK).
+BABEL_LOCALES = {"en": "en_GB", "da": "da_DK"}
 
 
-def money_format(amount, currency: str, locale: str | None = None) -> str:
-    """An amount as the locale writes it: "£12,345.50" in en-GB, "12.345,50 kr." in da.
+def babel_locale(language: str | None = None) -> str:
+    from django.utils import translation
 
-    The one money formatter: admin lists here, and the portal's template filter."""
-    if amount is None:
-        return "—"
-    try:
-        return format_currency(Decimal(amount), currency, locale=_babel_locale(locale))
-    except (ValueError, LookupError):
-        return f"{quantize(Decimal(amount)):,} {currency}"
+    language = (language or translation.get_language() or "en").lower()
+    return BABEL_LOCALES.get(language, BABEL_LOCALES.get(language.split("-")[0], "en_GB"))
+
+
+def money_format(amount, currency: str, *, language: str | None = None) -> str:
+    from babel.numbers import format_currency
+
+    if amount is None or amount == "":
+        return ""
+    return format_currency(
+        quantize(Decimal(amount)), (currency or "EUR").upper(), locale=babel_locale(language)
+    )
 
 
 def tax_rate_field(verbose_name=None, **kwargs) -> models.DecimalField:
