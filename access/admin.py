@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from unfold.contrib.filters.admin import RangeDateTimeFilter, RelatedDropdownFilter
@@ -110,7 +111,9 @@ class AccessDeviceAdmin(TenantAdmin):
 
     @admin.display(description=_("last seen"), ordering="last_seen_at")
     def last_seen(self, obj):
-        return obj.last_seen_at or "—"
+        if not obj.last_seen_at:
+            return _("never")
+        return _("%(ago)s ago") % {"ago": timesince(obj.last_seen_at)}
 
     def save_model(self, request, obj, form, change):
         if change:

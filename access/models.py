@@ -329,7 +329,8 @@ class AccessLog(TenantModel):
         ]
 
     def __str__(self):
-        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.result} {self.reason}"
+        when = f"{self.occurred_at:%Y-%m-%d %H:%M}"
+        return f"{when} {self.get_result_display()}: {self.get_reason_display()}"
 
     @property
     def granted(self) -> bool:

@@ -293,6 +293,15 @@ class Decision:
     def granted(self) -> bool:
         return self.result == Result.GRANTED
 
+    @property
+    def result_label(self) -> str:
+        return str(Result(self.result).label)
+
+    @property
+    def reason_label(self) -> str:
+        """The reason in the words staff read (``Reason``'s label), not its code."""
+        return str(Reason(self.reason).label)
+
 
 def _deny(reason: str, **kwargs) -> Decision:
     return Decision(result=Result.DENIED, reason=reason, **kwargs)

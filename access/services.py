@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from functools import cache, partial
 
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from access import credentials as creds
@@ -139,10 +140,16 @@ def address_flag(*, organisation_id: int, address: str, failures: int) -> None:
 
 
 def device_touch(*, device: AccessDevice, at: datetime) -> None:
-    """Record that a device was heard from, at most once a minute (no write per request)."""
-    if device.last_seen_at and at - device.last_seen_at < timedelta(minutes=1):
+    """Record that a device was heard from, at most once a minute (no write per request).
+
+    The row as loaded skips the statement when it is fresh; the UPDATE's own condition
+    decides between concurrent requests of one device, so a burst writes once."""
+    stale_before = at - timedelta(minutes=1)
+    if device.last_seen_at and device.last_seen_at > stale_before:
         return
-    AccessDevice.objects.unscoped().filter(pk=device.pk).update(last_seen_at=at)
+    AccessDevice.objects.unscoped().filter(
+        Q(last_seen_at__isnull=True) | Q(last_seen_at__lte=stale_before), pk=device.pk
+    ).update(last_seen_at=at)
     device.last_seen_at = at
 
 

@@ -6,6 +6,7 @@ app_name = "access"
 
 urlpatterns = [
     path("desk/", views.desk, name="desk"),
+    path("desk/occupancy/", views.desk_occupancy, name="desk_occupancy"),
     path("desk/checkin/", views.desk_checkin, name="desk_checkin"),
     path("desk/manual/", views.desk_manual, name="desk_manual"),
     path("desk/checkout/", views.desk_checkout, name="desk_checkout"),

@@ -138,6 +138,22 @@ def _desk(request, branches, branch):
     return render(request, "access/desk.html", context)
 
 
+@login_required
+def desk_occupancy(request):
+    """Who is inside now, as the desk's side panel: the desk page reloads it every
+    half minute so the count stays true without reloading the page."""
+    scope, _branches, branch = _desk_context(request)
+    token = set_scope(scope)
+    try:
+        return render(
+            request,
+            "access/_occupancy.html",
+            {"branch": branch, "occupancy": selectors.branch_occupancy(branch=branch)},
+        )
+    finally:
+        reset_scope(token)
+
+
 def _desk_member(request, branch) -> Member:
     form = MemberActionForm(request.POST)
     if not form.is_valid():

@@ -23,12 +23,16 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin, StackedInline, TabularInline
-from unfold.widgets import UnfoldForeignKeyRawIdWidget
+from unfold.widgets import UnfoldAdminSelectWidget, UnfoldForeignKeyRawIdWidget
 
 from accounts.models import Organisation
 from accounts.selectors import organisation_users
 from accounts.tenancy import TenantModel, require_scope, scope_filter
 from gymsite.errors import ServiceError
+from gymsite.money import CurrencyField, money_format
+
+# A currency is picked from the ISO 4217 list, in unfold's select.
+CURRENCY_OVERRIDES = {CurrencyField: {"widget": UnfoldAdminSelectWidget}}
 
 USER_FIELD_HELP = _(
     "Only people who already belong to this gym (a role or a member record here). "
@@ -161,12 +165,28 @@ def scoped_admin_class(admin_class):
     )
 
 
+def money_column(field: str, description, *, currency: str = "currency", ordering=None):
+    """An admin list column showing ``field`` with its currency as the back office's
+    language writes money ("£1,234.50"), through the one formatter
+    (``gymsite.money.money_format``)."""
+
+    def show(self, obj):
+        value = getattr(obj, field)
+        return money_format(value() if callable(value) else value, getattr(obj, currency))
+
+    show.short_description = description
+    show.admin_order_field = ordering or field
+    return show
+
+
 class TenantAdmin(ScopedChoicesMixin, ModelAdmin):
+    formfield_overrides = CURRENCY_OVERRIDES
     list_per_page = 50
     show_full_result_count = False
 
 
 class TenantTabularInline(ScopedChoicesMixin, TabularInline):
+    formfield_overrides = CURRENCY_OVERRIDES
     extra = 0
 
 

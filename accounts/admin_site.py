@@ -80,3 +80,16 @@ class SpotterAdminSite(UnfoldAdminSite):
             return super().login(request, extra_context)
         next_url = request.GET.get("next") or reverse("admin:index", current_app=self.name)
         return redirect_to_login(next_url, reverse("account_login"))
+
+
+# The sidebar's front-of-house links (settings.UNFOLD["SIDEBAR"]): shown to whoever
+# the page itself lets in, so nobody is offered a link that answers 403 or 404.
+def can_use_desk(request) -> bool:
+    scope = get_scope()
+    return scope is not None and is_staff_in(
+        user=request.user, organisation_id=scope.organisation_id
+    )
+
+
+def can_use_till(request) -> bool:
+    return can_use_desk(request) and request.user.has_perm("inventory.add_order")

@@ -114,6 +114,14 @@ class TenantQuerySet(models.QuerySet):
         clone.query.tenant_pending = False
         return clone
 
+    def across_branches(self) -> TenantQuerySet:
+        """The organisation in scope's rows in every branch, whatever branches the scope
+        narrows to: for a rule about someone who works in several branches (is the
+        trainer busy then?), which a branch manager's scope must not blind."""
+        clone = self.unscoped()
+        organisation_id = require_scope().organisation_id
+        return clone.filter(**{self.model.tenant_organisation_path: organisation_id})
+
     def _scoped(self) -> TenantQuerySet:
         """A copy with the filter in its WHERE clause, for the write paths that turn
         the query into an UPDATE or DELETE query (which compile without our hook)."""

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_actions import each, form_action
-from accounts.admin_base import TenantAdmin, TenantTabularInline
+from accounts.admin_base import TenantAdmin, TenantTabularInline, money_column
 from billing import services
 from billing.models import (
     CreditNote,
@@ -19,6 +19,7 @@ from billing.models import (
     Refund,
 )
 from gymsite.errors import ServiceError
+from gymsite.money import money_format
 
 
 class ReadOnlyInline(TenantTabularInline):
@@ -96,7 +97,7 @@ class InvoiceAdmin(TenantAdmin):
         "payer",
         "branch",
         "status",
-        "total",
+        "total_shown",
         "due",
         "due_date",
         "issued_at",
@@ -142,9 +143,12 @@ class InvoiceAdmin(TenantAdmin):
             )
         )
 
+    total_shown = money_column("total", _("total"))
+
     @admin.display(description=_("amount due"), ordering="due_amount")
     def due(self, obj):
-        return obj.due_amount if obj.status == Invoice.Status.OPEN else Decimal("0.00")
+        due = obj.due_amount if obj.status == Invoice.Status.OPEN else Decimal("0.00")
+        return money_format(due, obj.currency)
 
     def has_add_permission(self, request):
         # Invoices are issued by services (purchases, renewals, sales), numbered on issue.
@@ -245,12 +249,14 @@ class PaymentAdmin(TenantAdmin):
         "created_at",
         "invoice",
         "payer",
-        "amount",
+        "amount_shown",
         "provider",
         "status",
         "failure_code",
-        "amount_refunded",
+        "refunded_shown",
     ]
+    amount_shown = money_column("amount", _("amount"))
+    refunded_shown = money_column("amount_refunded", _("amount refunded"))
     list_filter = ["status", "provider", "branch"]
     list_select_related = ["invoice", "payer"]
     search_fields = ["reference", "invoice__number", "payer__last_name", "payer__email"]
@@ -300,7 +306,8 @@ class ReadOnlyAdmin(TenantAdmin):
 
 @admin.register(Refund)
 class RefundAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "payment", "amount", "status", "reason", "created_by"]
+    list_display = ["created_at", "payment", "amount_shown", "status", "reason", "created_by"]
+    amount_shown = money_column("amount", _("amount"))
     list_filter = ["status"]
     list_select_related = ["payment", "created_by"]
     date_hierarchy = "created_at"
@@ -308,14 +315,24 @@ class RefundAdmin(ReadOnlyAdmin):
 
 @admin.register(CreditNote)
 class CreditNoteAdmin(ReadOnlyAdmin):
-    list_display = ["__str__", "invoice", "amount", "reason", "created_at", "created_by"]
+    list_display = ["__str__", "invoice", "amount_shown", "reason", "created_at", "created_by"]
+    amount_shown = money_column("amount", _("amount"))
     list_select_related = ["invoice", "created_by"]
     search_fields = ["number", "invoice__number"]
 
 
 @admin.register(PendingCharge)
 class PendingChargeAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "member", "payer", "branch", "description", "amount", "status"]
+    list_display = [
+        "created_at",
+        "member",
+        "payer",
+        "branch",
+        "description",
+        "amount_shown",
+        "status",
+    ]
+    amount_shown = money_column("amount", _("amount"))
     list_filter = ["status", "branch", "source_type"]
     list_select_related = ["member", "payer", "branch"]
     search_fields = ["member__last_name", "description", "source_id"]

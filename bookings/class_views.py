@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, JsonResponse
+from django.http import Http404, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -43,8 +43,10 @@ def _back(request, default: str):
     return redirect(default)
 
 
-def _week_query(request, day) -> str:
-    query = request.GET.copy()
+def _week_query(data, day) -> str:
+    """The filters in force (the defaults included) for another week."""
+    query = QueryDict(mutable=True)
+    query.update(data)
     query["week"] = day.isoformat()
     return query.urlencode()
 
@@ -55,17 +57,27 @@ def schedule(request):
     member = member_or_none(request)
     if member is None:
         return redirect("portal:join")
-    form = ScheduleFilterForm(request.GET or None)
+    # A first visit shows the member's own branch; "All branches" is one choice away.
+    data = request.GET or {"branch": member.home_branch_id or ""}
+    form = ScheduleFilterForm(data)
     filters = form.cleaned_data if form.is_valid() else {}
     tz = ZoneInfo(request.organisation.default_timezone)
     today = timezone.now().astimezone(tz).date()
+    from_now = not filters.get("week")
     first_day = filters.get("week") or today
     first_day -= timedelta(days=first_day.weekday())
-    start = datetime.combine(first_day, datetime.min.time(), tzinfo=tz)
+    if from_now:
+        # Without a chosen week: the coming seven days from now, so the first class on
+        # the page is the next one to book, not Monday's finished ones.
+        start = timezone.now()
+        end = datetime.combine(today + timedelta(days=7), datetime.min.time(), tzinfo=tz)
+    else:
+        start = datetime.combine(first_day, datetime.min.time(), tzinfo=tz)
+        end = start + timedelta(days=7)
     sessions = list(
         booking_selectors.sessions_for_schedule(
             start=start,
-            end=start + timedelta(days=7),
+            end=end,
             branch_id=filters["branch"].pk if filters.get("branch") else None,
             class_type_id=filters["class_type"].pk if filters.get("class_type") else None,
             trainer_id=filters["trainer"].pk if filters.get("trainer") else None,
@@ -108,8 +120,11 @@ def schedule(request):
             "form": form,
             "days": sorted(days.items()),
             "week_start": first_day,
-            "previous_week_query": _week_query(request, first_day - timedelta(days=7)),
-            "next_week_query": _week_query(request, first_day + timedelta(days=7)),
+            "from_now": from_now,
+            "previous_week_query": _week_query(
+                data, first_day if from_now else first_day - timedelta(days=7)
+            ),
+            "next_week_query": _week_query(data, first_day + timedelta(days=7)),
             "household": household,
             "now": now,
         },
@@ -279,6 +294,7 @@ def trainer_roster(request, pk):
             "session": session,
             "local_start": booking_selectors.session_local_start(session),
             "roster": roster,
+            "attendance_open": booking_selectors.attendance_open(session),
         },
     )
 

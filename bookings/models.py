@@ -160,7 +160,13 @@ class Booking(TenantModel):
         ]
 
     def __str__(self):
-        return f"{self.member} @ {self.session} ({self.status})"
+        # Read in admin lists and audit rows: the person, the class and what happened,
+        # in words ("Yusuf Jackson, Vinyasa Flow on Wed 2 Dec 18:30: Attended").
+        return _("%(member)s, %(session)s: %(status)s") % {
+            "member": self.member,
+            "session": self.session,
+            "status": self.get_status_display(),
+        }
 
 
 class AppointmentService(TenantModel):

@@ -40,10 +40,12 @@ _DEFAULT_POLICY_FIELDS = {
     if field.name not in ("id", "organisation", "class_type")
 }
 
-# Bookings that use up a place in the member's weekly allowance.
+# Bookings that use up a place in the member's weekly allowance. A waitlist place does
+# not: it is only a hope of a place, and counting it stopped a waitlisted member booking
+# an open class. Promotion checks the limit instead (``member_eligible_membership`` in
+# ``promote_waiting``), so a member over it by then is passed over.
 WEEKLY_LIMIT_STATUSES = (
     Booking.Status.BOOKED,
-    Booking.Status.WAITLISTED,
     Booking.Status.ATTENDED,
     Booking.Status.NO_SHOW,
     Booking.Status.LATE_CANCELLED,
@@ -74,6 +76,16 @@ def policies_by_class_type(class_type_ids) -> dict[int | None, BookingPolicy]:
     result.update({p.class_type_id: p for p in rows if p.class_type_id is not None})
     result[None] = default
     return result
+
+
+# Attendance is taken from half an hour before a class (the door checks people in early).
+ATTENDANCE_OPENS_BEFORE = timedelta(minutes=30)
+
+
+def attendance_open(session: ClassSession, *, now: datetime | None = None) -> bool:
+    """Whether attended / no-show can be marked yet: the one rule, for the service that
+    refuses and the pages that hide the buttons."""
+    return session.starts_at - ATTENDANCE_OPENS_BEFORE <= (now or timezone.now())
 
 
 def session_local_start(session: ClassSession) -> datetime:

@@ -9,7 +9,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -57,6 +57,12 @@ def my_bookings(request):
                 policy=policies[booking.session.class_type_id],
             )
     feed = services.calendar_feed_for(member=member)
+    feed_url = request.build_absolute_uri(
+        reverse("bookings:calendar", kwargs={"token": feed.token})
+    )
+    # Apple and most desktop calendars subscribe to webcal:// addresses; Google takes
+    # the same address as its "cid".
+    webcal_url = "webcal://" + feed_url.split("://", 1)[1]
     return render(
         request,
         "bookings/my_bookings.html",
@@ -64,9 +70,10 @@ def my_bookings(request):
             "upcoming": upcoming,
             "past": past,
             "now": timezone.now(),
-            "feed_url": request.build_absolute_uri(
-                reverse("bookings:calendar", kwargs={"token": feed.token})
-            ),
+            "feed_url": feed_url,
+            "webcal_url": webcal_url,
+            "google_calendar_url": "https://calendar.google.com/calendar/render?"
+            + urlencode({"cid": webcal_url}),
         },
     )
 

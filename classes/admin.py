@@ -18,6 +18,7 @@ from accounts.admin_base import (
     TenantTabularInline,
 )
 from accounts.models import TrainerProfile
+from accounts.services import audit_record
 from classes import hooks, services
 from classes.models import (
     ClassCategory,
@@ -70,10 +71,18 @@ class ScheduleExceptionInline(TenantTabularInline):
     fields = ["date", "reason"]
 
 
+OVERRIDE_CLASH_LABEL = _("Schedule the trainer even though they are busy then")
+
+
 class ScheduleForm(forms.ModelForm):
     weekdays = SimpleArrayField(
         forms.IntegerField(min_value=0, max_value=6),
         help_text=_("Comma-separated: 0 = Monday … 6 = Sunday."),
+    )
+    allow_trainer_clash = forms.BooleanField(
+        label=OVERRIDE_CLASH_LABEL,
+        required=False,
+        help_text=_("Recorded in the audit log."),
     )
 
     class Meta:
@@ -95,6 +104,21 @@ class ScheduleForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         _check_room(self, data)
+        # A new series (its pattern is read-only once saved) takes no trainer who is
+        # teaching or training elsewhere then, unless staff say so.
+        if self.instance.pk is None and not self.errors and data.get("trainer"):
+            draft = ClassSchedule(
+                **{name: data.get(name) for name in self.Meta.fields if name in data}
+            )
+            if not draft.duration_minutes and draft.class_type_id:
+                draft.duration_minutes = data["class_type"].duration_minutes
+            try:
+                services.check_schedule_trainer_free(draft)
+            except ServiceError as exc:
+                if not data.get("allow_trainer_clash"):
+                    self.add_error("trainer", exc.message)
+                else:
+                    self.trainer_clash = exc.message
         return data
 
 
@@ -172,6 +196,17 @@ class ClassScheduleAdmin(TenantAdmin):
         if obj is not None:
             fields += ["branch", "class_type", *self.PATTERN_FIELDS, "starts_on"]
         return fields
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        clash = getattr(form, "trainer_clash", None)
+        if clash:
+            audit_record(
+                actor=request.user,
+                action="schedule.trainer_clash_override",
+                target=obj,
+                data={"reason": str(clash)},
+            )
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -264,8 +299,12 @@ class UpcomingFilter(admin.SimpleListFilter):
 
 class SessionForm(ServiceAdminForm):
     """A one-off session (add), or one session's trainer, room and capacity (change,
-    through ``services.session_update``: a capacity below the booked count or a room
-    too small is refused beside the field)."""
+    through ``services.session_update``: a capacity below the booked count, a room
+    too small or a substitute busy elsewhere is refused beside the field)."""
+
+    allow_trainer_clash = forms.BooleanField(
+        label=OVERRIDE_CLASH_LABEL, required=False, help_text=_("Recorded in the audit log.")
+    )
 
     class Meta:
         model = ClassSession
@@ -296,7 +335,12 @@ class SessionForm(ServiceAdminForm):
             for name in ("trainer", "room", "capacity")
             if name in self.changed_data
         }
-        return services.session_update(session=self.instance.pk, actor=self.actor, **changes)
+        return services.session_update(
+            session=self.instance.pk,
+            actor=self.actor,
+            allow_trainer_clash=bool(data.get("allow_trainer_clash")),
+            **changes,
+        )
 
 
 class SessionMoveForm(forms.Form):

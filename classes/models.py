@@ -2,6 +2,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import dateformat, timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.tenancy import TenantModel
@@ -290,7 +291,13 @@ class ClassSession(TenantModel):
         indexes = [models.Index(fields=["organisation", "branch", "starts_at"])]
 
     def __str__(self):
-        return f"{self.class_type} {self.starts_at:%Y-%m-%d %H:%M}"
+        # In the zone being shown (the admin activates the gym's), not UTC.
+        local = timezone.localtime(self.starts_at) if self.starts_at else None
+        return (
+            f"{self.class_type} {dateformat.format(local, 'D j M H:i')}"
+            if local
+            else str(self.class_type)
+        )
 
     @property
     def places_left(self) -> int:

@@ -15,8 +15,10 @@ CLASS = "class"
 def trainer_classes(
     *, trainer_id: int, starts_at: datetime, ends_at: datetime, exclude_session_id=None
 ):
-    """The trainer's scheduled classes that overlap the time (back to back is free)."""
-    classes = ClassSession.objects.filter(
+    """The trainer's scheduled classes that overlap the time (back to back is free), in
+    every branch: a branch manager's scope would otherwise hide the other branches'
+    classes and let the trainer be booked in two places at once."""
+    classes = ClassSession.objects.across_branches().filter(
         trainer_id=trainer_id,
         status=ClassSession.Status.SCHEDULED,
         starts_at__lt=ends_at,

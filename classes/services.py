@@ -24,7 +24,7 @@ from gymsite.errors import Conflict, ServiceError
 from . import hooks
 from .locks import lock_room, lock_session, lock_trainer
 from .models import ClassSchedule, ClassSession, Room
-from .selectors import trainer_busy, trainer_busy_message
+from .selectors import trainer_busy, trainer_busy_message, trainer_busy_times
 
 
 def local_datetime(day: date, at, tz_name: str) -> datetime:
@@ -44,7 +44,8 @@ def schedule_occurrences(schedule: ClassSchedule, *, start: date, end: date) -> 
     """Local dates (inclusive) on which the schedule runs, minus its exceptions."""
     first = max(start, schedule.starts_on)
     last = end if schedule.ends_on is None else min(end, schedule.ends_on)
-    skipped = {e.date for e in schedule.exceptions.all()}
+    # A series being created (not saved yet) has no exceptions.
+    skipped = {e.date for e in schedule.exceptions.all()} if schedule.pk else set()
     weekdays = set(schedule.weekdays)
     days = []
     day = first
@@ -164,6 +165,39 @@ def _check_certified(trainer, class_type, day: date) -> None:
         )
 
 
+def check_schedule_trainer_free(schedule: ClassSchedule, *, today: date | None = None) -> None:
+    """Refuse a series whose trainer is busy (a class in any branch, or PT) at one of the
+    sessions it would create now: ``Conflict`` naming the first day, beside ``trainer``."""
+    if not schedule.trainer_id or not schedule.weekdays:
+        return
+    weeks = getattr(settings, "CLASSES_MATERIALISE_WEEKS", 6)
+    tz = ZoneInfo(schedule.branch.timezone)
+    today = today or timezone.now().astimezone(tz).date()
+    sessions = [
+        _session_for(schedule, day)
+        for day in schedule_occurrences(schedule, start=today, end=today + timedelta(weeks=weeks))
+    ]
+    if not sessions:
+        return
+    # One query per kind of commitment over the whole span, then overlaps in Python.
+    busy = trainer_busy_times(
+        trainer_id=schedule.trainer_id,
+        starts_at=sessions[0].starts_at,
+        ends_at=sessions[-1].ends_at,
+    )
+    for session in sessions:
+        if any(start < session.ends_at and end > session.starts_at for start, end in busy):
+            raise Conflict(
+                _("The trainer is busy elsewhere on %(day)s at %(time)s.")
+                % {
+                    "day": session.occurrence_date.strftime("%d/%m/%Y"),
+                    "time": schedule.start_time.strftime("%H:%M"),
+                },
+                code="trainer_busy",
+                field="trainer",
+            )
+
+
 @transaction.atomic
 def schedule_create(*, actor: User | None, materialise: bool = True, **fields) -> ClassSchedule:
     class_type = fields["class_type"]
@@ -188,13 +222,28 @@ def session_update(
     trainer=...,
     room=...,
     capacity: int | None = None,
+    allow_trainer_clash: bool = False,
 ) -> ClassSession:
-    """Edit one session: substitute trainer, another room, a new capacity."""
+    """Edit one session: substitute trainer, another room, a new capacity.
+
+    A substitute must be free then (``trainer_busy``, every branch); staff may book them
+    anyway with ``allow_trainer_clash``, which the audit row records."""
     session_id = session if isinstance(session, int) else session.pk
     session = lock_session(session_id)
     if session.status == ClassSession.Status.CANCELLED:
         raise ServiceError(_("This class is cancelled."), code="session_cancelled")
     changed = []
+    clash = None
+    if trainer is not ... and trainer is not None and trainer.pk != session.trainer_id:
+        lock_trainer(trainer.pk)
+        clash = trainer_busy(
+            trainer_id=trainer.pk,
+            starts_at=session.starts_at,
+            ends_at=session.ends_at,
+            exclude_session_id=session.pk,
+        )
+        if clash is not None and not allow_trainer_clash:
+            raise Conflict(trainer_busy_message(clash), code="trainer_busy", field="trainer")
     if trainer is not ...:
         _check_certified(trainer, session.class_type, session.occurrence_date)
         session.trainer = trainer
@@ -210,7 +259,7 @@ def session_update(
             actor=actor,
             action="session.edit",
             target=session,
-            data={"changed": changed},
+            data={"changed": changed, **({"trainer_clash_overridden": clash} if clash else {})},
         )
     if capacity is not None and capacity != session.capacity:
         session = session_set_capacity(session=session.pk, capacity=capacity, actor=actor)

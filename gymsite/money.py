@@ -1,9 +1,17 @@
 """Money is a Decimal amount with a currency; never a float."""
 
+import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
 
+from babel import Locale
+from babel.numbers import get_currency_name, get_territory_currencies
+from django import forms
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
 
 CENT = Decimal("0.01")
 
@@ -18,10 +26,72 @@ def amount_field(verbose_name=None, **kwargs) -> models.DecimalField:
     return models.DecimalField(verbose_name, **kwargs)
 
 
+@cache
+def currency_codes() -> frozenset[str]:
+    """ISO 4217 codes of the currencies legal tender somewhere today (CLDR, by Babel)."""
+    today = datetime.date.today()
+    codes = set()
+    for territory in Locale("en").territories:
+        codes.update(get_territory_currencies(territory, today, tender=True))
+    return frozenset(codes)
+
+
+def currency_choices() -> list[tuple[str, str]]:
+    """("GBP", "GBP - British Pound") for each code, named in the active language."""
+    locale = babel_locale()
+    return [
+        (code, f"{code} - {get_currency_name(code, locale=locale)}")
+        for code in sorted(currency_codes())
+    ]
+
+
+def validate_currency(value: str) -> None:
+    if value not in currency_codes():
+        raise ValidationError(
+            _("Choose a currency from the list (ISO 4217, e.g. GBP, EUR, DKK)."),
+            code="invalid_currency",
+        )
+
+
+class CurrencyField(models.CharField):
+    """A currency as its ISO 4217 code, chosen from a list and validated everywhere
+    (forms, ``full_clean``, DRF serializers): never free text.
+
+    It is stored and migrated as the plain ``CharField`` it always was (``deconstruct``),
+    so the list, which changes with the world, never needs a migration.
+    """
+
+    default_validators = [validate_currency]
+
+    def deconstruct(self):
+        name, _path, args, kwargs = super().deconstruct()
+        return name, "django.db.models.CharField", args, kwargs
+
+    def formfield(self, **kwargs):
+        widget = kwargs.get("widget")
+        if widget is None or not (
+            isinstance(widget, forms.Select)
+            or (isinstance(widget, type) and issubclass(widget, forms.Select))
+        ):
+            widget = forms.Select
+        return forms.TypedChoiceField(
+            choices=currency_choices,
+            required=not self.blank,
+            label=capfirst(self.verbose_name),
+            help_text=self.help_text,
+            initial=self.default if self.has_default() else None,
+            widget=widget,
+        )
+
+
 def currency_field(**kwargs) -> models.CharField:
     kwargs.setdefault("max_length", 3)
     kwargs.setdefault("default", "EUR")
-    return models.CharField(**kwargs)
+    return CurrencyField(**kwargs)
+
+
+# One place writes an amount the way the reader's language does (£80.00, 80,00 kr.),
+# through Babel's CLDR data (the same definitions as the portal's ``money`` filter).
 
 
 def tax_rate_field(verbose_name=None, **kwargs) -> models.DecimalField:

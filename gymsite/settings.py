@@ -11,6 +11,7 @@ from pathlib import Path
 import dj_database_url
 from celery.schedules import crontab
 from csp import constants as csp
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 from whitenoise.compress import Compressor
 
@@ -509,6 +510,30 @@ UNFOLD = {
     "SITE_SYMBOL": "fitness_center",
     "SHOW_HISTORY": True,
     "DASHBOARD_CALLBACK": "reports.dashboard.dashboard_callback",
+    # The two pages staff use all day, above the app list.
+    "SIDEBAR": {
+        "show_search": True,
+        "show_all_applications": True,
+        "navigation": [
+            {
+                "title": _("Front of house"),
+                "items": [
+                    {
+                        "title": _("Front desk"),
+                        "icon": "badge",
+                        "link": reverse_lazy("access:desk"),
+                        "permission": "accounts.admin_site.can_use_desk",
+                    },
+                    {
+                        "title": _("Till"),
+                        "icon": "point_of_sale",
+                        "link": reverse_lazy("inventory:pos"),
+                        "permission": "accounts.admin_site.can_use_till",
+                    },
+                ],
+            },
+        ],
+    },
 }
 
 # --- Payments ------------------------------------------------------------------

@@ -1,8 +1,10 @@
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Branch, Member
 from inventory.models import Order, Product
+from inventory.selectors import member_matches
 
 
 class BranchChoiceForm(forms.Form):
@@ -41,11 +43,28 @@ class PosSaleForm(forms.Form):
     branch = forms.ModelChoiceField(
         queryset=Branch.objects.filter(is_active=True), label=_("Branch")
     )
+    # Typed, not picked from every member: a name, email or phone, with suggestions from
+    # pos/members/ as one types (inventory/pos.js); the chosen one's id goes in ``member``.
+    member_search = forms.CharField(
+        label=_("Member"),
+        required=False,
+        max_length=150,
+        help_text=_("Name, email or phone. Leave empty for a walk-in."),
+        widget=forms.TextInput(
+            attrs={"list": "member-suggestions", "autocomplete": "off", "type": "search"}
+        ),
+    )
     member = forms.ModelChoiceField(
         queryset=Member.objects.filter(status=Member.Status.ACTIVE),
         required=False,
-        label=_("Member"),
-        help_text=_("Leave empty for a walk-in."),
+        widget=forms.HiddenInput,
+    )
+    scan = forms.CharField(
+        label=_("Scan or type SKUs"),
+        required=False,
+        max_length=500,
+        help_text=_("One per scan; the same code twice is two of it."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "text"}),
     )
     customer_name = forms.CharField(
         label=_("Walk-in name"),
@@ -70,6 +89,10 @@ class PosSaleForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        branches = list(self.fields["branch"].queryset[:2])
+        if len(branches) == 1:
+            # A one-branch login sells at that branch: nothing to pick.
+            self.fields["branch"].initial = branches[0].pk
         products = Product.objects.filter(status=Product.Status.ACTIVE).order_by("name")
         for index in range(POS_LINES):
             self.fields[f"product_{index}"] = forms.ModelChoiceField(
@@ -85,6 +108,36 @@ class PosSaleForm(forms.Form):
     def clean(self):
         data = super().clean()
         items = []
+        search = (data.get("member_search") or "").strip()
+        if search and not data.get("member"):
+            matches = list(member_matches(search)[:2])
+            if len(matches) == 1:
+                data["member"] = matches[0]
+            else:
+                self.add_error(
+                    "member_search",
+                    _("Nobody matches that.")
+                    if not matches
+                    else _("More than one member matches: pick one from the list."),
+                )
+        codes = (data.get("scan") or "").replace(",", " ").split()
+        if codes:
+            wanted = Q()
+            for code in codes:
+                wanted |= Q(sku__iexact=code)
+            by_sku = {
+                p.sku.lower(): p
+                for p in Product.objects.filter(wanted, status=Product.Status.ACTIVE)
+            }
+            unknown = [c for c in codes if c.lower() not in by_sku]
+            if unknown:
+                self.add_error("scan", _("Unknown code: %(codes)s") % {"codes": ", ".join(unknown)})
+            counted: dict = {}
+            for code in codes:
+                product = by_sku.get(code.lower())
+                if product is not None:
+                    counted[product] = counted.get(product, 0) + 1
+            items.extend(counted.items())
         for index in range(POS_LINES):
             product, quantity = data.get(f"product_{index}"), data.get(f"quantity_{index}")
             if product and not quantity:
@@ -95,7 +148,10 @@ class PosSaleForm(forms.Form):
                 items.append((product, quantity))
         if not items and not self.errors:
             raise forms.ValidationError(_("Add at least one product."))
-        data["items"] = items
+        merged: dict = {}
+        for product, quantity in items:
+            merged[product] = merged.get(product, 0) + quantity
+        data["items"] = list(merged.items())
         return data
 
 

@@ -295,6 +295,18 @@ class FlashSale(TenantModel):
     def is_open_at(self, moment) -> bool:
         return self.phase_at(moment) == self.OPEN
 
+    @property
+    def phase_now(self) -> str:
+        return self.phase_at(timezone.now())
+
+    @property
+    def discount_percent(self) -> int | None:
+        """How much below the product's own price, in whole percent (None if not)."""
+        price = self.product.price
+        if not price or self.sale_price >= price:
+            return None
+        return int((1 - self.sale_price / price) * 100)
+
     @classmethod
     def phase_q(cls, phase: str, moment) -> Q:
         if phase == cls.CLOSED:
@@ -504,3 +516,8 @@ class CartItem(TenantModel):
 
     def __str__(self):
         return f"{self.quantity} × {self.product_id}"
+
+    @property
+    def line_total(self):
+        """Before tax, as the cart shows it (``inventory.selectors.cart_total`` adds them)."""
+        return self.product.price * self.quantity

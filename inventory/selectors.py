@@ -261,6 +261,28 @@ def cart_items(*, member: Member) -> list[CartItem]:
     )
 
 
+def member_matches(text: str):
+    """Active members whose name, email or phone matches what the till typed, best
+    first (an exact email before a name that starts with the text)."""
+    text = text.strip()
+    words = text.split()
+    query = Member.objects.filter(status=Member.Status.ACTIVE)
+    email = next((word for word in words if "@" in word), None)
+    if email:
+        # An email anywhere (a suggestion reads "Name · email") decides alone.
+        return query.filter(email__iexact=email)
+    if text.lstrip("+").replace(" ", "").isdigit():
+        return query.filter(phone__contains=text.replace(" ", "").lstrip("0"))
+    for word in words:
+        query = query.filter(Q(first_name__istartswith=word) | Q(last_name__istartswith=word))
+    return query.order_by("last_name", "first_name", "pk")
+
+
+def cart_total(items: list[CartItem]) -> Decimal:
+    """What the cart's lines come to before tax (tax depends on the pickup branch)."""
+    return sum((item.line_total for item in items), Decimal("0.00"))
+
+
 # --- ledger and reports ------------------------------------------------------------------
 
 

@@ -4,7 +4,7 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
@@ -14,7 +14,7 @@ from accounts.tenancy import reset_scope, set_scope
 from gymsite.errors import ServiceError
 from inventory import selectors, services
 from inventory.forms import BranchChoiceForm, BuyForm, CartQuantityForm, PosSaleForm, ReturnForm
-from inventory.models import FlashSale
+from inventory.models import FlashSale, Product
 
 
 def member_page(view):
@@ -132,7 +132,14 @@ def cart(request, member):
     return render(
         request,
         "inventory/cart.html",
-        {"items": items, "branch_form": branch_form, "member": member},
+        {
+            "items": items,
+            "total": selectors.cart_total(items),
+            "currency": items[0].product.currency if items else "",
+            "line_limit": services.CART_LINE_LIMIT,
+            "branch_form": branch_form,
+            "member": member,
+        },
     )
 
 
@@ -221,7 +228,34 @@ def pos(request):
             messages.success(request, _("Sale %(number)s recorded.") % {"number": order.number})
             return redirect("inventory:pos_order", pk=order.pk)
     recent = selectors._order_queryset().filter(channel="pos")[:10]
-    return render(request, "inventory/pos.html", {"form": form, "recent": recent})
+    prices = {
+        str(p.pk): str(p.price)
+        for p in Product.objects.filter(status=Product.Status.ACTIVE).only("pk", "price", "sku")
+    }
+    skus = {
+        p.sku.lower(): str(p.pk)
+        for p in Product.objects.filter(status=Product.Status.ACTIVE).only("pk", "sku")
+    }
+    return render(
+        request,
+        "inventory/pos.html",
+        {"form": form, "recent": recent, "till_data": {"prices": prices, "skus": skus}},
+    )
+
+
+@staff_page
+def pos_members(request):
+    """Suggestions for the till's member field, as the staff member types."""
+    text = request.GET.get("q", "")
+    found = selectors.member_matches(text)[:10] if len(text.strip()) >= 2 else []
+    return JsonResponse(
+        {
+            "results": [
+                {"id": m.pk, "label": f"{m.full_name} · {m.email}" if m.email else m.full_name}
+                for m in found
+            ]
+        }
+    )
 
 
 @staff_page

@@ -133,30 +133,49 @@ def detail(request, pk):
 @login_required
 def freeze(request, pk):
     _member, membership = _membership_for(request, pk)
+    """Two steps: the dates, then what the freeze does (days, next payment), then confirm."""
     form = FreezeForm(request.POST or None)
+    preview = None
     if request.method == "POST" and form.is_valid():
         try:
-            services.membership_freeze(
-                membership=membership, actor=request.user, **form.cleaned_data
-            )
+            if request.POST.get("confirm") == "yes":
+                services.membership_freeze(
+                    membership=membership, actor=request.user, **form.cleaned_data
+                )
+            else:
+                preview = services.membership_freeze_preview(
+                    membership=membership,
+                    start_date=form.cleaned_data["start_date"],
+                    end_date=form.cleaned_data["end_date"],
+                )
         except ServiceError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
-            messages.success(request, _("Your freeze is booked."))
-            return redirect("memberships:detail", pk=membership.pk)
-    return render(request, "memberships/freeze.html", {"membership": membership, "form": form})
+            if preview is None:
+                messages.success(request, _("Your freeze is booked."))
+                return redirect("memberships:detail", pk=membership.pk)
+    return render(
+        request,
+        "memberships/freeze.html",
+        {"membership": membership, "form": form, "preview": preview},
+    )
 
 
 @login_required
 @require_POST
 def unfreeze(request, pk):
     _member, membership = _membership_for(request, pk)
+    was_frozen = membership.status == membership.Status.FROZEN
     try:
         services.membership_unfreeze(membership=membership, actor=request.user)
     except ServiceError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("Welcome back: your membership is active."))
+        if was_frozen:
+            messages.success(request, _("Welcome back: your membership is active."))
+        else:
+            # A freeze that had not started yet: nothing changed but the plan.
+            messages.success(request, _("Your planned freeze is cancelled."))
     return redirect("memberships:detail", pk=membership.pk)
 
 

@@ -11,12 +11,13 @@ import json
 from datetime import timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from access.models import AccessLog, Result
+from accounts.tenancy import require_scope
 from billing.models import Payment
 from bookings.models import Booking
 from memberships.models import Membership
@@ -47,6 +48,19 @@ def _daily(queryset, field: str, days: int, value=None) -> tuple[list[str], list
     return labels, values
 
 
+def _memberships_in_scope():
+    """Memberships of the branches in scope. Membership has no tenant branch path (it
+    opens every branch its plan opens), so the scoped manager alone counted the whole
+    gym for a branch login: narrow by billing branch or the member's home branch."""
+    memberships = Membership.objects.all()
+    branch_ids = require_scope().branch_ids
+    if branch_ids is not None:
+        memberships = memberships.filter(
+            Q(branch_id__in=branch_ids) | Q(member__home_branch_id__in=branch_ids)
+        )
+    return memberships
+
+
 def dashboard_figures(*, currency: str) -> dict:
     now = timezone.now()
     today = timezone.localdate()
@@ -62,7 +76,7 @@ def dashboard_figures(*, currency: str) -> dict:
         "kpis": [
             (
                 _("Active memberships"),
-                Membership.objects.filter(status=Membership.Status.ACTIVE).count(),
+                _memberships_in_scope().filter(status=Membership.Status.ACTIVE).count(),
             ),
             (_("Check-ins today"), granted.filter(occurred_at__date=today).count()),
             (

@@ -136,3 +136,34 @@ def test_desk_page_query_count_is_bounded(
     with django_assert_max_num_queries(25):
         response = client.get(DESK)
     assert len(response.context["occupancy"]) == 5
+
+
+def test_the_desk_says_why_in_plain_words_and_shows_a_photo_placeholder(
+    client_for, front_desk, branch
+):
+    # given: a member with an overdue payment and no photo
+    member = MemberFactory(home_branch=branch, user=UserFactory(), first_name="Ada")
+    membership_make(member, status=Membership.Status.PAST_DUE)
+    # when
+    html = client_for(front_desk).get(DESK, {"member": member.pk}).content.decode()
+    # then: the door's answer in words, never its codes
+    assert "Denied</strong>: Payment overdue" in html
+    assert "(past_due)" not in html and "denied (" not in html
+    assert "No photo on file" in html
+    # and the camera's absence is explained where the browser has none
+    assert 'id="scanner-missing"' in html
+
+
+def test_occupancy_panel_refreshes_from_its_own_address(client_for, front_desk, active_member):
+    client = client_for(front_desk)
+    page = client.get(DESK).content.decode()
+    assert 'data-refresh-url="/access/desk/occupancy/?branch=' in page
+    client.post("/access/desk/checkin/", {"member": active_member.pk})
+    panel = client.get("/access/desk/occupancy/")
+    assert panel.status_code == 200
+    assert "1 person inside" in panel.content.decode()
+    assert active_member.full_name in panel.content.decode()
+
+
+def test_occupancy_panel_is_for_staff_only(client_for, member):
+    assert client_for(member.user).get("/access/desk/occupancy/").status_code == 403

@@ -107,3 +107,32 @@ def test_bad_input_is_400_and_changes_nothing(device_client):
     assert response.json()["code"] == "validation_error"
     assert "credential" in response.json()["fields"]
     assert not AccessLog.objects.unscoped().exists()
+
+
+def test_each_device_call_keeps_last_seen_current_at_most_once_a_minute(
+    device_and_key, active_member
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from access.models import AccessDevice
+
+    device, key = device_and_key
+    card = CredentialFactory(member=active_member)
+    # given: a device last heard from an hour ago
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    AccessDevice.objects.unscoped().filter(pk=device.pk).update(last_seen_at=an_hour_ago)
+
+    # when: it calls
+    _client(key).post(URL, {"credential": card.number}, format="json")
+
+    # then: "last seen" is now
+    seen = AccessDevice.objects.unscoped().get(pk=device.pk).last_seen_at
+    assert timezone.now() - seen < timedelta(seconds=30)
+
+    # and a second call within the minute does not write (the UPDATE's condition)
+    services.device_touch(device=AccessDevice(pk=device.pk), at=seen + timedelta(seconds=20))
+    assert AccessDevice.objects.unscoped().get(pk=device.pk).last_seen_at == seen
+    services.device_touch(device=AccessDevice(pk=device.pk), at=seen + timedelta(seconds=61))
+    assert AccessDevice.objects.unscoped().get(pk=device.pk).last_seen_at > seen

@@ -31,7 +31,12 @@ def test_sign_up_then_complete_profile_lands_on_the_dashboard(
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             reverse("portal:join"),
-            {"first_name": "Nova", "last_name": "Reyes", "home_branch": branch.pk, "phone": "0770"},
+            {
+                "first_name": "Nova",
+                "last_name": "Reyes",
+                "home_branch": branch.pk,
+                "phone": "020 7946 0018",
+            },
         )
 
     # then: they are a member of this gym, welcomed by email, and see their dashboard
@@ -85,12 +90,62 @@ def test_profile_edit(client_for, member):
             "first_name": member.first_name,
             "last_name": member.last_name,
             "home_branch": member.home_branch_id,
-            "phone": "0800 123",
+            "phone": "020 7946 0018",
         },
     )
     assert response.status_code == 302
     member.refresh_from_db()
-    assert member.phone == "0800 123"
+    assert member.phone == "+442079460018"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("phone", "call me maybe", "real phone number"),
+        ("phone", "0770", "real phone number"),
+        ("date_of_birth", "2090-01-01", "cannot be in the future"),
+        ("date_of_birth", "1800-05-01", "Check the year"),
+        ("goals", "x" * 10_000, "at most 1000 characters"),
+    ],
+)
+def test_profile_refuses_nonsense_beside_the_field_and_keeps_the_input(
+    client_for, member, field, value, message
+):
+    # given: a member editing their profile
+    data = {
+        "first_name": member.first_name,
+        "last_name": member.last_name,
+        "home_branch": member.home_branch_id,
+        "phone": "020 7946 0018",
+        "goals": "Run 10k",
+        field: value,
+    }
+    # when
+    response = client_for(member.user).post(reverse("portal:profile"), data)
+    # then: the page comes back with the error at that field and what was typed
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert list(errors) == [field] and message in str(errors[field])
+    assert value[:50] in response.content.decode()
+    member.refresh_from_db()
+    assert member.goals != value
+
+
+def test_a_danish_members_local_number_is_read_as_danish(client_for, member, in_gym):
+    member.home_branch.country = "DK"
+    member.home_branch.save()
+    response = client_for(member.user).post(
+        reverse("portal:profile"),
+        {
+            "first_name": member.first_name,
+            "last_name": member.last_name,
+            "home_branch": member.home_branch_id,
+            "phone": "20 12 34 56",
+        },
+    )
+    assert response.status_code == 302
+    member.refresh_from_db()
+    assert member.phone == "+4520123456"
 
 
 def test_trainer_portal_is_for_trainers(client_for, trainer, member):
@@ -156,3 +211,21 @@ def test_password_reset_email_goes_through_the_outbox(
     assert message.status == OutboxMessage.Status.SENT
     assert len(mail.outbox) == 1
     assert "/accounts/password/reset/key/" in mail.outbox[0].body
+
+
+def test_sidebar_offers_the_desk_and_the_till(client_for, front_desk):
+    html = client_for(front_desk).get(reverse("admin:index")).content.decode()
+    assert 'href="/access/desk/"' in html and "Front desk" in html
+    assert 'href="/shop/pos/"' in html and "Till" in html
+
+
+def test_front_desk_login_lands_on_the_desk(client, front_desk, manager):
+    client.defaults["HTTP_HOST"] = "gym-a.test"
+    for user, landing in ((front_desk, "/access/desk/"), (manager, reverse("portal:home"))):
+        user.set_password("a-Long-pass-phrase-1")
+        user.save()
+        response = client.post(
+            reverse("account_login"), {"login": user.email, "password": "a-Long-pass-phrase-1"}
+        )
+        assert response.status_code == 302 and response.url == landing
+        client.logout()

@@ -72,3 +72,21 @@ def test_invoices_page_query_count(
     client = client_for(member.user)
     with django_assert_max_num_queries(20):
         assert client.get(reverse("billing:invoices")).status_code == 200
+
+
+def test_payment_page_never_says_not_set_up_and_then_offers_a_test_card(
+    client_for, member, invoice, settings
+):
+    client = client_for(member.user)
+    url = reverse("billing:invoice", args=[invoice.pk])
+    # given: a development site with the sandbox on: test cards, said to be tests
+    settings.BILLING_SANDBOX_ENABLED = True
+    page = client.get(url).text
+    assert "Add a test card" in page and "This is a test site" in page
+    assert "not set up" not in page
+    # given: a live site without card payments: the desk, and no test card at all
+    settings.BILLING_SANDBOX_ENABLED = False
+    page = client.get(url).text
+    assert "not set up" in page
+    assert "test card" not in page.lower()
+    assert client.post(reverse("billing:add_test_card"), {"kind": "ok"}).status_code == 404

@@ -19,8 +19,9 @@ APPOINTMENT = "appointment"
 
 
 def appointments_overlapping(*, trainer_id: int, starts_at: datetime, ends_at: datetime):
-    """The trainer's appointments that hold the time (as the exclusion constraint)."""
-    return Appointment.objects.filter(
+    """The trainer's appointments that hold the time (as the exclusion constraint), in
+    every branch of the gym (``classes.selectors.trainer_classes`` says why)."""
+    return Appointment.objects.across_branches().filter(
         APPOINTMENT_ACTIVE, trainer_id=trainer_id, starts_at__lt=ends_at, ends_at__gt=starts_at
     )
 

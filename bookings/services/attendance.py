@@ -3,7 +3,7 @@ the settle job once a class is over (with the class type's no-show penalty)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
@@ -36,7 +36,7 @@ def _mark(booking_id: int, *, to: str, actor, now: datetime) -> Booking:
             % {"status": booking.get_status_display().lower()},
             code="invalid_transition",
         )
-    if session.starts_at - timedelta(minutes=30) > now:
+    if not selectors.attendance_open(session, now=now):
         raise ServiceError(_("Attendance is taken once the class starts."), code="too_early")
     fields = ["status", "attendance_marked_at", "fee_charged"]
     if booking.status == Booking.Status.NO_SHOW:

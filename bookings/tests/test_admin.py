@@ -262,3 +262,14 @@ def test_move_one_session_from_the_admin(gym, client_for, manager, session_facto
         assert Booking.objects.get(pk=booking.pk).status == "booked"
         assert AuditLog.objects.get(action="session.move").actor == manager
     assert OutboxMessage.objects.filter(dedupe_key__startswith=f"booking-{booking.pk}-moved-")
+
+
+def test_a_booking_reads_as_words_in_lists(in_gym, gym, make_member, session_factory):
+    from bookings import services as booking_services
+
+    member = make_member(first_name="Yusuf", last_name="Jackson")
+    session = session_factory()
+    booking = booking_services.booking_create(session=session, member=member, actor=None)
+    text = str(booking)
+    assert text.startswith("Yusuf Jackson, ") and text.endswith(": Booked")
+    assert "@" not in text and "(booked)" not in text

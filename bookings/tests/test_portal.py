@@ -53,6 +53,33 @@ def test_schedule_filters(gym, client_for, me, session_factory, trainer):
     assert ">Power Spin</a>" not in html
 
 
+def test_schedule_opens_at_now_and_at_my_home_branch(
+    gym, branch, other_branch, client_for, me, session_factory
+):
+    # given: a class that ended an hour ago, one soon at home, one soon at South
+    now = timezone.now()
+    yoga = ClassTypeFactory(organisation=gym, name="Finished Yoga")
+    spin = ClassTypeFactory(organisation=gym, name="Home Spin")
+    south = ClassTypeFactory(organisation=gym, name="South Pilates")
+    session_factory(class_type=yoga, starts_at=now - timedelta(hours=2))
+    session_factory(class_type=spin, starts_at=now + timedelta(hours=3))
+    session_factory(class_type=south, branch=other_branch, starts_at=now + timedelta(hours=3))
+    client = client_for(me.user)
+
+    # when: I open the schedule
+    page = client.get("/classes/")
+    html = page.content.decode()
+
+    # then: what is still to come at my branch, with the branch picked in the filter
+    assert ">Home Spin</a>" in html
+    assert ">Finished Yoga</a>" not in html and ">South Pilates</a>" not in html
+    assert page.context["form"]["branch"].value() == branch.pk
+    assert f"branch={branch.pk}" in page.context["next_week_query"]
+    # and "All branches" is one choice away
+    html = client.get("/classes/", {"branch": ""}).content.decode()
+    assert ">South Pilates</a>" in html
+
+
 def test_schedule_query_count_is_bounded(
     gym, branch, client_for, me, session_factory, make_member, django_assert_max_num_queries
 ):
@@ -447,3 +474,35 @@ def test_the_schedule_shows_each_household_place_and_still_lets_me_book(
     )
     assert "Robin: Booked" in html and f"{me.first_name}: Booked" in html
     assert f"/classes/{session.pk}/book/" not in html and "Book for my household" in html
+
+
+def test_future_class_roster_hides_attendance_buttons(
+    gym, client_for, trainer, session_factory, make_member
+):
+    # given: a class tomorrow with one booking
+    session = session_factory(trainer=trainer, starts_at=timezone.now() + timedelta(days=1))
+    with tenant_scope(gym):
+        services.booking_create(
+            session=session, member=make_member(first_name="Ada", last_name="L"), actor=None
+        )
+
+    # when: the trainer opens its roster
+    roster = client_for(trainer.user).get(f"/classes/trainer/{session.pk}/").content.decode()
+
+    # then: no button that could only fail, and a word on when they come
+    assert "Ada L" in roster
+    assert 'value="attended"' not in roster and 'value="no_show"' not in roster
+    assert "half an hour before the class starts" in roster
+
+
+def test_calendar_feed_offers_apple_google_and_copy(gym, client_for, me):
+    from urllib.parse import quote
+
+    page = client_for(me.user).get("/bookings/").content.decode()
+    with tenant_scope(gym):
+        token = CalendarFeed.objects.get(member=me).token
+    webcal = f"webcal://gym-a.test/bookings/calendar/{token}.ics"
+    assert f'href="{webcal}"' in page and "Add to Apple calendar" in page
+    assert "https://calendar.google.com/calendar/render?cid=" + quote(webcal, safe="") in page
+    assert "Add to Google calendar" in page
+    assert 'data-copy-target="feed-url"' in page and "bookings/copy" in page

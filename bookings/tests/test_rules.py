@@ -157,6 +157,34 @@ def test_weekly_attendance_limit(in_gym, gym, make_member, session_factory):
     )
 
 
+def test_waitlist_place_does_not_count_towards_the_weekly_limit(
+    in_gym, gym, make_member, session_factory
+):
+    # given: a plan allowing one class a week, and a full class the member waits for
+    from classes.services import local_datetime
+
+    member = make_member(plan=PlanFactory(organisation=gym, weekly_attendance_limit=1))
+    monday = timezone.localdate() + timedelta(days=7 - timezone.localdate().weekday())
+    full = session_factory(capacity=1, starts_at=local_datetime(monday, "18:00", "Europe/London"))
+    open_class = session_factory(
+        starts_at=local_datetime(monday + timedelta(days=1), "18:00", "Europe/London")
+    )
+    BookingPolicyFactory(organisation=gym, booking_opens_days=14)
+    first = services.booking_create(session=full, member=make_member(), actor=None)
+    waiting = services.booking_create(session=full, member=member, actor=None)
+    assert waiting.status == "waitlisted"
+
+    # when: they book an open class that week
+    booked = services.booking_create(session=open_class, member=member, actor=None)
+
+    # then: it is theirs; and when the full class frees up, they are not moved in over
+    # their limit
+    assert booked.status == "booked"
+    services.booking_cancel(booking=first, actor=None)
+    waiting.refresh_from_db()
+    assert waiting.status == "waitlisted"
+
+
 def test_credits_are_used_and_run_out(in_gym, make_member, class_pack, session_factory):
     # given a class pack with one credit left
     member = make_member(plan=class_pack)

@@ -37,10 +37,17 @@ from inventory.services.orders import (
 )
 from inventory.services.pos import pos_sale_create
 from inventory.services.returns import order_line_return
-from inventory.services.shop import SHOP_HOLD_MINUTES, cart_add, cart_set, shop_order_place
+from inventory.services.shop import (
+    CART_LINE_LIMIT,
+    SHOP_HOLD_MINUTES,
+    cart_add,
+    cart_set,
+    shop_order_place,
+)
 from inventory.services.stock import stock_adjust, stock_count, stock_receive, stock_transfer
 
 __all__ = [
+    "CART_LINE_LIMIT",
     "MAX_LINE_QUANTITY",
     "MAX_STOCK_QUANTITY",
     "ORDER_SOURCE",

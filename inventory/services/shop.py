@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.models import Branch, Member
 from gymsite.errors import NotAllowed, ServiceError
@@ -21,6 +22,19 @@ from inventory.services.orders import (
 from inventory.services.stock import _order_stock_claim
 
 SHOP_HOLD_MINUTES = 30
+# At most this many of one product in a member's cart (the till keeps its own, larger
+# limit): checked when it goes in, so a cart never holds what checkout would refuse.
+CART_LINE_LIMIT = 20
+
+
+def _cart_line_check(quantity: int) -> None:
+    if quantity > CART_LINE_LIMIT:
+        raise ServiceError(
+            gettext("You can order up to %(n)s of one product online; ask at the desk for more.")
+            % {"n": CART_LINE_LIMIT},
+            code="cart_line_limit",
+            field="quantity",
+        )
 
 
 @transaction.atomic
@@ -31,7 +45,10 @@ def cart_set(*, member: Member, product: Product, quantity: int) -> CartItem | N
     if isinstance(quantity, int) and quantity == 0:
         CartItem.objects.filter(member=member, product=product).delete()
         return None
+    if not isinstance(quantity, bool) and isinstance(quantity, int):
+        _cart_line_check(quantity)
     quantity = _positive_quantity(quantity)
+    _cart_line_check(quantity)
     _active_product(product)
     item, _ = CartItem.objects.update_or_create(
         member=member,

@@ -19,7 +19,9 @@ from memberships.services.cancellation import (
     membership_cancellation_preview,
 )
 from memberships.services.freezes import (
+    FreezePreview,
     membership_freeze,
+    membership_freeze_preview,
     membership_unfreeze,
     memberships_apply_freezes,
 )
@@ -80,6 +82,7 @@ __all__ = [
     "PLAN_CHANGE_SOURCE",
     "TERMINAL",
     "CancellationPreview",
+    "FreezePreview",
     "PlanChangePreview",
     "PriceBreakdown",
     "PriceLine",
@@ -100,6 +103,7 @@ __all__ = [
     "membership_consume_credit",
     "membership_consume_entry",
     "membership_freeze",
+    "membership_freeze_preview",
     "membership_mark_past_due",
     "membership_open_invoices",
     "membership_purchase",

@@ -3,6 +3,7 @@ starts and ends freezes."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.db import transaction
@@ -36,24 +37,8 @@ def _freeze_window_usage(membership: Membership, start: date) -> tuple[int, int]
     return len(freezes), sum(f.days for f in freezes)
 
 
-@transaction.atomic
-def membership_freeze(
-    *,
-    membership: Membership,
-    start_date: date,
-    end_date: date,
-    reason: str = "",
-    actor: User | None = None,
-    today: date | None = None,
-) -> MembershipFreeze:
-    """Hold a membership from ``start_date`` to ``end_date`` (inclusive).
-
-    Limits from the plan: shortest freeze, frozen days and number of freezes in any
-    365 days. A freeze starting today starts at once; a later one is started by the
-    daily job.
-    """
-    today = today or _today()
-    membership = _lock(membership)
+def _freeze_check(membership: Membership, start_date, end_date, today: date) -> int:
+    """Refuse a freeze the plan does not allow; the number of frozen days otherwise."""
     plan = membership.plan
     if membership.status != S.ACTIVE:
         raise Conflict(_("Only an active membership can be frozen."), code="not_active")
@@ -108,6 +93,28 @@ def membership_freeze(
             code="after_end",
             field="start_date",
         )
+    return days
+
+
+@transaction.atomic
+def membership_freeze(
+    *,
+    membership: Membership,
+    start_date: date,
+    end_date: date,
+    reason: str = "",
+    actor: User | None = None,
+    today: date | None = None,
+) -> MembershipFreeze:
+    """Hold a membership from ``start_date`` to ``end_date`` (inclusive).
+
+    Limits from the plan: shortest freeze, frozen days and number of freezes in any
+    365 days. A freeze starting today starts at once; a later one is started by the
+    daily job.
+    """
+    today = today or _today()
+    membership = _lock(membership)
+    _freeze_check(membership, start_date, end_date, today)
     freeze = MembershipFreeze.objects.create(
         organisation_id=membership.organisation_id,
         membership=membership,
@@ -122,6 +129,41 @@ def membership_freeze(
     if actor is not None and membership.member.user_id != getattr(actor, "pk", None):
         audit_record(actor=actor, action="membership.freeze", target=membership)
     return freeze
+
+
+@dataclass(frozen=True)
+class FreezePreview:
+    start_date: date
+    end_date: date
+    days: int
+    next_payment: date | None
+    ends_on: date | None
+    freezes_left: int
+    days_left: int
+
+
+def membership_freeze_preview(
+    *, membership: Membership, start_date: date, end_date: date, today: date | None = None
+) -> FreezePreview:
+    """What a freeze would do, checked by the same rules as ``membership_freeze``
+    (raises the same errors), without writing anything: the confirm step shows it."""
+    today = today or _today()
+    days = _freeze_check(membership, start_date, end_date, today)
+    count, used = _freeze_window_usage(membership, start_date)
+    plan = membership.plan
+    shift = timedelta(days=days)
+    last_day = membership.cancels_on or membership.end_date
+    return FreezePreview(
+        start_date=start_date,
+        end_date=end_date,
+        days=days,
+        next_payment=membership.current_period_end + shift
+        if membership.current_period_end
+        else None,
+        ends_on=last_day + shift if last_day else None,
+        freezes_left=plan.max_freezes_per_year - count - 1,
+        days_left=plan.max_freeze_days_per_year - used - days,
+    )
 
 
 def _shift(membership: Membership, days: int) -> None:

@@ -71,7 +71,10 @@ def test_freeze_action_reports_refusals(client_for, manager, member, monthly, in
         end_date=(today + timedelta(days=9)).isoformat(),
         reason="x",
     )
-    assert response.status_code == 302
+    # the refusal is shown on the form, with the dates as typed
+    assert response.status_code == 200
+    assert "Only an active membership can be frozen." in response.content.decode()
+    assert f'value="{today.isoformat()}"' in response.content.decode()
     membership.refresh_from_db()
     assert membership.status == Membership.Status.PENDING
 

@@ -95,10 +95,44 @@ def test_freeze_from_portal_with_error_beside_field(client_for, member, monthly,
     bad = client.post(url, {"start_date": today, "end_date": today + timedelta(days=2)})
     assert bad.status_code == 200
     assert "end_date" in bad.context["form"].errors
-    ok = client.post(url, {"start_date": today, "end_date": today + timedelta(days=9)})
+    ok = client.post(
+        url, {"start_date": today, "end_date": today + timedelta(days=9), "confirm": "yes"}
+    )
     assert ok.status_code == 302
     membership.refresh_from_db()
     assert membership.status == Membership.Status.FROZEN
+
+
+def test_freeze_previews_days_and_next_payment_before_booking(client_for, member, monthly, in_gym):
+    # given: an active membership whose next payment is in 20 days
+    today = timezone.localdate()
+    membership = MembershipFactory(member=member, plan=monthly)
+    next_payment = membership.current_period_end
+    client = client_for(member.user)
+    url = reverse("memberships:freeze", args=[membership.pk])
+    dates = {"start_date": today + timedelta(days=3), "end_date": today + timedelta(days=12)}
+
+    # when: the member gives the dates
+    preview = client.post(url, dates)
+
+    # then: the page says what happens and nothing is booked yet
+    assert preview.status_code == 200
+    assert preview.context["preview"].days == 10
+    if next_payment:
+        assert preview.context["preview"].next_payment == next_payment + timedelta(days=10)
+    assert "Confirm freeze" in preview.text and "10 days" in preview.text
+    assert not membership.freezes.exists()
+
+    # when: they confirm, then cancel the planned freeze
+    done = client.post(url, {**dates, "confirm": "yes"})
+    assert done.status_code == 302
+    assert membership.freezes.filter(status="scheduled").count() == 1
+    cancelled = client.post(reverse("memberships:unfreeze", args=[membership.pk]), follow=True)
+
+    # then: the message is about the planned freeze, not a "welcome back"
+    text = cancelled.content.decode()
+    assert "Your planned freeze is cancelled." in text
+    assert "Welcome back" not in text
 
 
 def test_cancel_in_two_steps_with_preview(client_for, member, gym, in_gym):

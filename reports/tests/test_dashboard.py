@@ -33,3 +33,19 @@ def test_branch_manager_sees_only_their_branch(
     AccessLogFactory(branch=foreign_branch)
     response = client_for(manager).get(reverse("admin:index"))
     assert _kpis(response)["Check-ins today"] == 1
+
+
+def test_active_memberships_are_the_branch_logins_own(
+    client_for, owner, manager, gym, branch, other_branch
+):
+    from accounts.tests.factories import MemberFactory
+    from memberships.tests.factories import MembershipFactory
+
+    # given: one active membership at each branch
+    MembershipFactory(member=MemberFactory(home_branch=branch), organisation=gym, branch=branch)
+    MembershipFactory(
+        member=MemberFactory(home_branch=other_branch), organisation=gym, branch=other_branch
+    )
+    # then: the owner counts both, North's manager only North's
+    assert _kpis(client_for(owner).get(reverse("admin:index")))["Active memberships"] == 2
+    assert _kpis(client_for(manager).get(reverse("admin:index")))["Active memberships"] == 1

@@ -11,7 +11,13 @@
   var button = document.getElementById("scan-button");
   var form = document.getElementById("lookup-form");
   var input = form && form.querySelector("input[name=q]");
-  if (!button || !input || !("BarcodeDetector" in window) || !navigator.mediaDevices) return;
+  if (!button || !input) return;
+  if (!("BarcodeDetector" in window) || !navigator.mediaDevices) {
+    // Say so, rather than leave the desk wondering where the camera button went.
+    var missing = document.getElementById("scanner-missing");
+    if (missing) missing.hidden = false;
+    return;
+  }
   button.hidden = false;
   var box = document.getElementById("scanner");
   var video = document.getElementById("scanner-video");
@@ -49,4 +55,20 @@
       box.hidden = false;
     });
   });
+})();
+
+// Front desk: who is inside, refreshed every 30 seconds while the page is visible.
+(function () {
+  var panel = document.getElementById("occupancy");
+  if (!panel || !window.fetch) return;
+  var url = panel.dataset.refreshUrl;
+  function refresh() {
+    if (document.hidden) return;
+    fetch(url, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
+      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (html) { if (html !== null) panel.innerHTML = html; })
+      .catch(function () {});
+  }
+  setInterval(refresh, 30000);
+  document.addEventListener("visibilitychange", refresh);
 })();
