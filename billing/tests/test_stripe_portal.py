@@ -178,6 +178,7 @@ def test_invoice_page_without_stripe_offers_the_front_desk_only(
     client_for, member, invoice, settings
 ):
     settings.STRIPE_SECRET_KEY = ""
+    settings.BILLING_SANDBOX_ENABLED = False  # as in production: no test cards either
     from billing.stripe.models import StripeAccount
 
     with tenant_scope(member.organisation):
