@@ -172,7 +172,10 @@ _AT_RISK_RE = re.compile(
     r"\b(at[- ]risk|haven'?t (?:visited|been)|not visited|churn|lapsing)\b", re.I
 )
 _TOMORROW_RE = re.compile(r"\btomorrow\b", re.I)
-_TRAINING_PLAN_RE = re.compile(r"\b(training plan|workout plan|my programme|my program)\b", re.I)
+_TRAINING_PLAN_RE = re.compile(
+    r"\b(training plan|workout plan|my programme|my program|today'?s workout|my workout)\b",
+    re.I,
+)
 _HELP_RE = re.compile(r"^\s*(hi|hello|hey|help|what can you do)\b", re.I)
 
 
@@ -283,11 +286,9 @@ class RuleEngine:
         if _HELP_RE.search(text) and len(text) < 30:
             return self.help_text(caller)
         if _TRAINING_PLAN_RE.search(text):
-            # No training app yet (docs/assistant.md): say so rather than invent one.
-            return _(
-                "I can't show training plans: this gym's system has none yet. Ask a "
-                "trainer, or book a personal training session in the portal."
-            )
+            if caller.role != "member":
+                return _("Training plans are the member's own: ask from their account.")
+            return render.one(toolbox.call("my_training_plan", {}))
         if caller.role == "staff":
             staff = self._staff(text, toolbox)
             if staff is not None:

@@ -185,12 +185,30 @@ def confirmation(result: dict) -> str:
     return result["summary"] + " " + _("Press Confirm to go ahead.")
 
 
+def my_training_plan(result: dict) -> str:
+    if not result.get("plan"):
+        return _("You have no training plan assigned. Ask a trainer to build you one.")
+    text = _("Your plan: %(plan)s, from %(start)s") % {
+        "plan": result["plan"],
+        "start": result["from"],
+    }
+    if result.get("until"):
+        text += _(" until %(end)s") % {"end": result["until"]}
+    text += "."
+    if not result.get("today"):
+        return text
+    lines = [text, _("Today: %(day)s") % {"day": result["today"]}]
+    lines += [f"- {row['exercise']}: {row['prescription']}" for row in result["exercises"]]
+    return "\n".join(lines)
+
+
 RENDERERS = {
     "find_classes": find_classes,
     "my_bookings": my_bookings,
     "plans_and_prices": plans_and_prices,
     "opening_hours": opening_hours,
     "my_membership": my_membership,
+    "my_training_plan": my_training_plan,
     "today_figures": today_figures,
     "at_risk_members": at_risk_members,
     "member_status": member_status,

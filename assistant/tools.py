@@ -37,6 +37,7 @@ from classes.models import ClassSession
 from gymsite.errors import ServiceError
 from memberships import selectors as membership_selectors
 from reports.dashboard import dashboard_figures
+from training import selectors as training_selectors
 
 from . import selectors
 
@@ -566,6 +567,27 @@ def my_membership(caller: Caller, args: dict) -> dict:
     return result
 
 
+def my_training_plan(caller: Caller, args: dict) -> dict:
+    """The plan assigned to the member today and today's workout from it, as the
+    training app shows it (its privacy rule: the member's own data)."""
+    if caller.member is None:
+        raise ToolRefused(_("Only members have a training plan."))
+    workout = training_selectors.today_workout(member=caller.member)
+    assignment = workout.assignment
+    if assignment is None:
+        return {"plan": None}
+    return {
+        "plan": assignment.plan.name,
+        "from": assignment.starts_on.isoformat(),
+        "until": assignment.ends_on.isoformat() if assignment.ends_on else None,
+        "today": workout.day.name if workout.day else None,
+        "exercises": [
+            {"exercise": planned.item.exercise.name, "prescription": planned.summary}
+            for planned in workout.exercises
+        ],
+    }
+
+
 # --- staff tools ---------------------------------------------------------------------
 
 
@@ -738,6 +760,14 @@ TOOLS: dict[str, Tool] = {
             private_fields=("owed", "not_yet_invoiced"),
         ),
         Tool(
+            "my_training_plan",
+            "The caller's assigned training plan and today's workout from it (exercises "
+            "with their prescription), from the training app.",
+            _props(),
+            frozenset({MEMBER}),
+            my_training_plan,
+        ),
+        Tool(
             "today_figures",
             "Today's figures of the gym (or the staff member's branches).",
             _props(),
@@ -768,9 +798,6 @@ TOOLS: dict[str, Tool] = {
         ),
     ]
 }
-
-# Not offered: "my training plan" needs a training app, which this project has not got
-# yet (docs/assistant.md).
 
 
 def tools_for(role: str) -> list[Tool]:

@@ -68,7 +68,7 @@ OTHER_QUESTIONS = [
     ("Is Camden open on Sunday?", ["Camden", "Sunday: 06:00–22:00"]),
     ("Do I have credits left?", ["Monthly Unlimited"]),
     ("am I booked on anything?", ["no upcoming bookings"]),
-    ("What's my training plan?", ["I can't show training plans: this gym's system has none yet"]),
+    ("What's my training plan?", ["You have no training plan assigned"]),
 ]
 
 REFUSED = [
@@ -158,3 +158,31 @@ def test_staff_questions(demo, owner, ask):
     assert f"Member #{demo.membership.member_id}: Active; membership Monthly" in status.answer
     risk = ask(owner, "which members are at risk?", role="staff")
     assert "No active member has been away" in risk.answer
+
+
+def test_my_training_plan_comes_from_the_training_app(demo, member, trainer, ask):
+    # given a plan a trainer built and assigned to the member
+    from django.utils import timezone
+
+    from accounts.tenancy import tenant_scope
+    from training import services as training
+    from training.tests.factories import ExerciseFactory
+
+    with tenant_scope(demo.gym):
+        plan = training.plan_create(name="Strength block", actor=None, trainer=trainer)
+        day = training.plan_day_add(plan=plan, actor=None, name="Lower body")
+        squat = ExerciseFactory(organisation=demo.gym, name="Back squat")
+        training.plan_exercise_add(
+            plan=plan, day=day, exercise=squat, prescription={"sets": 5, "reps": 5}, actor=None
+        )
+        training.plan_assign(
+            plan=plan, member=member, actor=None, trainer=trainer, starts_on=timezone.localdate()
+        )
+
+    # when the member asks for today's workout
+    reply = ask(member.user, "What's my workout today?")
+
+    # then the answer is their plan's day and exercise, from the tool
+    assert "Strength block" in reply.answer and "Lower body" in reply.answer
+    assert "Back squat" in reply.answer
+    assert reply.tools == ["my_training_plan"]
