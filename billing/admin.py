@@ -7,7 +7,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_actions import each, form_action
-from accounts.admin_base import TenantAdmin, TenantTabularInline
+from accounts.admin_base import (
+    MemberSearchMixin,
+    TenantAdmin,
+    TenantTabularInline,
+    recent_window_filter,
+)
 from billing import services
 from billing.models import (
     CreditNote,
@@ -90,7 +95,7 @@ class CreditForm(forms.Form):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(TenantAdmin):
+class InvoiceAdmin(MemberSearchMixin, TenantAdmin):
     list_display = [
         "__str__",
         "payer",
@@ -105,6 +110,9 @@ class InvoiceAdmin(TenantAdmin):
     list_filter = ["status", OverdueFilter, "branch"]
     list_select_related = ["payer", "branch"]
     search_fields = ["number", "payer__first_name", "payer__last_name", "payer__email"]
+    search_help_text = _("The invoice number, or the payer's name or email.")
+    member_search_path = "payer"
+    exact_search_fields = ("number",)
     raw_id_fields = ["payer"]
     date_hierarchy = "issued_at"
     inlines = [LineInline, PaymentInline, CreditNoteInline]
@@ -240,7 +248,7 @@ class RefundForm(forms.Form):
 
 
 @admin.register(Payment)
-class PaymentAdmin(TenantAdmin):
+class PaymentAdmin(MemberSearchMixin, TenantAdmin):
     list_display = [
         "created_at",
         "invoice",
@@ -251,9 +259,12 @@ class PaymentAdmin(TenantAdmin):
         "failure_code",
         "amount_refunded",
     ]
-    list_filter = ["status", "provider", "branch"]
+    list_filter = [recent_window_filter("created_at"), "status", "provider", "branch"]
     list_select_related = ["invoice", "payer"]
-    search_fields = ["reference", "invoice__number", "payer__last_name", "payer__email"]
+    search_fields = ["reference", "payer__last_name", "payer__email"]
+    search_help_text = _("The provider's reference, or the payer's name or email.")
+    member_search_path = "payer"
+    exact_search_fields = ("reference",)
     date_hierarchy = "created_at"
     actions = ["refund"]
 

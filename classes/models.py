@@ -280,7 +280,11 @@ class ClassSession(TenantModel):
                 name="class_session_once_per_schedule_date",
             ),
         ]
-        indexes = [models.Index(fields=["organisation", "branch", "starts_at"])]
+        indexes = [
+            models.Index(fields=["organisation", "branch", "starts_at"]),
+            # The back-office list of the whole gym, in time order.
+            models.Index(fields=["organisation", "starts_at", "id"], name="session_org_time"),
+        ]
 
     def __str__(self):
         return f"{self.class_type} {self.starts_at:%Y-%m-%d %H:%M}"

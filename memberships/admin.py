@@ -12,7 +12,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_actions import each, form_action
-from accounts.admin_base import TenantAdmin, TenantTabularInline
+from accounts.admin_base import MemberSearchMixin, TenantAdmin, TenantTabularInline
 from accounts.models import AuditLog, Branch, Member
 from billing.models import Invoice, Payment, PendingCharge
 from gymsite.errors import ServiceError
@@ -219,7 +219,7 @@ class PaymentActionForm(forms.Form):
 
 
 @admin.register(Membership)
-class MembershipAdmin(TenantAdmin):
+class MembershipAdmin(MemberSearchMixin, TenantAdmin):
     list_display = [
         "member_link",
         "plan",
@@ -233,6 +233,7 @@ class MembershipAdmin(TenantAdmin):
     list_filter = ["status", RenewalFilter, "plan", BillingBranchFilter, "auto_renew"]
     list_select_related = ["member", "plan"]
     search_fields = ["member__first_name", "member__last_name", "member__email"]
+    search_help_text = _("The member's name or email.")
     raw_id_fields = ["member", "payer"]
     date_hierarchy = "start_date"
     inlines = [FreezeInline, StatusHistoryInline]
