@@ -105,7 +105,7 @@ def _build(args) -> None:
             CROSS JOIN LATERAL (SELECT now() - (g::float / %(visits)s) * interval '365 days' t) ts
             JOIN accounts_member m ON m.id = (SELECT min(id) FROM accounts_member
                                                 WHERE organisation_id = %(org)s)
-                                             + (g * 104729) %% %(members)s
+                                             + (g::bigint * 104729) %% %(members)s
             ORDER BY t
             """,
         ),

@@ -428,6 +428,11 @@ CELERY_BEAT_SCHEDULE = {
     "bookings-reminders": {"task": "bookings.tasks.bookings_send_reminders", "schedule": 60.0 * 5},
     # No-shows and closing waitlists after classes end.
     "bookings-settle": {"task": "bookings.tasks.bookings_settle_finished", "schedule": 60.0 * 5},
+    # The access log's monthly partitions, created months ahead (idempotent).
+    "access-partitions": {
+        "task": "access.tasks.access_partitions_ensure",
+        "schedule": crontab(hour=3, minute=30),
+    },
 }
 # How many weeks of class sessions exist ahead of today (members can book that far).
 CLASSES_MATERIALISE_WEEKS = env_int("CLASSES_MATERIALISE_WEEKS", 6)
