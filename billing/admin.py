@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.db.models import DecimalField, ExpressionWrapper, F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from unfold.contrib.filters.admin import RangeDateTimeFilter
 
 from accounts.admin_actions import each, form_action
 from accounts.admin_base import (
@@ -107,14 +108,15 @@ class InvoiceAdmin(MemberSearchMixin, TenantAdmin):
         "issued_at",
         "collection_attempts",
     ]
-    list_filter = ["status", OverdueFilter, "branch"]
+    list_filter = ["status", OverdueFilter, "branch", ("issued_at", RangeDateTimeFilter)]
+    list_filter_submit = True
     list_select_related = ["payer", "branch"]
     search_fields = ["number", "payer__first_name", "payer__last_name", "payer__email"]
     search_help_text = _("The invoice number, or the payer's name or email.")
     member_search_path = "payer"
     exact_search_fields = ("number",)
     raw_id_fields = ["payer"]
-    date_hierarchy = "issued_at"
+    # A date range, not date_hierarchy: its year links are a DISTINCT over every row.
     inlines = [LineInline, PaymentInline, CreditNoteInline]
     actions = ["record_payment", "collect_now", "credit", "void", "write_off"]
     readonly_fields = [
@@ -259,13 +261,20 @@ class PaymentAdmin(MemberSearchMixin, TenantAdmin):
         "failure_code",
         "amount_refunded",
     ]
-    list_filter = [recent_window_filter("created_at"), "status", "provider", "branch"]
+    list_filter = [
+        recent_window_filter("created_at"),
+        ("created_at", RangeDateTimeFilter),
+        "status",
+        "provider",
+        "branch",
+    ]
+    list_filter_submit = True
     list_select_related = ["invoice", "payer"]
     search_fields = ["reference", "payer__last_name", "payer__email"]
     search_help_text = _("The provider's reference, or the payer's name or email.")
     member_search_path = "payer"
     exact_search_fields = ("reference",)
-    date_hierarchy = "created_at"
+    # A date range, not date_hierarchy: its year links are a DISTINCT over every row.
     actions = ["refund"]
 
     def get_readonly_fields(self, request, obj=None):

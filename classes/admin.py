@@ -10,6 +10,7 @@ from django.urls import path, reverse
 from django.utils import dateformat, timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from unfold.contrib.filters.admin import RangeDateTimeFilter
 
 from accounts.admin_base import (
     ServiceAdminForm,
@@ -312,7 +313,7 @@ class SessionMoveForm(forms.Form):
 @admin.register(ClassSession)
 class ClassSessionAdmin(ServiceAdminMixin, TenantAdmin):
     form = SessionForm
-    date_hierarchy = "starts_at"
+    # A date range, not date_hierarchy: its year links are a DISTINCT over every row.
     list_display = [
         "local_start",
         "class_type",
@@ -323,7 +324,15 @@ class ClassSessionAdmin(ServiceAdminMixin, TenantAdmin):
         "waitlist_count",
         "status",
     ]
-    list_filter = [UpcomingFilter, "status", "branch", "class_type", "trainer"]
+    list_filter = [
+        UpcomingFilter,
+        ("starts_at", RangeDateTimeFilter),
+        "status",
+        "branch",
+        "class_type",
+        "trainer",
+    ]
+    list_filter_submit = True
     list_select_related = ["class_type", "branch", "trainer", "room"]
     autocomplete_fields = ["trainer"]
     search_fields = ["class_type__name", "trainer__display_name"]
