@@ -85,3 +85,39 @@ def test_a_changelist_page_costs_the_same_with_more_rows(request, client_for, br
     many = _statements(client, url)
     # then page 1 runs the same statements
     assert many == few, f"{url}: {few} statements with 2 rows, {many} with 10"
+
+
+def _listed(response) -> set[int]:
+    return {obj.pk for obj in response.context["cl"].result_list}
+
+
+def test_a_list_searched_by_member_finds_them_by_name_email_or_its_own_key(
+    client_for, owner, branch
+):
+    # given two payers' invoices
+    alice = MemberFactory(home_branch=branch, first_name="Alice", last_name="Zephyrine")
+    bob = MemberFactory(home_branch=branch, first_name="Bob", last_name="Quill")
+    hers, his = InvoiceFactory(branch=branch, payer=alice), InvoiceFactory(branch=branch, payer=bob)
+    client = client_for(owner)
+    # when the list is searched by part of a name, an email, or the invoice number
+    by_name = client.get("/admin/billing/invoice/", {"q": "ephyr"})
+    by_email = client.get("/admin/billing/invoice/", {"q": bob.email.upper()})
+    by_number = client.get("/admin/billing/invoice/", {"q": str(his.number)})
+    # then each finds only its invoice
+    assert _listed(by_name) == {hers.pk}
+    assert _listed(by_email) == {his.pk}
+    assert _listed(by_number) == {his.pk}
+
+
+def test_sessions_are_searched_by_class_type_or_trainer(client_for, owner, gym, branch):
+    # given two sessions with different types and trainers
+    ada = TrainerProfileFactory(organisation=gym, display_name="Ada Lovelace")
+    spin = ClassSessionFactory(branch=branch, class_type__name="Spin Power")
+    yoga = ClassSessionFactory(branch=branch, class_type__name="Hatha Flow", trainer=ada)
+    client = client_for(owner)
+    # when searched by the type's name and by the trainer's
+    by_type = client.get("/admin/classes/classsession/", {"q": "spin pow"})
+    by_trainer = client.get("/admin/classes/classsession/", {"q": "lovelace"})
+    # then each finds its session
+    assert _listed(by_type) == {spin.pk}
+    assert _listed(by_trainer) == {yoga.pk}
