@@ -24,6 +24,7 @@ from billing.models import (
     PendingCharge,
     Refund,
 )
+from billing.providers.base import available_providers
 from gymsite.errors import ServiceError
 
 
@@ -249,6 +250,22 @@ class RefundForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=255)
 
 
+class ProviderFilter(admin.SimpleListFilter):
+    """The installed payment providers: a plain field filter would list them with a
+    ``SELECT DISTINCT provider`` over every payment."""
+
+    title = _("provider")
+    parameter_name = "provider"
+
+    def lookups(self, request, model_admin):
+        return [(name, cls.label) for name, cls in sorted(available_providers().items())]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(provider=self.value())
+        return queryset
+
+
 @admin.register(Payment)
 class PaymentAdmin(MemberSearchMixin, TenantAdmin):
     list_display = [
@@ -265,7 +282,7 @@ class PaymentAdmin(MemberSearchMixin, TenantAdmin):
         recent_window_filter("created_at"),
         ("created_at", RangeDateTimeFilter),
         "status",
-        "provider",
+        ProviderFilter,
         "branch",
     ]
     list_filter_submit = True
@@ -384,6 +401,6 @@ class PaymentMethodAdmin(ReadOnlyAdmin):
         "is_default",
         "is_active",
     ]
-    list_filter = ["provider", "is_active"]
+    list_filter = [ProviderFilter, "is_active"]
     list_select_related = ["member"]
     search_fields = ["member__last_name", "member__email"]
