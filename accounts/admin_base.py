@@ -244,7 +244,10 @@ class MemberSearchMixin:
         words = search_term.split()
         if not words:
             return queryset, False
-        members = Member.objects.all()
+        # The gym's members, not only the branches in scope: a member of another
+        # branch may have invoices or visits here. Only their ids leave this query,
+        # to filter the list, which stays scoped.
+        members = Member.objects.unscoped().filter(organisation_id=require_scope().organisation_id)
         for word in words:
             members = members.filter(
                 Q(first_name__icontains=word)

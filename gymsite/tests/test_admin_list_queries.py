@@ -121,3 +121,16 @@ def test_sessions_are_searched_by_class_type_or_trainer(client_for, owner, gym, 
     # then each finds its session
     assert _listed(by_type) == {spin.pk}
     assert _listed(by_trainer) == {yoga.pk}
+
+
+def test_a_branch_manager_finds_a_payer_from_another_branch_but_not_its_invoices_there(
+    client_for, manager, branch, other_branch
+):
+    # given a member of another branch with an invoice here and one there
+    visitor = MemberFactory(home_branch=other_branch, last_name="Wanderley")
+    here = InvoiceFactory(branch=branch, payer=visitor)
+    InvoiceFactory(branch=other_branch, payer=visitor)
+    # when this branch's manager searches by the member's name
+    response = client_for(manager).get("/admin/billing/invoice/", {"q": "wanderley"})
+    # then the invoice of this branch is found, the other branch's is not listed
+    assert _listed(response) == {here.pk}
