@@ -13,19 +13,25 @@ every field, and ``SpotterAdminSite.register`` puts it under any admin registere
 without it (third-party apps' admins), so no admin can forget it.
 """
 
+from datetime import timedelta
 from functools import cache
 
 from django import forms
+from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db import models, transaction
+from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin, StackedInline, TabularInline
 from unfold.widgets import UnfoldAdminSelectWidget, UnfoldForeignKeyRawIdWidget
 
-from accounts.models import Organisation
+from accounts.models import Member, Organisation
 from accounts.selectors import organisation_users
 from accounts.tenancy import TenantModel, require_scope, scope_filter
 from gymsite.errors import ServiceError
@@ -179,10 +185,112 @@ def money_column(field: str, description, *, currency: str = "currency", orderin
     return show
 
 
+class CappedCountPaginator(Paginator):
+    """Counting millions of rows (the log, bookings, invoices) for a page number is not
+    worth a scan: count at most one row past the cap. Pages past the cap are reached
+    by narrowing the list (a filter, a date range, a search)."""
+
+    cap = 10_000
+
+    @cached_property
+    def count(self):
+        return self.object_list[: self.cap + 1].count()
+
+
+class RecentWindowFilter(admin.SimpleListFilter):
+    """A log-like list opens on its recent rows (``default``) rather than on every row
+    ever written; "All time" is one click away, and a date range on ``field`` (the
+    range filter beside it) replaces the window."""
+
+    title = _("when")
+    parameter_name = "when"
+    field = "created_at"
+    default = "30d"
+    WINDOWS = {"today": 1, "7d": 7, "30d": 30, "365d": 365}
+
+    def __init__(self, request, params, model, model_admin):
+        self.range_given = any(key.startswith(f"{self.field}_") for key in request.GET)
+        super().__init__(request, params, model, model_admin)
+
+    def lookups(self, request, model_admin):
+        return [
+            ("today", _("Last 24 hours")),
+            ("7d", _("Last 7 days")),
+            ("30d", _("Last 30 days")),
+            ("365d", _("Last 12 months")),
+            ("all", _("All time")),
+        ]
+
+    def value(self):
+        return super().value() or ("all" if self.range_given else self.default)
+
+    def choices(self, changelist):
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        days = self.WINDOWS.get(self.value())
+        if days is None:
+            return queryset
+        return queryset.filter(**{f"{self.field}__gte": timezone.now() - timedelta(days=days)})
+
+
+def recent_window_filter(field: str, default: str = "30d") -> type[RecentWindowFilter]:
+    return type(
+        f"RecentWindowFilter_{field}", (RecentWindowFilter,), {"field": field, "default": default}
+    )
+
+
+MEMBER_MATCH_LIMIT = 500
+
+
+class MemberSearchMixin:
+    """Search a list by its member's name or email through the members' trigram
+    indexes, then by the member ids found; plus exact matches on ``exact_search_fields``
+    (numbers, references). An ``ILIKE '%…%'`` across a join to the member has to read
+    every row of the list's table; this reads the matching members, then an index.
+    """
+
+    member_search_path = "member"
+    exact_search_fields: tuple[str, ...] = ()
+
+    def get_search_results(self, request, queryset, search_term):
+        words = search_term.split()
+        if not words:
+            return queryset, False
+        # The gym's members, not only the branches in scope: a member of another
+        # branch may have invoices or visits here. Only their ids leave this query,
+        # to filter the list, which stays scoped.
+        members = Member.objects.unscoped().filter(organisation_id=require_scope().organisation_id)
+        for word in words:
+            members = members.filter(
+                Q(first_name__icontains=word)
+                | Q(last_name__icontains=word)
+                | Q(email__icontains=word)
+            )
+        member_ids = list(members.values_list("pk", flat=True)[:MEMBER_MATCH_LIMIT])
+        found = Q(**{f"{self.member_search_path}__in": member_ids})
+        term = search_term.strip()
+        for name in self.exact_search_fields:
+            field = queryset.model._meta.get_field(name)
+            try:
+                value = field.to_python(term)
+                field.run_validators(value)
+            except ValidationError:
+                continue
+            found |= Q(**{name: value})
+        return queryset.filter(found), False
+
+
 class TenantAdmin(ScopedChoicesMixin, ModelAdmin):
     formfield_overrides = CURRENCY_OVERRIDES
     list_per_page = 50
     show_full_result_count = False
+    paginator = CappedCountPaginator
 
 
 class TenantTabularInline(ScopedChoicesMixin, TabularInline):

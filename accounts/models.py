@@ -3,9 +3,11 @@ from zoneinfo import available_timezones
 from django.conf.locale import LANG_INFO
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -329,7 +331,15 @@ class Member(TenantModel):
             ),
             models.CheckConstraint(condition=~Q(payer=models.F("id")), name="member_not_own_payer"),
         ]
-        indexes = [models.Index(fields=["organisation", "last_name", "first_name"])]
+        indexes = [
+            models.Index(fields=["organisation", "last_name", "first_name"]),
+            # Search by any part of a name or email (admin ``icontains`` is
+            # ``UPPER(col) LIKE UPPER('%…%')``): trigram indexes on the same expression.
+            *(
+                GinIndex(OpClass(Upper(column), name="gin_trgm_ops"), name=f"member_{column}_trgm")
+                for column in ("first_name", "last_name", "email", "phone")
+            ),
+        ]
 
     def __str__(self):
         return self.full_name

@@ -5,9 +5,16 @@ from django.contrib import admin
 from django.db.models import DecimalField, ExpressionWrapper, F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from unfold.contrib.filters.admin import RangeDateTimeFilter
 
 from accounts.admin_actions import each, form_action
-from accounts.admin_base import TenantAdmin, TenantTabularInline, money_column
+from accounts.admin_base import (
+    MemberSearchMixin,
+    TenantAdmin,
+    TenantTabularInline,
+    money_column,
+    recent_window_filter,
+)
 from billing import services
 from billing.models import (
     CreditNote,
@@ -18,6 +25,7 @@ from billing.models import (
     PendingCharge,
     Refund,
 )
+from billing.providers.base import available_providers
 from gymsite.errors import ServiceError
 from gymsite.money import money_format
 
@@ -91,7 +99,7 @@ class CreditForm(forms.Form):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(TenantAdmin):
+class InvoiceAdmin(MemberSearchMixin, TenantAdmin):
     list_display = [
         "__str__",
         "payer",
@@ -103,11 +111,15 @@ class InvoiceAdmin(TenantAdmin):
         "issued_at",
         "collection_attempts",
     ]
-    list_filter = ["status", OverdueFilter, "branch"]
+    list_filter = ["status", OverdueFilter, "branch", ("issued_at", RangeDateTimeFilter)]
+    list_filter_submit = True
     list_select_related = ["payer", "branch"]
     search_fields = ["number", "payer__first_name", "payer__last_name", "payer__email"]
+    search_help_text = _("The invoice number, or the payer's name or email.")
+    member_search_path = "payer"
+    exact_search_fields = ("number",)
     raw_id_fields = ["payer"]
-    date_hierarchy = "issued_at"
+    # A date range, not date_hierarchy: its year links are a DISTINCT over every row.
     inlines = [LineInline, PaymentInline, CreditNoteInline]
     actions = ["record_payment", "collect_now", "credit", "void", "write_off"]
     readonly_fields = [
@@ -243,8 +255,24 @@ class RefundForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=255)
 
 
+class ProviderFilter(admin.SimpleListFilter):
+    """The installed payment providers: a plain field filter would list them with a
+    ``SELECT DISTINCT provider`` over every payment."""
+
+    title = _("provider")
+    parameter_name = "provider"
+
+    def lookups(self, request, model_admin):
+        return [(name, cls.label) for name, cls in sorted(available_providers().items())]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(provider=self.value())
+        return queryset
+
+
 @admin.register(Payment)
-class PaymentAdmin(TenantAdmin):
+class PaymentAdmin(MemberSearchMixin, TenantAdmin):
     list_display = [
         "created_at",
         "invoice",
@@ -257,10 +285,20 @@ class PaymentAdmin(TenantAdmin):
     ]
     amount_shown = money_column("amount", _("amount"))
     refunded_shown = money_column("amount_refunded", _("amount refunded"))
-    list_filter = ["status", "provider", "branch"]
+    list_filter = [
+        recent_window_filter("created_at"),
+        ("created_at", RangeDateTimeFilter),
+        "status",
+        ProviderFilter,
+        "branch",
+    ]
+    list_filter_submit = True
     list_select_related = ["invoice", "payer"]
-    search_fields = ["reference", "invoice__number", "payer__last_name", "payer__email"]
-    date_hierarchy = "created_at"
+    search_fields = ["reference", "payer__last_name", "payer__email"]
+    search_help_text = _("The provider's reference, or the payer's name or email.")
+    member_search_path = "payer"
+    exact_search_fields = ("reference",)
+    # A date range, not date_hierarchy: its year links are a DISTINCT over every row.
     actions = ["refund"]
 
     def get_readonly_fields(self, request, obj=None):
@@ -381,6 +419,6 @@ class PaymentMethodAdmin(ReadOnlyAdmin):
         "is_default",
         "is_active",
     ]
-    list_filter = ["provider", "is_active"]
+    list_filter = [ProviderFilter, "is_active"]
     list_select_related = ["member"]
     search_fields = ["member__last_name", "member__email"]

@@ -121,6 +121,8 @@ class Invoice(TenantModel):
         ]
         indexes = [
             models.Index(fields=["payer", "status"]),
+            # The back-office list: a gym's newest invoices first.
+            models.Index(fields=["organisation", "-created_at", "-id"], name="invoice_org_newest"),
             models.Index(
                 fields=["next_collection_at"],
                 condition=Q(status="open", next_collection_at__isnull=False),
@@ -330,6 +332,10 @@ class Payment(TenantModel):
                 condition=Q(amount_refunded__gte=0) & Q(amount_refunded__lte=F("amount")),
                 name="payment_refund_within_amount",
             ),
+        ]
+        indexes = [
+            # The back-office list: a gym's newest payments first.
+            models.Index(fields=["organisation", "-created_at", "-id"], name="payment_org_newest"),
         ]
 
     def __str__(self):

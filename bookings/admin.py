@@ -6,6 +6,7 @@ from django.utils import dateformat
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_base import (
+    MemberSearchMixin,
     ServiceAdminForm,
     ServiceAdminMixin,
     TenantAdmin,
@@ -96,7 +97,7 @@ class WaitlistFilter(admin.SimpleListFilter):
 
 
 @admin.register(Booking)
-class BookingAdmin(ServiceAdminMixin, TenantAdmin):
+class BookingAdmin(MemberSearchMixin, ServiceAdminMixin, TenantAdmin):
     list_display = [
         "member",
         "session_name",
@@ -115,6 +116,10 @@ class BookingAdmin(ServiceAdminMixin, TenantAdmin):
     ]
     list_select_related = ["member", "session", "session__class_type", "session__branch"]
     search_fields = ["member__first_name", "member__last_name", "member__email"]
+    search_help_text = _("The member's name or email.")
+    # Newest first by the primary key: ordering by the session's start is a sort of
+    # the whole join at hundreds of thousands of bookings.
+    ordering = ["-pk"]
     raw_id_fields = ["session"]
     autocomplete_fields = ["member"]
     actions = ["promote", "cancel_waived", "mark_attended", "mark_no_show"]

@@ -3,13 +3,14 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.postgres.forms import SimpleArrayField
-from django.db.models import F
+from django.db.models import F, Q
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import dateformat, timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from unfold.contrib.filters.admin import RangeDateTimeFilter
 
 from accounts.admin_base import (
     ServiceAdminForm,
@@ -357,7 +358,7 @@ class SessionMoveForm(forms.Form):
 @admin.register(ClassSession)
 class ClassSessionAdmin(ServiceAdminMixin, TenantAdmin):
     form = SessionForm
-    date_hierarchy = "starts_at"
+    # A date range, not date_hierarchy: its year links are a DISTINCT over every row.
     list_display = [
         "local_start",
         "class_type",
@@ -368,12 +369,35 @@ class ClassSessionAdmin(ServiceAdminMixin, TenantAdmin):
         "waitlist_count",
         "status",
     ]
-    list_filter = [UpcomingFilter, "status", "branch", "class_type", "trainer"]
+    list_filter = [
+        UpcomingFilter,
+        ("starts_at", RangeDateTimeFilter),
+        "status",
+        "branch",
+        "class_type",
+        "trainer",
+    ]
+    list_filter_submit = True
     list_select_related = ["class_type", "branch", "trainer", "room"]
     autocomplete_fields = ["trainer"]
     search_fields = ["class_type__name", "trainer__display_name"]
+    search_help_text = _("A class type's or a trainer's name.")
     actions = ["cancel_sessions"]
     ordering = ["starts_at"]
+
+    def get_search_results(self, request, queryset, search_term):
+        # The few class types and trainers first, then the sessions by their ids: an
+        # ILIKE OR-ed across two joins reads every session of the gym.
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        types = ClassType.objects.filter(name__icontains=term).values_list("pk", flat=True)
+        trainers = TrainerProfile.objects.filter(display_name__icontains=term).values_list(
+            "pk", flat=True
+        )
+        return queryset.filter(
+            Q(class_type_id__in=list(types[:500])) | Q(trainer_id__in=list(trainers[:500]))
+        ), False
 
     def get_inlines(self, request, obj):
         # The apps on the timetable add their rows (bookings: the roster and waitlist).

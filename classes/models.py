@@ -288,7 +288,11 @@ class ClassSession(TenantModel):
                 name="class_session_once_per_schedule_date",
             ),
         ]
-        indexes = [models.Index(fields=["organisation", "branch", "starts_at"])]
+        indexes = [
+            models.Index(fields=["organisation", "branch", "starts_at"]),
+            # The back-office list of the whole gym, in time order.
+            models.Index(fields=["organisation", "starts_at", "id"], name="session_org_time"),
+        ]
 
     def __str__(self):
         # In the zone being shown (the admin activates the gym's), not UTC.

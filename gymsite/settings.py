@@ -469,6 +469,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reports.tasks.reports_weekly_summary",
         "schedule": crontab(day_of_week=1, hour=6, minute=30),
     },
+    # The access log's monthly partitions, created months ahead (idempotent).
+    "access-partitions": {
+        "task": "access.tasks.access_partitions_ensure",
+        "schedule": crontab(hour=3, minute=30),
+    },
 }
 # How many weeks of class sessions exist ahead of today (members can book that far).
 CLASSES_MATERIALISE_WEEKS = env_int("CLASSES_MATERIALISE_WEEKS", 6)

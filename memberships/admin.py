@@ -10,9 +10,10 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from unfold.contrib.filters.admin import RangeDateFilter
 
 from accounts.admin_actions import each, form_action
-from accounts.admin_base import TenantAdmin, TenantTabularInline
+from accounts.admin_base import MemberSearchMixin, TenantAdmin, TenantTabularInline
 from accounts.models import AuditLog, Branch, Member
 from billing.models import Invoice, Payment, PendingCharge
 from gymsite.errors import ServiceError
@@ -219,7 +220,7 @@ class PaymentActionForm(forms.Form):
 
 
 @admin.register(Membership)
-class MembershipAdmin(TenantAdmin):
+class MembershipAdmin(MemberSearchMixin, TenantAdmin):
     list_display = [
         "member_link",
         "plan",
@@ -230,11 +231,20 @@ class MembershipAdmin(TenantAdmin):
         "auto_renew",
         "price",
     ]
-    list_filter = ["status", RenewalFilter, "plan", BillingBranchFilter, "auto_renew"]
+    list_filter = [
+        "status",
+        RenewalFilter,
+        "plan",
+        BillingBranchFilter,
+        "auto_renew",
+        ("start_date", RangeDateFilter),
+    ]
+    list_filter_submit = True
     list_select_related = ["member", "plan"]
     search_fields = ["member__first_name", "member__last_name", "member__email"]
+    search_help_text = _("The member's name or email.")
     raw_id_fields = ["member", "payer"]
-    date_hierarchy = "start_date"
+    # A date range, not date_hierarchy: its year links are a DISTINCT over every row.
     inlines = [FreezeInline, StatusHistoryInline]
     actions = ["freeze", "unfreeze", "cancel", "comp_period", "record_payment"]
     readonly_fields = [

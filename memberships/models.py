@@ -190,6 +190,10 @@ class Membership(TenantModel):
         ]
         indexes = [
             models.Index(fields=["member", "status"]),
+            # The back-office list: a gym's latest starts first.
+            models.Index(
+                fields=["organisation", "-start_date", "-id"], name="membership_org_newest"
+            ),
             models.Index(
                 fields=["current_period_end"],
                 condition=Q(status="active", auto_renew=True),

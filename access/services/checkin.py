@@ -11,7 +11,7 @@ from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from access import selectors
-from access.models import AccessDevice, AccessLog, Reason, Result
+from access.models import AccessDevice, AccessLog, AccessRequest, Reason, Result
 from accounts.models import Branch, Member, User
 from accounts.services import audit_record
 from accounts.tenancy import tenant_scope
@@ -62,15 +62,23 @@ def _log_membership(log: AccessLog, membership: Membership | None) -> None:
 
 @cache
 def _log_insert_sql() -> tuple[str, tuple[str, ...]]:
+    """The log row and, when it carries a request id, its key in ``AccessRequest``
+    (the log is partitioned by time, so the once-per-device rule lives there), in
+    one statement: a duplicate key fails both."""
     fields = [f for f in AccessLog._meta.concrete_fields if not f.primary_key]
     quote = connection.ops.quote_name
     sql = (
-        f"INSERT INTO {quote(AccessLog._meta.db_table)} "  # noqa: S608 (names from _meta)
+        f"WITH request_key AS ("  # noqa: S608 (names from _meta)
+        f"INSERT INTO {quote(AccessRequest._meta.db_table)} (device_id, request_id, occurred_at) "
+        f"SELECT %s::bigint, %s::varchar, %s "
+        f"WHERE %s::varchar IS NOT NULL AND %s::bigint IS NOT NULL) "
+        f"INSERT INTO {quote(AccessLog._meta.db_table)} "
         f"({', '.join(quote(f.column) for f in fields)}) "
         f"VALUES ({', '.join(['%s'] * len(fields))}) "
         f"RETURNING {quote(AccessLog._meta.pk.column)}"
     )
-    return sql, tuple(f.attname for f in fields)
+    key = ("device_id", "request_id", "occurred_at", "request_id", "device_id")
+    return sql, key + tuple(f.attname for f in fields)
 
 
 def _insert(log: AccessLog) -> None:
