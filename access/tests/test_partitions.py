@@ -123,7 +123,7 @@ def test_the_migration_round_trips_with_rows(branch):
     ids = sorted(log.pk for log in logs)
     try:
         # when the partitioning is migrated back, then forward again
-        call_command("migrate", "access", "0002", verbosity=0)
+        call_command("migrate", "access", "0002_request_keys", verbosity=0)
         plain = _is_partitioned()
         back = sorted(AccessLog.objects.unscoped().values_list("pk", flat=True))
         call_command("migrate", "access", verbosity=0)
