@@ -19,8 +19,8 @@ def test_member_books_a_class_from_the_schedule_and_cancels_it(
     # when they open the class page and book it
     journey.go(f"/classes/{session.pk}/")
     journey.shot("class page")
-    journey.page.get_by_role("button", name="Book").first.click()
-    journey.page.wait_for_load_state()
+    with journey.page.expect_navigation():
+        journey.page.get_by_role("button", name="Book", exact=True).first.click()
     journey.shot("booked")
     journey.check()
 
@@ -31,10 +31,11 @@ def test_member_books_a_class_from_the_schedule_and_cancels_it(
 
     # and they can cancel it from my bookings, by keyboard
     journey.go("/bookings/")
-    cancel = journey.page.get_by_role("button", name="Cancel").first
+    cancel = journey.page.get_by_role("button", name="Cancel booking").first
     cancel.focus()
-    journey.page.keyboard.press("Enter")
-    journey.page.wait_for_load_state()
+    # (wait for the page the form posts to: the check below reads the database)
+    with journey.page.expect_navigation():
+        journey.page.keyboard.press("Enter")
     journey.shot("cancelled")
     with tenant_scope(gym):
         booking.refresh_from_db()
