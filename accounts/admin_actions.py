@@ -86,8 +86,9 @@ def form_action(modeladmin, request, queryset, *, form_class, title, submit_labe
     return TemplateResponse(request, "accounts/admin/action_form.html", context)
 
 
-def each(modeladmin, request, queryset, *, title, apply):
-    """Call ``apply(obj)`` for each selected row and report the outcome."""
+def each(modeladmin, request, queryset, *, apply, title="", done_message=None):
+    """Call ``apply(obj)`` for each selected row and report the outcome
+    (``done_message``, with ``%(count)s``, says what was done in the action's words)."""
     done, failed = 0, []
     for obj in queryset:
         try:
@@ -96,8 +97,7 @@ def each(modeladmin, request, queryset, *, title, apply):
         except ServiceError as exc:
             failed.append(f"{obj}: {exc.message}")
     if done:
-        modeladmin.message_user(
-            request, _("%(title)s: %(count)s done.") % {"title": title, "count": done}
-        )
+        message = done_message or _("%(title)s: %(count)s done.")
+        modeladmin.message_user(request, message % {"title": title, "count": done})
     for failure in failed:
         modeladmin.message_user(request, failure, level=messages.ERROR)

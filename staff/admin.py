@@ -7,6 +7,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin_actions import each
 from accounts.admin_base import (
     ServiceAdminForm,
     ServiceAdminMixin,
@@ -17,19 +18,6 @@ from accounts.models import TrainerProfile
 from gymsite.errors import ServiceError
 from staff import selectors, services
 from staff.models import Employment, Invitation, PayLine, PayPeriod, PayRate, Shift
-
-
-def _report(admin_obj, request, queryset, call, done_message):
-    done = 0
-    for obj in queryset:
-        try:
-            call(obj)
-        except ServiceError as exc:
-            admin_obj.message_user(request, f"{obj}: {exc.message}", messages.ERROR)
-        else:
-            done += 1
-    if done:
-        admin_obj.message_user(request, done_message % {"n": done}, messages.SUCCESS)
 
 
 class InvitationForm(ServiceAdminForm):
@@ -87,22 +75,22 @@ class InvitationAdmin(ServiceAdminMixin, TenantAdmin):
 
     @admin.action(description=_("Resend (a new link; the old one stops working)"))
     def resend(self, request, queryset):
-        _report(
+        each(
             self,
             request,
             queryset,
-            lambda inv: services.invitation_resend(actor=request.user, invitation=inv),
-            _("%(n)s invitations sent again."),
+            apply=lambda inv: services.invitation_resend(actor=request.user, invitation=inv),
+            done_message=_("%(count)s invitations sent again."),
         )
 
     @admin.action(description=_("Revoke"))
     def revoke(self, request, queryset):
-        _report(
+        each(
             self,
             request,
             queryset,
-            lambda inv: services.invitation_revoke(actor=request.user, invitation=inv),
-            _("%(n)s invitations revoked."),
+            apply=lambda inv: services.invitation_revoke(actor=request.user, invitation=inv),
+            done_message=_("%(count)s invitations revoked."),
         )
 
 
@@ -327,22 +315,22 @@ class ShiftAdmin(ServiceAdminMixin, TenantAdmin):
 
     @admin.action(description=_("Clock in now"))
     def clock_in(self, request, queryset):
-        _report(
+        each(
             self,
             request,
             queryset,
-            lambda s: services.shift_clock_in(actor=request.user, shift=s),
-            _("%(n)s clocked in."),
+            apply=lambda s: services.shift_clock_in(actor=request.user, shift=s),
+            done_message=_("%(count)s clocked in."),
         )
 
     @admin.action(description=_("Clock out now"))
     def clock_out(self, request, queryset):
-        _report(
+        each(
             self,
             request,
             queryset,
-            lambda s: services.shift_clock_out(actor=request.user, shift=s),
-            _("%(n)s clocked out."),
+            apply=lambda s: services.shift_clock_out(actor=request.user, shift=s),
+            done_message=_("%(count)s clocked out."),
         )
 
 
@@ -427,42 +415,42 @@ class PayPeriodAdmin(ServiceAdminMixin, TenantAdmin):
 
     @admin.action(description=_("Compute from what happened"))
     def compute(self, request, queryset):
-        _report(
+        each(
             self,
             request,
             queryset,
-            lambda p: services.pay_period_compute(period=p.pk, actor=request.user),
-            _("%(n)s periods computed."),
+            apply=lambda p: services.pay_period_compute(period=p.pk, actor=request.user),
+            done_message=_("%(count)s periods computed."),
         )
 
     @admin.action(description=_("Approve"))
     def approve(self, request, queryset):
-        _report(
+        each(
             self,
             request,
             queryset,
-            lambda p: services.pay_period_approve(period=p.pk, actor=request.user),
-            _("%(n)s periods approved."),
+            apply=lambda p: services.pay_period_approve(period=p.pk, actor=request.user),
+            done_message=_("%(count)s periods approved."),
         )
 
     @admin.action(description=_("Reopen (approved only)"))
     def reopen(self, request, queryset):
-        _report(
+        each(
             self,
             request,
             queryset,
-            lambda p: services.pay_period_reopen(period=p.pk, actor=request.user),
-            _("%(n)s periods reopened."),
+            apply=lambda p: services.pay_period_reopen(period=p.pk, actor=request.user),
+            done_message=_("%(count)s periods reopened."),
         )
 
     @admin.action(description=_("Lock for good"))
     def lock(self, request, queryset):
-        _report(
+        each(
             self,
             request,
             queryset,
-            lambda p: services.pay_period_lock(period=p.pk, actor=request.user),
-            _("%(n)s periods locked."),
+            apply=lambda p: services.pay_period_lock(period=p.pk, actor=request.user),
+            done_message=_("%(count)s periods locked."),
         )
 
 
